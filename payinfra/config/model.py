@@ -1,0 +1,286 @@
+"""Typed model of `context.toml`: every region or environment difference, validated once.
+
+Validation lives here so that the renderer, the plugins and the orchestration can trust a loaded
+`Context` without re-checking it. Cross-field rules (CIDR overlap, stricter latency in the
+secondary region, name lengths) are model validators so their errors name the offending key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from payinfra.naming import Names, SUFFIX_PATTERN, max_suffix_length
+
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+POSTGRES_MAJOR_MINOR = re.compile(r"^\d{2}\.\d+$")
+
+
+class Strict(BaseModel):
+    """Base for every config table: unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Project(Strict):
+    app: str = Field(pattern=r"^[a-z][a-z0-9]{1,11}$", description="name prefix, 2-12 chars")
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    cost_center: str = Field(min_length=1, max_length=64)
+    suffix: str
+    database_mode: Literal["replica", "independent"]
+    primary_region: str
+    secondary_region: str
+
+    @field_validator("primary_region", "secondary_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not REGION_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name such as us-east-1")
+        return value
+
+    @field_validator("suffix")
+    @classmethod
+    def _suffix(cls, value: str) -> str:
+        if not re.fullmatch(SUFFIX_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a valid suffix: lowercase letters, digits and single hyphens, "
+                "starting with a letter and not ending with a hyphen (S3 and RDS naming rules)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _suffix_fits_names(self) -> Project:
+        limit = max_suffix_length(self.app)
+        if len(self.suffix) > limit:
+            longest = Names(self.app, self.suffix).longest_violation()
+            raise ValueError(
+                f"@project.suffix: suffix {self.suffix!r} is {len(self.suffix)} characters; with app "
+                f"{self.app!r} at most {limit} fit ({longest})"
+            )
+        if self.primary_region == self.secondary_region:
+            raise ValueError("@project.secondary_region: must differ from primary_region")
+        return self
+
+
+class Database(Strict):
+    engine_version: str
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gb: int = Field(ge=20, le=65536)
+    max_allocated_storage_gb: int = Field(ge=20, le=65536)
+    multi_az: bool
+    backup_retention_days: int = Field(ge=1, le=35, description="backups must stay on")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        if not POSTGRES_MAJOR_MINOR.match(value):
+            raise ValueError(f"{value!r} must be a full PostgreSQL version such as 17.6")
+        return value
+
+    @model_validator(mode="after")
+    def _storage(self) -> Database:
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise ValueError("@max_allocated_storage_gb: must be >= allocated_storage_gb")
+        return self
+
+
+# Fargate's valid cpu -> memory combinations (MiB).
+FARGATE_MEMORY = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+
+
+class Ecs(Strict):
+    cpu: int
+    memory: int
+    desired_count: int = Field(ge=0, le=100)
+    image: str = Field(min_length=3)
+    container_port: int = Field(ge=1024, le=65535)
+    health_check_path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$")
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> Ecs:
+        if self.cpu not in FARGATE_MEMORY:
+            raise ValueError(f"@cpu: {self.cpu} is not a Fargate size ({sorted(FARGATE_MEMORY)})")
+        if self.memory not in FARGATE_MEMORY[self.cpu]:
+            allowed = FARGATE_MEMORY[self.cpu]
+            raise ValueError(
+                f"@memory: {self.memory} is invalid for cpu {self.cpu}: "
+                f"{allowed.start}-{allowed.stop - 1} in steps of {allowed.step}"
+            )
+        return self
+
+
+class Lambda(Strict):
+    runtime: Literal["python3.11", "python3.12", "python3.13"]
+    memory_mb: int = Field(ge=128, le=10240)
+    timeout_s: int = Field(ge=1, le=900)
+    reserved_concurrency: int = Field(ge=1, le=1000)
+    batch_size: int = Field(ge=1, le=10000)
+
+
+class Payments(Strict):
+    max_amount: str
+    currencies: tuple[str, ...] = Field(min_length=1)
+    config_cache_ttl_s: int = Field(ge=1, le=3600)
+
+    @field_validator("max_amount")
+    @classmethod
+    def _amount(cls, value: str) -> str:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal amount") from None
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError(f"{value!r} must be a positive amount")
+        return value
+
+    @field_validator("currencies")
+    @classmethod
+    def _currencies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in value if c not in ISO_CURRENCIES]
+        if unknown:
+            raise ValueError(f"unknown ISO 4217 currency codes: {', '.join(unknown)}")
+        if len(set(value)) != len(value):
+            raise ValueError("currencies contain duplicates")
+        return value
+
+
+class Waf(Strict):
+    blocked_countries: tuple[str, ...] = Field(min_length=1)
+    rate_limit_per_5min: int = Field(ge=10, le=2_000_000_000)
+
+    @field_validator("blocked_countries")
+    @classmethod
+    def _countries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in value if c not in ISO_COUNTRIES]
+        if unknown:
+            raise ValueError(f"unknown ISO 3166-1 alpha-2 country codes: {', '.join(unknown)}")
+        if len(set(value)) != len(value):
+            raise ValueError("blocked_countries contain duplicates")
+        return tuple(sorted(value))
+
+
+class Alarms(Strict):
+    """Thresholds; each becomes a template parameter whose default is the region's value."""
+
+    latency_p99_ms: int = Field(gt=0)
+    alb_5xx_count: int = Field(gt=0)
+    lambda_errors: int = Field(gt=0)
+    lambda_throttles: int = Field(gt=0)
+    lambda_duration_p99_ms: int = Field(gt=0)
+    rds_cpu_percent: int = Field(gt=0, le=100)
+    rds_free_storage_mb: int = Field(gt=0)
+    rds_connections: int = Field(gt=0)
+    rds_replica_lag_s: int = Field(gt=0)
+    dynamodb_throttles: int = Field(gt=0)
+    dynamodb_system_errors: int = Field(gt=0)
+    dynamodb_replication_latency_ms: int = Field(gt=0)
+    sqs_oldest_message_age_s: int = Field(gt=0)
+    dlq_messages: int = Field(gt=0)
+
+
+class Region(Strict):
+    """One region's fully merged settings (`[defaults]` overlaid with the region's table)."""
+
+    vpc_cidr: str
+    az_count: int = Field(ge=2, le=6)
+    nat_gateways: int = Field(ge=1)
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731]
+    certificate_arn: str = Field(pattern=r"^(|arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+)$")
+    payment_api_endpoint: str = Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$")
+    database: Database
+    ecs: Ecs
+    # `lambda` is a Python keyword: the TOML key stays `lambda`.
+    function: Lambda = Field(alias="lambda")
+    payments: Payments
+    waf: Waf
+    alarms: Alarms
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as err:
+            raise ValueError(f"{value!r} is not a valid IPv4 CIDR: {err}") from None
+        if not net.is_private:
+            raise ValueError(f"{value} is not a private (RFC 1918) range")
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError(f"{value} must be a /16 to /20 (room for 3 tiers over the AZs)")
+        return value
+
+    @model_validator(mode="after")
+    def _nat(self) -> Region:
+        if self.nat_gateways not in (1, self.az_count):
+            raise ValueError(f"@nat_gateways: must be 1 or az_count ({self.az_count})")
+        return self
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr)
+
+
+class Context(Strict):
+    """The whole validated context: project settings plus one `Region` per region name."""
+
+    project: Project
+    regions: dict[str, Region]
+
+    @model_validator(mode="after")
+    def _cross_region(self) -> Context:
+        p, s = self.project.primary_region, self.project.secondary_region
+        missing = [r for r in (p, s) if r not in self.regions]
+        if missing:
+            raise ValueError(f"@project: no table for region(s) {', '.join(missing)}")
+        extra = sorted(set(self.regions) - {p, s})
+        if extra:
+            raise ValueError(f"@project: tables for regions that are neither primary nor secondary: {extra}")
+        primary, secondary = self.regions[p], self.regions[s]
+        if primary.network.overlaps(secondary.network):
+            raise ValueError(
+                f"@{s}.vpc_cidr: {secondary.vpc_cidr} overlaps {p}.vpc_cidr {primary.vpc_cidr}: "
+                "peered VPCs need disjoint ranges"
+            )
+        if secondary.alarms.latency_p99_ms >= primary.alarms.latency_p99_ms:
+            raise ValueError(
+                f"@{s}.alarms.latency_p99_ms: {secondary.alarms.latency_p99_ms} must be stricter "
+                f"(lower) than {p}.alarms.latency_p99_ms ({primary.alarms.latency_p99_ms})"
+            )
+        if set(primary.waf.blocked_countries) == set(secondary.waf.blocked_countries):
+            raise ValueError(
+                f"@{s}.waf.blocked_countries: must differ from {p}'s (per-region compliance)"
+            )
+        replica = self.project.database_mode == "replica"
+        if replica and primary.database.engine_version != secondary.database.engine_version:
+            raise ValueError(
+                f"@{s}.database.engine_version: must equal {p}'s in replica mode (read replica)"
+            )
+        return self
+
+    @property
+    def primary(self) -> Region:
+        return self.regions[self.project.primary_region]
+
+    @property
+    def secondary(self) -> Region:
+        return self.regions[self.project.secondary_region]
+
+    @property
+    def names(self) -> Names:
+        return Names(self.project.app, self.project.suffix)

@@ -1,0 +1,107 @@
+"""Every resource and stack name, derived once from the app name and the environment suffix.
+
+Templates use `Names.sub(...)` (a CloudFormation `!Sub` string over `${EnvironmentSuffix}`),
+plugins and orchestration use `Names.concrete(...)`: both come from the same pattern, so a name
+can never drift between the template that creates a resource and the code that finds it. The
+length limits here are AWS's; the config validation derives the longest usable suffix from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Lowercase letters, digits and single hyphens: valid in S3, RDS, ALB and every other name here.
+SUFFIX_PATTERN = r"[a-z](?:-?[a-z0-9])*"
+ACCOUNT_LEN = 12
+LONGEST_REGION = "ap-southeast-2"  # worst case used for the suffix length budget
+
+
+@dataclass(frozen=True)
+class NameSpec:
+    pattern: str  # placeholders: {app} {suffix} {region} {account}
+    limit: int
+    what: str
+
+
+SPECS: dict[str, NameSpec] = {
+    "stack_primary": NameSpec("{app}-primary-{suffix}", 128, "primary stack"),
+    "stack_secondary": NameSpec("{app}-secondary-{suffix}", 128, "secondary stack"),
+    "stack_peering": NameSpec("{app}-peering-{suffix}", 128, "peering stack"),
+    "uploads_bucket": NameSpec("{app}-uploads-{suffix}-{region}-{account}", 63, "S3 bucket"),
+    "alb_logs_bucket": NameSpec("{app}-alblogs-{suffix}-{region}-{account}", 63, "S3 bucket"),
+    "kms_alias": NameSpec("alias/{app}-{suffix}", 256, "KMS alias"),
+    "db_instance": NameSpec("{app}-db-{suffix}", 63, "RDS instance identifier"),
+    "db_subnet_group": NameSpec("{app}-db-{suffix}", 255, "DB subnet group"),
+    "sessions_table": NameSpec("{app}-sessions-{suffix}", 255, "DynamoDB table"),
+    "ledger_table": NameSpec("{app}-ledger-{suffix}", 255, "DynamoDB table"),
+    "alb": NameSpec("{app}-alb-{suffix}", 32, "load balancer"),
+    "service_target_group": NameSpec("{app}-svc-{suffix}", 32, "target group"),
+    "function_target_group": NameSpec("{app}-fn-{suffix}", 32, "target group"),
+    "web_acl": NameSpec("{app}-waf-{suffix}", 128, "WAF web ACL"),
+    "cluster": NameSpec("{app}-{suffix}", 255, "ECS cluster"),
+    "service": NameSpec("{app}-api-{suffix}", 255, "ECS service"),
+    "namespace": NameSpec("{app}-{suffix}.internal", 253, "Cloud Map namespace"),
+    "function": NameSpec("{app}-payment-events-{suffix}", 64, "Lambda function"),
+    "queue": NameSpec("{app}-payment-events-{suffix}", 80, "SQS queue"),
+    "dlq": NameSpec("{app}-payment-events-dlq-{suffix}", 80, "SQS queue"),
+    "alarm_topic": NameSpec("{app}-alarms-{suffix}", 256, "SNS topic"),
+    "dashboard": NameSpec("{app}-{suffix}-{region}", 255, "CloudWatch dashboard"),
+    "ssm_path": NameSpec("/{app}/{suffix}", 1011, "SSM parameter path"),
+    "log_group_function": NameSpec("/aws/lambda/{app}-payment-events-{suffix}", 512, "log group"),
+    "log_group_ecs": NameSpec("/ecs/{app}-api-{suffix}", 512, "log group"),
+    "log_group_flow": NameSpec("/vpc/{app}-flow-logs-{suffix}", 512, "log group"),
+    # IAM is global: role names carry the region so both regional stacks can coexist.
+    "role_function": NameSpec("{app}-fn-{suffix}-{region}", 64, "IAM role"),
+    "role_task": NameSpec("{app}-task-{suffix}-{region}", 64, "IAM role"),
+    "role_task_execution": NameSpec("{app}-exec-{suffix}-{region}", 64, "IAM role"),
+    "role_flow_logs": NameSpec("{app}-flow-{suffix}-{region}", 64, "IAM role"),
+    "role_replication": NameSpec("{app}-s3repl-{suffix}-{region}", 64, "IAM role"),
+    "role_monitoring": NameSpec("{app}-rdsmon-{suffix}-{region}", 64, "IAM role"),
+}
+
+CFN_PLACEHOLDERS = {
+    "suffix": "${EnvironmentSuffix}",
+    "region": "${AWS::Region}",
+    "account": "${AWS::AccountId}",
+}
+
+
+class Names:
+    """The names of one deployment (app + suffix)."""
+
+    def __init__(self, app: str, suffix: str) -> None:
+        self.app = app
+        self.suffix = suffix
+
+    def sub(self, key: str, *, region: str | None = None) -> str:
+        """`!Sub` string for the template; `region` pins another region's name (e.g. a peer)."""
+        values = dict(CFN_PLACEHOLDERS, app=self.app)
+        if region:
+            values["region"] = region
+        return SPECS[key].pattern.format(**values)
+
+    def concrete(self, key: str, *, region: str = "", account: str = "") -> str:
+        """The name as AWS will show it, for code that looks a resource up."""
+        spec = SPECS[key]
+        if "{region}" in spec.pattern and not region:
+            raise ValueError(f"name {key!r} needs a region")
+        if "{account}" in spec.pattern and not account:
+            raise ValueError(f"name {key!r} needs an account id")
+        return spec.pattern.format(app=self.app, suffix=self.suffix, region=region, account=account)
+
+    def longest_violation(self) -> str:
+        """Describe the first name the suffix makes too long (for error messages)."""
+        for key, spec in SPECS.items():
+            name = _worst_case(spec.pattern, self.app, self.suffix)
+            if len(name) > spec.limit:
+                return f"the {spec.what} name {key} would be {len(name)} > {spec.limit} characters"
+        return "all names fit"
+
+
+def _worst_case(pattern: str, app: str, suffix: str) -> str:
+    return pattern.format(app=app, suffix=suffix, region=LONGEST_REGION, account="0" * ACCOUNT_LEN)
+
+
+def max_suffix_length(app: str) -> int:
+    """The longest suffix for which every name stays within its AWS limit in any region."""
+    return min(spec.limit - len(_worst_case(spec.pattern, app, "")) for spec in SPECS.values())
