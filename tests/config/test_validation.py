@@ -1,0 +1,108 @@
+"""Config validation: every bad input names its key and problem; good input loads typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from payinfra.config import ConfigError, load_context
+from payinfra.naming import max_suffix_length
+
+
+def problems(*overrides: str, suffix: str | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        load_context(overrides=list(overrides), suffix=suffix)
+    return err.value.problems
+
+
+def test_default_context_loads_with_region_differences() -> None:
+    ctx = load_context()
+    assert ctx.project.primary_region == "us-east-1"
+    assert ctx.project.secondary_region == "us-east-2"
+    assert ctx.primary.vpc_cidr == "10.0.0.0/16"
+    assert ctx.secondary.vpc_cidr == "10.1.0.0/16"
+    assert ctx.primary.az_count == 3
+    assert ctx.project.database_mode == "replica"
+    assert ctx.primary.function.runtime == "python3.13"
+    assert ctx.secondary.alarms.latency_p99_ms < ctx.primary.alarms.latency_p99_ms
+    assert set(ctx.secondary.waf.blocked_countries) != set(ctx.primary.waf.blocked_countries)
+    # [defaults] reaches both regions; a region table overrides only its own keys.
+    assert ctx.primary.ecs == ctx.secondary.ecs
+    assert ctx.secondary.alarms.alb_5xx_count == ctx.primary.alarms.alb_5xx_count
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "fragment"),
+    [
+        ("us-east-2.vpc_cidr=10.0.128.0/17", "us-east-2.vpc_cidr", "overlaps us-east-1.vpc_cidr"),
+        ("us-east-2.vpc_cidr=10.1.0.300/16", "us-east-2.vpc_cidr", "not a valid IPv4 CIDR"),
+        ("us-east-2.vpc_cidr=10.1.0.1/16", "us-east-2.vpc_cidr", "not a valid IPv4 CIDR"),
+        ("us-east-1.vpc_cidr=8.8.0.0/16", "us-east-1.vpc_cidr", "not a private"),
+        ('us-east-2.waf.blocked_countries=["KP", "XX"]', "us-east-2.waf.blocked_countries", "XX"),
+        ('us-east-1.waf.blocked_countries=["KP","IR","SY","CU","RU","BY"]',
+         "us-east-2.waf.blocked_countries", "must differ"),
+        ("us-east-2.alarms.latency_p99_ms=1000", "us-east-2.alarms.latency_p99_ms", "stricter"),
+        ("us-east-2.alarms.latency_p99_ms=1500", "us-east-2.alarms.latency_p99_ms", "stricter"),
+        ("us-east-2.alarms.latency_p99_mss=100", "us-east-2.alarms.latency_p99_mss", "unknown key"),
+        ("defaults.ecs.cpuu=512", "us-east-1.ecs.cpuu", "unknown key"),
+        ("project.regoin=x", "project.regoin", "unknown key"),
+        ("defaults.ecs.memory=3000", "us-east-1.ecs.memory", "invalid for cpu 512"),
+        ("defaults.nat_gateways=2", "us-east-1.nat_gateways", "must be 1 or az_count"),
+        ('defaults.payments.currencies=["USD","ZZZ"]', "us-east-1.payments.currencies", "ZZZ"),
+        ("defaults.payments.max_amount='-5'", "us-east-1.payments.max_amount", "positive"),
+        ("defaults.lambda.runtime='python2.7'", "us-east-1.lambda.runtime", "python3.13"),
+        ("project.database_mode=mirror", "project.database_mode", "replica"),
+        ("project.secondary_region=us-east-1", "project.secondary_region", "must differ"),
+        ("us-east-2.database.engine_version='16.13'", "us-east-2.database.engine_version",
+         "replica mode"),
+        ("defaults.database.backup_retention_days=0", "us-east-1.database.backup_retention_days",
+         "greater than or equal to 1"),
+    ],
+)
+def test_bad_value_names_key_and_problem(override: str, key: str, fragment: str) -> None:
+    found = problems(override)
+    assert any(p.startswith(f"{key}:") and fragment in p for p in found), found
+
+
+@pytest.mark.parametrize("suffix", ["Dev", "dev_1", "-dev", "dev-", "1dev", "de--v", "dév", ""])
+def test_suffix_that_breaks_resource_names_is_rejected(suffix: str) -> None:
+    found = problems(suffix=suffix)
+    assert any(p.startswith("project.suffix:") for p in found), found
+
+
+def test_suffix_length_is_bounded_by_the_tightest_aws_name_limit() -> None:
+    limit = max_suffix_length("payments")
+    load_context(suffix="a" * limit)  # fits exactly
+    found = problems(suffix="a" * (limit + 1))
+    assert any("at most" in p and "characters" in p for p in found), found
+
+
+def test_independent_mode_allows_different_engine_versions() -> None:
+    ctx = load_context(
+        overrides=["project.database_mode=independent", "us-east-2.database.engine_version='16.13'"]
+    )
+    assert ctx.secondary.database.engine_version == "16.13"
+
+
+def test_cli_style_override_changes_only_that_key() -> None:
+    ctx = load_context(overrides=["us-east-2.alarms.latency_p99_ms=250"], suffix="pr42")
+    base = load_context()
+    assert ctx.secondary.alarms.latency_p99_ms == 250
+    assert ctx.project.suffix == "pr42"
+    assert ctx.primary == base.primary
+
+
+@pytest.mark.parametrize("item", ["noequals", "=5", "a..b=1"])
+def test_malformed_override_is_a_clear_error(item: str) -> None:
+    found = problems(item)
+    assert found and found[0].startswith("--set"), found
+
+
+def test_missing_and_broken_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_context(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[project\napp = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_context(broken)

@@ -1,0 +1,96 @@
+"""Renderer properties: one source for both regions, config-driven differences, samconfig."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+
+import pytest
+
+from payinfra.config import load_context
+from payinfra.render.network_plan import plan_subnets
+from payinfra.render.renderer import render_all, stacks
+
+
+def changed_lines(a: str, b: str) -> list[str]:
+    return [
+        line for line in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def test_one_context_key_changes_only_the_expected_lines() -> None:
+    base = render_all(load_context())
+    changed = render_all(load_context(overrides=['us-east-2.waf.blocked_countries=["KP","IR","RU"]']))
+    assert base["template.primary.yaml"] == changed["template.primary.yaml"]
+    assert base["template.peering.yaml"] == changed["template.peering.yaml"]
+    diff = changed_lines(base["template.secondary.yaml"], changed["template.secondary.yaml"])
+    assert diff, "the secondary WAF list must reach the secondary template"
+    # Only country-code lines (YAML list items or a flow list) change.
+    for line in diff:
+        assert any(code in line for code in ("KP", "IR", "RU", "SY", "CU", "BY")), line
+
+
+def test_template_sources_never_spell_a_region_or_cidr() -> None:
+    """Region differences come only from context.toml: no literal region or CIDR in templates/."""
+    from payinfra.render.renderer import TEMPLATES
+
+    ctx = load_context()
+    literals = {ctx.project.primary_region, ctx.project.secondary_region,
+                ctx.primary.vpc_cidr, ctx.secondary.vpc_cidr}
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}:{number}: {line.strip()}"
+        for path in sorted(TEMPLATES.rglob("*.j2"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if any(literal in line for literal in literals)
+    ]
+    assert offenders == []
+
+
+def test_samconfig_has_one_env_per_stack_with_everything_sam_needs() -> None:
+    ctx = load_context()
+    out = render_all(ctx)
+    config = tomllib.loads(out["samconfig.toml"])
+    for stack in stacks(ctx):
+        env = config[stack.config_env]
+        assert env["global"]["parameters"]["stack_name"] == stack.name
+        assert env["global"]["parameters"]["region"] == stack.region
+        assert env["build"]["parameters"]["template_file"] == stack.template
+        deploy = env["deploy"]["parameters"]
+        assert deploy["template_file"].endswith("/template.yaml")
+        assert deploy["resolve_s3"] is True
+        assert "CAPABILITY_NAMED_IAM" in deploy["capabilities"]
+        assert f'Region="{stack.region}"' in deploy["tags"]
+        assert f'Environment="{ctx.project.environment}"' in deploy["tags"]
+        assert f'CostCenter="{ctx.project.cost_center}"' in deploy["tags"]
+        assert f'EnvironmentSuffix="{ctx.project.suffix}"' in deploy["parameter_overrides"]
+    assert set(config) >= {"default", "us-east-2", "peering"}
+    assert config["default"]["global"]["parameters"]["region"] == "us-east-1"
+    assert config["us-east-2"]["global"]["parameters"]["region"] == "us-east-2"
+
+
+def test_samconfig_overrides_list_every_template_parameter() -> None:
+    from payinfra.render.renderer import load_cfn_yaml
+
+    ctx = load_context()
+    out = render_all(ctx)
+    config = tomllib.loads(out["samconfig.toml"])
+    for stack in stacks(ctx):
+        params = load_cfn_yaml(out[stack.template]).get("Parameters", {})
+        overrides = config[stack.config_env]["deploy"]["parameters"]["parameter_overrides"]
+        for name in params:
+            assert f"{name}=" in overrides, (stack.role, name)
+
+
+@pytest.mark.parametrize("cidr,azs", [("10.0.0.0/16", 3), ("10.1.0.0/16", 2), ("172.16.0.0/20", 3),
+                                      ("192.168.0.0/16", 6)])
+def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, azs: int) -> None:
+    import ipaddress
+
+    vpc = ipaddress.IPv4Network(cidr)
+    plan = plan_subnets(cidr, azs)
+    assert len(plan) == 3 * azs
+    nets = [ipaddress.IPv4Network(s.cidr) for s in plan]
+    assert all(n.subnet_of(vpc) for n in nets)
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+    assert {s.tier for s in plan} == {"public", "private", "isolated"}
