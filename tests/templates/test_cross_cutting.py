@@ -1,0 +1,144 @@
+"""Rules that hold for every resource of both regional templates and the peering template.
+
+The set of taggable types comes from cfn-lint's CloudFormation schemas, so a new resource type
+is covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+from tests.templates.conftest import Template
+
+REQUIRED_TAGS = {"Environment", "Region", "CostCenter"}
+# Properties that set a resource's physical name, per type (explicit names must carry the suffix).
+NAME_PROPERTIES = (
+    "BucketName", "TableName", "FunctionName", "QueueName", "TopicName", "RoleName",
+    "LogGroupName", "DBInstanceIdentifier", "DBSubnetGroupName", "AliasName", "ClusterName",
+    "ServiceName", "Name", "DashboardName", "AlarmName",
+)
+
+
+def _all_templates(primary: Template, secondary: Template, peering: Template) -> list[tuple[str, Template]]:
+    return [("primary", primary), ("secondary", secondary), ("peering", peering)]
+
+
+def _tags_property(type_name: str) -> str | None:
+    """'array', 'object' or None when the type has no Tags property (per the CFN schema)."""
+    if type_name == "AWS::Serverless::Function":
+        return "object"
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", type_name).schema
+    except Exception:  # noqa: BLE001 - an unknown type is reported by cfn-lint, not here
+        return None
+    tags = schema.get("properties", {}).get("Tags")
+    if not tags:
+        return None
+    return tags.get("type", "array")
+
+
+def _tag_keys(value: Any) -> set[str]:
+    if isinstance(value, list):
+        return {t["Key"] for t in value if isinstance(t, dict) and "Key" in t}
+    if isinstance(value, dict):
+        return set(value)
+    return set()
+
+
+def test_every_taggable_resource_carries_environment_region_costcenter(
+    primary: Template, secondary: Template, peering: Template
+) -> None:
+    missing = []
+    for label, template in _all_templates(primary, secondary, peering):
+        for logical_id, resource in template["Resources"].items():
+            kind = _tags_property(resource["Type"])
+            if kind is None:
+                continue
+            tags = resource.get("Properties", {}).get("Tags")
+            if resource["Type"] == "AWS::Serverless::Function":  # Globals.Function.Tags applies
+                tags = {**template.get("Globals", {}).get("Function", {}).get("Tags", {}), **(tags or {})}
+            if not REQUIRED_TAGS <= _tag_keys(tags):
+                missing.append(f"{label}:{logical_id} ({resource['Type']})")
+    assert missing == []
+
+
+def _mentions_suffix(value: Any) -> bool:
+    return "${EnvironmentSuffix}" in json.dumps(value) or "EnvironmentSuffix" in json.dumps(value)
+
+
+def test_every_explicit_name_carries_the_environment_suffix(
+    primary: Template, secondary: Template, peering: Template
+) -> None:
+    offenders = []
+    for label, template in _all_templates(primary, secondary, peering):
+        for logical_id, resource in template["Resources"].items():
+            props = resource.get("Properties", {})
+            for key in NAME_PROPERTIES:
+                value = props.get(key)
+                if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+                    continue  # a reference to a named resource, not a name
+                if key in props and not _mentions_suffix(value):
+                    # `Name` on SSM parameters is the path: it carries the suffix too.
+                    offenders.append(f"{label}:{logical_id}.{key}={props[key]!r}")
+    assert offenders == []
+
+
+def test_nothing_is_retained_or_snapshotted(primary: Template, secondary: Template, peering: Template) -> None:
+    offenders = [
+        f"{label}:{logical_id}"
+        for label, template in _all_templates(primary, secondary, peering)
+        for logical_id, resource in template["Resources"].items()
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy")
+        if resource.get(policy, "Delete") != "Delete"
+    ]
+    assert offenders == []
+
+
+STATEFUL = ("AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key",
+            "AWS::Logs::LogGroup", "AWS::SQS::Queue")
+
+
+@pytest.mark.parametrize("type_name", STATEFUL)
+def test_stateful_resources_say_delete_explicitly(regional: Template, type_name: str) -> None:
+    for logical_id, resource in regional["Resources"].items():
+        if resource["Type"] == type_name:
+            assert resource.get("DeletionPolicy") == "Delete", logical_id
+
+
+def test_no_deletion_protection_anywhere(primary: Template, secondary: Template) -> None:
+    text = json.dumps([primary, secondary])
+    assert '"DeletionProtection": true' not in text
+    assert '"DeletionProtectionEnabled": true' not in text
+    assert '"deletion_protection.enabled", "Value": "true"' not in text
+
+
+def test_kms_keys_rotate_with_a_seven_day_window(regional: Template) -> None:
+    keys = [r for r in regional["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    assert len(keys) == 1
+    assert keys[0]["Properties"]["EnableKeyRotation"] is True
+    assert keys[0]["Properties"]["PendingWindowInDays"] == 7
+
+
+def test_no_iam_statement_allows_every_action(primary: Template, secondary: Template) -> None:
+    offenders = []
+    for label, template in (("primary", primary), ("secondary", secondary)):
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] not in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                continue
+            for statement in _statements(resource["Properties"]):
+                actions = statement.get("Action", [])
+                actions = [actions] if isinstance(actions, str) else actions
+                if statement.get("Effect") == "Allow" and any(a == "*" or a.endswith(":*") for a in actions):
+                    offenders.append(f"{label}:{logical_id}: {actions}")
+    assert offenders == []
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+    if "PolicyDocument" in props:
+        docs.append(props["PolicyDocument"])
+    return [s for d in docs for s in d.get("Statement", [])]
