@@ -125,7 +125,7 @@ def _describe(err: ValidationError) -> list[str]:
             # "@dotted.key: text" from a model validator: absolute when it names a region or
             # `project`, else relative to the model the validator belongs to.
             target, _, message = message[1:].partition(": ")
-            absolute = key == "context" or target == key or target.startswith(f"{key}.")
+            absolute = key in ("context", target) or target.startswith(f"{key}.")
             key = target if absolute else f"{key}.{target}"
         problems.append(f"{key}: {message}")
     return problems

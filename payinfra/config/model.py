@@ -15,7 +15,7 @@ from typing import Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from payinfra.naming import Names, SUFFIX_PATTERN, max_suffix_length
+from payinfra.naming import SUFFIX_PATTERN, Names, max_suffix_length
 
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)

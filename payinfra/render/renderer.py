@@ -76,7 +76,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=False,  # noqa: S701 - renders YAML/TOML, never HTML
         extensions=["jinja2.ext.do"],
     )
     env.filters["json"] = lambda value: json.dumps(value, sort_keys=True)

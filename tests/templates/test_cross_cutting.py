@@ -33,7 +33,7 @@ def _tags_property(type_name: str) -> str | None:
         return "object"
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", type_name).schema
-    except Exception:  # noqa: BLE001 - an unknown type is reported by cfn-lint, not here
+    except Exception:
         return None
     tags = schema.get("properties", {}).get("Tags")
     if not tags:
@@ -61,7 +61,7 @@ def test_every_taggable_resource_carries_environment_region_costcenter(
             tags = resource.get("Properties", {}).get("Tags")
             if resource["Type"] == "AWS::Serverless::Function":  # Globals.Function.Tags applies
                 tags = {**template.get("Globals", {}).get("Function", {}).get("Tags", {}), **(tags or {})}
-            if not REQUIRED_TAGS <= _tag_keys(tags):
+            if not _tag_keys(tags) >= REQUIRED_TAGS:
                 missing.append(f"{label}:{logical_id} ({resource['Type']})")
     assert missing == []
 
@@ -87,7 +87,9 @@ def test_every_explicit_name_carries_the_environment_suffix(
     assert offenders == []
 
 
-def test_nothing_is_retained_or_snapshotted(primary: Template, secondary: Template, peering: Template) -> None:
+def test_nothing_is_retained_or_snapshotted(
+    primary: Template, secondary: Template, peering: Template
+) -> None:
     offenders = [
         f"{label}:{logical_id}"
         for label, template in _all_templates(primary, secondary, peering)
