@@ -1,0 +1,239 @@
+"""The data partial: PostgreSQL (primary, or a cross-region read replica), sessions and ledger tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from payinfra.config import Context
+from tests.templates.conftest import Template, props, resources_of
+
+PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
+# What a read replica inherits from its source; the CloudFormation reference says not to set them.
+INHERITED_BY_REPLICA = (
+    "Engine", "EngineVersion", "MasterUsername", "MasterUserPassword", "ManageMasterUserPassword",
+    "MasterUserSecret", "DBName", "BackupRetentionPeriod", "PreferredBackupWindow", "AllocatedStorage",
+    "StorageEncrypted", "DBSnapshotIdentifier",
+)
+
+
+def getatt(value: Any) -> str:
+    """`Key.Arn` for both `!GetAtt Key.Arn` and `Fn::GetAtt: [Key, Arn]`."""
+    target = value["Fn::GetAtt"]
+    return target if isinstance(target, str) else ".".join(target)
+
+
+def tag(resource_props: dict[str, Any], key: str) -> Any:
+    return next(t["Value"] for t in resource_props["Tags"] if t["Key"] == key)
+
+
+@pytest.fixture(scope="module")
+def independent(render_with: Callable[..., dict[str, Template]]) -> dict[str, Template]:
+    return render_with("project.database_mode='independent'")
+
+
+# --- Database: rules for both regions -----------------------------------------------------------
+
+
+def test_subnet_group_spans_every_isolated_subnet(regional: Template, context: Context) -> None:
+    group = props(regional, "DatabaseSubnetGroup")
+    az_count = context.primary.az_count
+    assert group["SubnetIds"] == [{"Ref": f"IsolatedSubnet{n}"} for n in range(1, az_count + 1)]
+    for subnet in group["SubnetIds"]:
+        assert tag(props(regional, subnet["Ref"]), "Tier") == "isolated"
+
+
+def test_database_is_private_encrypted_with_the_cmk_and_destroyable(regional: Template) -> None:
+    db = regional["Resources"]["Database"]
+    p = db["Properties"]
+    assert db["Type"] == "AWS::RDS::DBInstance"
+    assert getatt(p["KmsKeyId"]) == "Key.Arn"
+    assert p["PubliclyAccessible"] is False
+    assert p["DeletionProtection"] is False
+    assert p["DeleteAutomatedBackups"] is True
+    assert (db["DeletionPolicy"], db["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert p["DBSubnetGroupName"] == {"Ref": "DatabaseSubnetGroup"}
+    assert [getatt(g) for g in p["VPCSecurityGroups"]] == ["DatabaseSecurityGroup.GroupId"]
+
+
+def test_database_settings_come_from_the_context(regional: Template, context: Context) -> None:
+    p = props(regional, "Database")
+    db = context.primary.database
+    assert p["DBInstanceClass"] == db.instance_class
+    assert p["MaxAllocatedStorage"] == db.max_allocated_storage_gb
+    assert p["MultiAZ"] is db.multi_az
+
+
+def test_database_hardening(regional: Template) -> None:
+    p = props(regional, "Database")
+    assert p["EnableIAMDatabaseAuthentication"] is True
+    assert p["AutoMinorVersionUpgrade"] is True
+    assert p["CopyTagsToSnapshot"] is True
+    assert "postgresql" in p["EnableCloudwatchLogsExports"]
+    assert p["EnablePerformanceInsights"] is True  # db.t4g.medium supports it
+    assert getatt(p["PerformanceInsightsKMSKeyId"]) == "Key.Arn"
+
+
+def test_enhanced_monitoring_uses_its_own_role(regional: Template) -> None:
+    p = props(regional, "Database")
+    assert p["MonitoringInterval"] > 0
+    assert getatt(p["MonitoringRoleArn"]) == "DatabaseMonitoringRole.Arn"
+    role = props(regional, "DatabaseMonitoringRole")
+    statement = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert "aws:SourceAccount" in statement["Condition"]["StringEquals"]
+    assert role["RoleName"]["Fn::Sub"].endswith("${AWS::Region}")
+
+
+def test_exported_logs_go_to_stack_owned_cmk_log_groups(regional: Template, context: Context) -> None:
+    p = props(regional, "Database")
+    identifier = p["DBInstanceIdentifier"]["Fn::Sub"]
+    log_groups = resources_of(regional, "AWS::Logs::LogGroup").values()
+    groups = {r["Properties"]["LogGroupName"]["Fn::Sub"]: r for r in log_groups}
+    for log in p["EnableCloudwatchLogsExports"]:
+        group = groups[f"/aws/rds/instance/{identifier}/{log}"]
+        assert getatt(group["Properties"]["KmsKeyId"]) == "Key.Arn"
+        assert group["Properties"]["RetentionInDays"] == context.primary.log_retention_days
+        assert group["DeletionPolicy"] == "Delete"
+
+
+def test_performance_insights_is_skipped_where_the_class_lacks_it(
+    render_with: Callable[..., dict[str, Template]],
+) -> None:
+    small = render_with("defaults.database.instance_class='db.t4g.micro'")
+    for template in small.values():
+        if "Database" in template.get("Resources", {}):
+            p = props(template, "Database")
+            assert p["DBInstanceClass"] == "db.t4g.micro"
+            assert "EnablePerformanceInsights" not in p
+            assert "PerformanceInsightsKMSKeyId" not in p
+
+
+# --- Database: primary and replica modes --------------------------------------------------------
+
+
+def test_primary_region_runs_a_primary_instance(primary: Template, context: Context) -> None:
+    p = props(primary, "Database")
+    db = context.primary.database
+    assert "SourceDBInstanceIdentifier" not in p
+    assert (p["Engine"], p["EngineVersion"]) == ("postgres", db.engine_version)
+    assert p["StorageEncrypted"] is True
+    assert p["ManageMasterUserPassword"] is True
+    assert getatt(p["MasterUserSecret"]["KmsKeyId"]) == "Key.Arn"
+    assert "MasterUserPassword" not in p
+    assert p["BackupRetentionPeriod"] == db.backup_retention_days
+    assert (p["MasterUsername"], p["DBName"]) == (db.username, db.name)
+    assert p["DBInstanceIdentifier"] == {"Fn::Sub": context.names.sub("db_instance")}
+    assert "PrimaryDbArn" not in primary["Parameters"]
+    assert "HasPrimaryDbArn" not in primary.get("Conditions", {})
+
+
+def test_replica_mode_secondary_follows_the_derived_primary_arn(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    assert context.project.database_mode == "replica"
+    p = props(secondary, "Database")
+    condition, override, derived = p["SourceDBInstanceIdentifier"]["Fn::If"]
+    assert condition == "HasPrimaryDbArn"
+    assert override == {"Ref": "PrimaryDbArn"}
+    primary_id = props(primary, "Database")["DBInstanceIdentifier"]["Fn::Sub"]
+    region = context.project.primary_region
+    assert derived == {"Fn::Sub": f"arn:${{AWS::Partition}}:rds:{region}:${{AWS::AccountId}}:db:{primary_id}"}
+    assert p["SourceRegion"] == context.project.primary_region
+    assert getatt(p["KmsKeyId"]) == "Key.Arn"  # the secondary template's own (us-east-2) key
+    assert tag(p, "DatabaseRole") == "read-replica"
+
+
+def test_primary_db_arn_parameter_defaults_to_derivation(secondary: Template) -> None:
+    parameter = secondary["Parameters"]["PrimaryDbArn"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    assert secondary["Conditions"]["HasPrimaryDbArn"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PrimaryDbArn"}, ""]}]
+    }
+
+
+def test_read_replica_leaves_inherited_properties_unset(secondary: Template) -> None:
+    p = props(secondary, "Database")
+    assert [key for key in INHERITED_BY_REPLICA if key in p] == []
+
+
+def test_independent_mode_secondary_is_its_own_primary(
+    independent: dict[str, Template], context: Context
+) -> None:
+    secondary = independent[SECONDARY_FILE]
+    p = props(secondary, "Database")
+    assert "SourceDBInstanceIdentifier" not in p
+    assert (p["Engine"], p["EngineVersion"]) == ("postgres", context.secondary.database.engine_version)
+    assert p["ManageMasterUserPassword"] is True
+    assert getatt(p["KmsKeyId"]) == "Key.Arn"
+    assert "PrimaryDbArn" not in secondary["Parameters"]
+    assert tag(p, "DatabaseRole") == "primary"
+
+
+def test_a_region_override_changes_only_that_region_database(
+    render_with: Callable[..., dict[str, Template]], context: Context
+) -> None:
+    out = render_with("us-east-2.database.max_allocated_storage_gb=500")
+    assert props(out[SECONDARY_FILE], "Database")["MaxAllocatedStorage"] == 500
+    assert (
+        props(out[PRIMARY_FILE], "Database")["MaxAllocatedStorage"]
+        == context.primary.database.max_allocated_storage_gb
+    )
+
+
+# --- DynamoDB -----------------------------------------------------------------------------------
+
+
+def _assert_cmk_pitr_destroyable(template: Template, logical_id: str) -> dict[str, Any]:
+    table = template["Resources"][logical_id]
+    p = table["Properties"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["SSESpecification"]["SSEEnabled"] is True
+    assert p["SSESpecification"]["SSEType"] == "KMS"
+    assert getatt(p["SSESpecification"]["KMSMasterKeyId"]) == "Key.Arn"
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["DeletionProtectionEnabled"] is False
+    return p
+
+
+def test_sessions_table_exists_only_in_the_primary(primary: Template, secondary: Template) -> None:
+    assert "SessionsTable" in primary["Resources"]
+    assert "SessionsTable" not in secondary["Resources"]
+    assert not {"SessionsTableName", "SessionsTableArn", "SessionsTableStreamArn"} & set(secondary["Outputs"])
+
+
+def test_sessions_table_is_ready_to_become_a_global_table(primary: Template, context: Context) -> None:
+    p = _assert_cmk_pitr_destroyable(primary, "SessionsTable")
+    assert p["TableName"] == {"Fn::Sub": context.names.sub("sessions_table")}
+    assert p["KeySchema"] == [{"AttributeName": "session_id", "KeyType": "HASH"}]
+    assert p["AttributeDefinitions"] == [{"AttributeName": "session_id", "AttributeType": "S"}]
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert p["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert "Replicas" not in p  # the replica is added by the plugin, not by this template
+
+
+def test_ledger_table_is_region_local_in_both_regions(regional: Template, context: Context) -> None:
+    p = _assert_cmk_pitr_destroyable(regional, "LedgerTable")
+    assert p["TableName"] == {"Fn::Sub": context.names.sub("ledger_table")}
+    assert p["KeySchema"] == [{"AttributeName": "payment_id", "KeyType": "HASH"}]
+    assert p["AttributeDefinitions"] == [{"AttributeName": "payment_id", "AttributeType": "S"}]
+    assert resources_of(regional, "AWS::DynamoDB::GlobalTable") == {}
+
+
+# --- Outputs ------------------------------------------------------------------------------------
+
+
+def test_data_outputs(primary: Template, secondary: Template) -> None:
+    common = {"DatabaseArn", "DatabaseEndpoint", "DatabaseIdentifier", "LedgerTableName"}
+    sessions = {"SessionsTableName", "SessionsTableArn", "SessionsTableStreamArn"}
+    assert common | sessions <= set(primary["Outputs"])
+    assert common <= set(secondary["Outputs"])
+    for template in (primary, secondary):
+        outputs = template["Outputs"]
+        assert getatt(outputs["DatabaseEndpoint"]["Value"]) == "Database.Endpoint.Address"
+        assert getatt(outputs["DatabaseArn"]["Value"]) == "Database.DBInstanceArn"
+    assert getatt(primary["Outputs"]["SessionsTableStreamArn"]["Value"]) == "SessionsTable.StreamArn"
