@@ -1,0 +1,238 @@
+"""The accepter side of the cross-region VPC peering, in the secondary region.
+
+The peering stack (primary region) requests the connection and routes the primary side. A
+cross-region request stays `pending-acceptance` until accepted *in the peer region*, and the
+return routes live in the peer region's route tables: no CloudFormation resource can do either
+from the requester's stack, so this plugin does (unless a rendered stack declares the return
+routes: then it only verifies them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
+from payinfra.plugins.aws import error_code
+from payinfra.plugins.errors import PluginError
+from payinfra.plugins.waiting import wait_until
+from payinfra.render.renderer import ROOT, load_cfn_yaml
+
+FINAL_BAD_STATES = frozenset({"failed", "rejected", "expired", "deleted", "deleting"})
+
+
+@dataclass(frozen=True)
+class PeeringFacts:
+    connection_id: str
+    requester_vpc: str
+    requester_cidr: str
+    accepter_vpc: str
+    accepter_cidr: str
+    requester_route_tables: list[str]
+    accepter_route_tables: list[str]
+
+
+def template_routes_to_peer(template: Path) -> bool:
+    """True when the rendered template declares routes over a peering connection itself."""
+    if not template.exists():
+        return False
+    document = load_cfn_yaml(template.read_text(), str(template))
+    return any(
+        res.get("Type") == "AWS::EC2::Route" and "VpcPeeringConnectionId" in (res.get("Properties") or {})
+        for res in (document.get("Resources") or {}).values()
+    )
+
+
+def describe_connection(ec2: Any, connection_id: str) -> dict[str, Any] | None:
+    try:
+        found = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[connection_id])
+    except ClientError as err:
+        if error_code(err).startswith("InvalidVpcPeeringConnectionID"):
+            return None
+        raise
+    connections = found.get("VpcPeeringConnections", [])
+    return connections[0] if connections else None
+
+
+def routes_to(ec2: Any, route_tables: list[str], cidr: str) -> dict[str, dict[str, Any] | None]:
+    """Route table id -> its route to `cidr` (or None)."""
+    tables = ec2.describe_route_tables(RouteTableIds=route_tables)["RouteTables"]
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(route_tables)
+    for table in tables:
+        found[table["RouteTableId"]] = next(
+            (r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == cidr), None
+        )
+    return found
+
+
+def route_problem(route: dict[str, Any] | None, connection_id: str) -> str:
+    """Empty when the route sends traffic over the connection; else what is wrong with it."""
+    if route is None:
+        return "no route"
+    target = route.get("VpcPeeringConnectionId")
+    if target != connection_id:
+        other = target or route.get("GatewayId") or route.get("NatGatewayId") or "another target"
+        return f"routes to {other}"
+    if route.get("State", "active") != "active":
+        return f"route is {route.get('State')}"
+    return ""
+
+
+class PeeringAccepterPlugin(Plugin):
+    name = "peering-accepter"
+    summary = "accept the VPC peering in the secondary region and add its routes back to the primary CIDR"
+    hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
+
+    def __init__(self, routes_in_stack: bool | None = None) -> None:
+        self._routes_in_stack = routes_in_stack
+
+    def routes_in_stack(self, pc: PluginContext) -> bool:
+        if self._routes_in_stack is None:
+            self._routes_in_stack = template_routes_to_peer(ROOT / pc.stacks["secondary"].template)
+        return self._routes_in_stack
+
+    def facts(self, pc: PluginContext) -> PeeringFacts:
+        peering, primary, secondary = pc.deployed("peering"), pc.deployed("primary"), pc.deployed("secondary")
+        return PeeringFacts(
+            connection_id=peering.require("PeeringConnectionId"),
+            requester_vpc=primary.require("VpcId"),
+            requester_cidr=primary.require("VpcCidr"),
+            accepter_vpc=secondary.require("VpcId"),
+            accepter_cidr=secondary.require("VpcCidr"),
+            requester_route_tables=primary.require_list("PrivateRouteTableIds"),
+            accepter_route_tables=secondary.require_list("PrivateRouteTableIds"),
+        )
+
+    # -- after deploy --------------------------------------------------------------------------
+    def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
+        facts = self.facts(pc)
+        ec2 = pc.client("ec2", pc.secondary_region)
+        self._accept(pc, out, ec2, facts)
+        if self.routes_in_stack(pc):
+            out.unchanged("the secondary stack declares the return routes: verified by `verify` only")
+            return
+        self._route(out, ec2, facts)
+
+    def _accept(self, pc: PluginContext, out: PluginReporter, ec2: Any, facts: PeeringFacts) -> None:
+        connection = describe_connection(ec2, facts.connection_id)
+        if connection is None:
+            raise PluginError(
+                f"peering connection {facts.connection_id} is not visible in {pc.secondary_region}: "
+                "was the peering stack deployed with the secondary region as PeerRegion?"
+            )
+        self._check_ends(pc, connection, facts)
+        state = connection["Status"]["Code"]
+        if state in FINAL_BAD_STATES:
+            raise PluginError(
+                f"peering connection {facts.connection_id} is {state} "
+                f"({connection['Status'].get('Message', '')}): delete and redeploy the peering stack"
+            )
+        if state == "pending-acceptance":
+            ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=facts.connection_id)
+            out.changed(f"accepted peering connection {facts.connection_id} in {pc.secondary_region}")
+        elif state == "active":
+            out.unchanged(f"peering connection {facts.connection_id} is already active")
+
+        def poll() -> tuple[bool, str]:
+            current = describe_connection(ec2, facts.connection_id)
+            code = current["Status"]["Code"] if current else "missing"
+            if code in FINAL_BAD_STATES or code == "missing":
+                raise PluginError(f"peering connection {facts.connection_id} became {code} while accepting")
+            return code == "active", code
+
+        if state != "active":
+            wait_until(pc, out, f"peering connection {facts.connection_id} to become active", poll)
+
+    def _check_ends(self, pc: PluginContext, connection: dict[str, Any], facts: PeeringFacts) -> None:
+        requester = connection.get("RequesterVpcInfo", {})
+        accepter = connection.get("AccepterVpcInfo", {})
+        expected = (facts.requester_vpc, pc.primary_region, facts.accepter_vpc, pc.secondary_region)
+        actual = (
+            requester.get("VpcId"),
+            requester.get("Region", pc.primary_region),
+            accepter.get("VpcId"),
+            accepter.get("Region", pc.secondary_region),
+        )
+        if actual != expected:
+            raise PluginError(
+                f"peering connection {facts.connection_id} joins {actual[0]} ({actual[1]}) to "
+                f"{actual[2]} ({actual[3]}), expected {expected[0]} ({expected[1]}) to {expected[2]} "
+                f"({expected[3]}): region or stack mismatch between the peering and regional stacks"
+            )
+
+    def _route(self, out: PluginReporter, ec2: Any, facts: PeeringFacts) -> None:
+        current = routes_to(ec2, facts.accepter_route_tables, facts.requester_cidr)
+        for table_id, route in current.items():
+            problem = route_problem(route, facts.connection_id)
+            if not problem:
+                out.unchanged(f"{table_id}: {facts.requester_cidr} already routes over {facts.connection_id}")
+                continue
+            arguments = {
+                "RouteTableId": table_id,
+                "DestinationCidrBlock": facts.requester_cidr,
+                "VpcPeeringConnectionId": facts.connection_id,
+            }
+            if route is None:
+                ec2.create_route(**arguments)
+                out.changed(f"{table_id}: added route {facts.requester_cidr} -> {facts.connection_id}")
+            else:
+                ec2.replace_route(**arguments)
+                out.changed(
+                    f"{table_id}: replaced route {facts.requester_cidr} ({problem}) -> {facts.connection_id}"
+                )
+
+    # -- before destroy ------------------------------------------------------------------------
+    def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
+        """Remove the return routes this plugin added (the peering stack removes the rest)."""
+        peering, primary, secondary = pc.existing("peering"), pc.existing("primary"), pc.existing("secondary")
+        if self.routes_in_stack(pc):
+            out.unchanged("the secondary stack owns the return routes: nothing to remove")
+            return
+        if not (peering and primary and secondary):
+            out.unchanged("peering or a regional stack is already gone: no return routes to remove")
+            return
+        connection_id = peering.optional("PeeringConnectionId")
+        cidr = primary.optional("VpcCidr")
+        tables = secondary.optional("PrivateRouteTableIds")
+        if not (connection_id and cidr and tables):
+            out.unchanged("outputs for the return routes are missing: nothing identifiable to remove")
+            return
+        ec2 = pc.client("ec2", pc.secondary_region)
+        removed = 0
+        for table_id, route in routes_to(ec2, tables.split(","), cidr).items():
+            if route is not None and route.get("VpcPeeringConnectionId") == connection_id:
+                ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock=cidr)
+                out.changed(f"{table_id}: removed route {cidr} -> {connection_id}")
+                removed += 1
+        if not removed:
+            out.unchanged(f"no route to {cidr} over {connection_id} left in {pc.secondary_region}")
+
+    # -- verify --------------------------------------------------------------------------------
+    def verify(self, pc: PluginContext) -> list[Check]:
+        facts = self.facts(pc)
+        promise = "VPC peering active"
+        checks = []
+        for region in (pc.primary_region, pc.secondary_region):
+            connection = describe_connection(pc.client("ec2", region), facts.connection_id)
+            state = connection["Status"]["Code"] if connection else "not found"
+            status = Status.HOLDS if state == "active" else Status.BROKEN
+            checks.append(Check(promise, status, f"{facts.connection_id} is {state}", region))
+        sides = (
+            (pc.primary_region, facts.requester_route_tables, facts.accepter_cidr),
+            (pc.secondary_region, facts.accepter_route_tables, facts.requester_cidr),
+        )
+        for region, tables, cidr in sides:
+            current = routes_to(pc.client("ec2", region), tables, cidr)
+            problems = [
+                f"{t}: {p}" for t, r in current.items() if (p := route_problem(r, facts.connection_id))
+            ]
+            promise = f"routes to the peer CIDR {cidr}"
+            if problems:
+                checks.append(Check(promise, Status.BROKEN, "; ".join(problems), region))
+            else:
+                reason = f"{len(tables)} route table(s) route {cidr} over {facts.connection_id}"
+                checks.append(Check(promise, Status.HOLDS, reason, region))
+        return checks

@@ -1,0 +1,41 @@
+"""The shipped plugins, in the order every hook runs them.
+
+Order matters only for a few pairs, and the list encodes it: the replication configuration is
+removed before the buckets are emptied (a replication rule would keep writing replicas), and the
+peering is accepted before anything needs cross-region traffic.
+"""
+
+from __future__ import annotations
+
+from payinfra.plugins.alarms import AlarmsPlugin
+from payinfra.plugins.api import Hook, Plugin
+from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
+from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
+from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
+from payinfra.plugins.s3_replication import S3ReplicationPlugin
+from payinfra.plugins.stack_status import StackStatusPlugin
+from payinfra.plugins.versioned_buckets import VersionedBucketsPlugin
+from payinfra.plugins.waf_association import WafAssociationPlugin
+
+
+def default_plugins() -> list[Plugin]:
+    return [
+        StackStatusPlugin(),
+        DefaultSecurityGroupPlugin(),
+        PeeringAccepterPlugin(),
+        S3ReplicationPlugin(),
+        DynamoDbReplicaPlugin(),
+        VersionedBucketsPlugin(),
+        WafAssociationPlugin(),
+        AlarmsPlugin(),
+    ]
+
+
+def select(plugins: list[Plugin], hook: Hook, only: list[str] | None = None) -> list[Plugin]:
+    """The plugins acting on `hook`, optionally restricted to some names (unknown names are errors)."""
+    if only:
+        known = {p.name for p in plugins}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            raise ValueError(f"unknown plugin(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return [p for p in plugins if hook in p.hooks and (not only or p.name in only)]

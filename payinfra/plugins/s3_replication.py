@@ -1,0 +1,360 @@
+"""Cross-region replication of the uploads bucket (primary -> secondary), V2 rule schema.
+
+The destination bucket and its key live in the secondary stack, which in `replica` database mode
+deploys after the primary: the primary template cannot name them at create time. So this plugin
+puts the replication configuration after both stacks exist, checking first that the destination
+exists and is versioned (S3 accepts a configuration pointing nowhere). SSE-KMS objects replicate
+only with `SourceSelectionCriteria.SseKmsEncryptedObjects` and a `ReplicaKmsKeyID` in the
+destination region, and only if the role may encrypt with that key: granted here when the role's
+policies do not already allow it. A CloudFormation update of the bucket can drop a configuration
+set outside the template, so this runs after every deploy and `verify` compares the live rule.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
+from payinfra.plugins.aws import error_code
+from payinfra.plugins.errors import PluginError
+from payinfra.plugins.iam_grants import missing_actions, role_documents, role_name_from_arn
+from payinfra.plugins.observations import read_bucket_note, stamped, write_bucket_note
+
+RULE_ID = "uploads-to-secondary-region"
+GRANT_POLICY = "payinfra-replica-key"  # inline policy this plugin owns on the replication role
+ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
+DECRYPT_ACTIONS = ["kms:Decrypt"]
+RTC_MINUTES = 15  # the only value S3 Replication Time Control accepts
+
+
+@dataclass(frozen=True)
+class ReplicationSettings:
+    """Optional S3 RTC (15-minute SLA, billed) and replication metrics.
+
+    TODO(lead): no context key exists yet; proposed `[defaults.storage] replication_time_control
+    = false` and `replication_metrics = false` (RTC requires metrics). Until then both are off.
+    """
+
+    time_control: bool = False
+    metrics: bool = False
+
+    @classmethod
+    def from_context(cls, pc: PluginContext) -> ReplicationSettings:
+        storage = getattr(pc.config.primary, "storage", None)
+        time_control = bool(getattr(storage, "replication_time_control", False))
+        metrics = bool(getattr(storage, "replication_metrics", False)) or time_control
+        return cls(time_control=time_control, metrics=metrics)
+
+
+@dataclass(frozen=True)
+class ReplicationTarget:
+    source_bucket: str
+    source_key_arn: str
+    role_arn: str
+    destination_bucket: str
+    destination_bucket_arn: str
+    destination_key_arn: str
+
+
+def desired_configuration(target: ReplicationTarget, settings: ReplicationSettings) -> dict[str, Any]:
+    destination: dict[str, Any] = {
+        "Bucket": target.destination_bucket_arn,
+        "EncryptionConfiguration": {"ReplicaKmsKeyID": target.destination_key_arn},
+    }
+    if settings.time_control:
+        destination["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
+    if settings.metrics:
+        destination["Metrics"] = {"Status": "Enabled", "EventThreshold": {"Minutes": RTC_MINUTES}}
+    return {
+        "Role": target.role_arn,
+        "Rules": [
+            {
+                "ID": RULE_ID,
+                "Priority": 1,
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                "Destination": destination,
+            }
+        ],
+    }
+
+
+def normalise(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Rules in priority order; an empty `Filter` is the same as an empty prefix."""
+    rules = []
+    for original in sorted(configuration.get("Rules", []), key=lambda r: r.get("Priority", 0)):
+        rule = dict(original)
+        if rule.get("Filter") == {}:
+            rule["Filter"] = {"Prefix": ""}
+        rules.append(rule)
+    return {**configuration, "Rules": rules}
+
+
+def diff_paths(desired: Any, actual: Any, path: str = "") -> list[str]:
+    """Dotted paths where `actual` lacks or differs from `desired` (extra list items count)."""
+    if isinstance(desired, dict):
+        if not isinstance(actual, dict):
+            return [path or "."]
+        return [
+            p
+            for key, value in desired.items()
+            for p in diff_paths(value, actual.get(key), f"{path}.{key}" if path else key)
+        ]
+    if isinstance(desired, list):
+        if not isinstance(actual, list):
+            return [path]
+        found = [] if len(desired) == len(actual) else [f"{path}.length"]
+        return found + [
+            p
+            for i, (d, a) in enumerate(zip(desired, actual, strict=False))
+            for p in diff_paths(d, a, f"{path}.{i}")
+        ]
+    return [] if desired == actual else [path]
+
+
+def recorded_paths(note: str | None) -> set[str]:
+    """The field paths a recorded observation says the backend does not keep."""
+    return set(note.split(" observed ")[0].split()) if note else set()
+
+
+def current_configuration(s3: Any, bucket: str) -> dict[str, Any] | None:
+    try:
+        return s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    except ClientError as err:
+        if error_code(err) == "ReplicationConfigurationNotFoundError":
+            return None
+        raise
+
+
+def bucket_versioning(s3: Any, bucket: str) -> str | None:
+    """'Enabled', 'Suspended', '' (never versioned), or None when the bucket does not exist."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as err:
+        if error_code(err) in {"404", "NoSuchBucket", "NotFound"}:
+            return None
+        raise
+    return s3.get_bucket_versioning(Bucket=bucket).get("Status", "")
+
+
+def grant_document(key_arn: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EncryptReplicasWithTheDestinationKey",
+                "Effect": "Allow",
+                "Action": ENCRYPT_ACTIONS,
+                "Resource": key_arn,
+            }
+        ],
+    }
+
+
+class S3ReplicationPlugin(Plugin):
+    name = "s3-replication"
+    summary = "replicate the uploads bucket to the secondary region (SSE-KMS, delete markers, optional RTC)"
+    hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
+
+    def __init__(self, settings: ReplicationSettings | None = None) -> None:
+        self._settings = settings
+
+    def settings(self, pc: PluginContext) -> ReplicationSettings:
+        return self._settings or ReplicationSettings.from_context(pc)
+
+    def target(self, pc: PluginContext) -> ReplicationTarget:
+        primary, secondary = pc.deployed("primary"), pc.deployed("secondary")
+        return ReplicationTarget(
+            source_bucket=primary.require("UploadsBucketName"),
+            source_key_arn=primary.require("KeyArn"),
+            role_arn=primary.require("ReplicationRoleArn"),
+            destination_bucket=secondary.require("UploadsBucketName"),
+            destination_bucket_arn=secondary.require("UploadsBucketArn"),
+            destination_key_arn=secondary.require("KeyArn"),
+        )
+
+    # -- after deploy --------------------------------------------------------------------------
+    def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
+        target = self.target(pc)
+        self._check_buckets(pc, target)
+        self._check_destination_key(pc, target)
+        self._grant_destination_key(pc, out, target)
+        self._configure(pc, out, target)
+
+    def _check_buckets(self, pc: PluginContext, target: ReplicationTarget) -> None:
+        for region, bucket, side in (
+            (pc.primary_region, target.source_bucket, "source"),
+            (pc.secondary_region, target.destination_bucket, "destination"),
+        ):
+            status = bucket_versioning(pc.client("s3", region), bucket)
+            if status is None:
+                raise PluginError(f"{side} bucket {bucket} does not exist in {region}")
+            if status != "Enabled":
+                raise PluginError(
+                    f"{side} bucket {bucket} ({region}) is not versioned "
+                    f"(versioning: {status or 'never enabled'}); replication needs versioning on both "
+                    "buckets: UploadsBucket must set VersioningConfiguration Status Enabled"
+                )
+
+    def _check_destination_key(self, pc: PluginContext, target: ReplicationTarget) -> None:
+        kms = pc.client("kms", pc.secondary_region)
+        try:
+            state = kms.describe_key(KeyId=target.destination_key_arn)["KeyMetadata"].get("KeyState")
+        except ClientError as err:
+            raise PluginError(
+                f"destination key {target.destination_key_arn} cannot be described: {error_code(err)}"
+            ) from None
+        if state != "Enabled":
+            raise PluginError(f"destination key {target.destination_key_arn} is {state}, not Enabled")
+
+    def _grant_destination_key(
+        self, pc: PluginContext, out: PluginReporter, target: ReplicationTarget
+    ) -> None:
+        iam = pc.client("iam", pc.primary_region)
+        role = role_name_from_arn(target.role_arn)
+        documents = role_documents(iam, role)
+        wanted = grant_document(target.destination_key_arn)
+        ours = documents.pop(GRANT_POLICY, None)
+        if ours == wanted:
+            out.unchanged(
+                f"role {role} may encrypt with {target.destination_key_arn} (policy {GRANT_POLICY})"
+            )
+            return
+        if not missing_actions(documents, ENCRYPT_ACTIONS, target.destination_key_arn):
+            if ours is not None:
+                iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
+                out.changed(f"role {role}: removed {GRANT_POLICY} (the template's policies grant the key)")
+            else:
+                out.unchanged(f"role {role}: the template's policies grant {target.destination_key_arn}")
+            return
+        iam.put_role_policy(RoleName=role, PolicyName=GRANT_POLICY, PolicyDocument=json.dumps(wanted))
+        verb = "updated" if ours is not None else "added"
+        out.changed(
+            f"role {role}: {verb} inline policy {GRANT_POLICY} ({', '.join(ENCRYPT_ACTIONS)} on "
+            f"{target.destination_key_arn}): the primary template cannot know the secondary key"
+        )
+
+    def _configure(self, pc: PluginContext, out: PluginReporter, target: ReplicationTarget) -> None:
+        s3 = pc.client("s3", pc.primary_region)
+        desired = desired_configuration(target, self.settings(pc))
+        current = current_configuration(s3, target.source_bucket)
+        differences = diff_paths(desired, normalise(current)) if current else ["ReplicationConfiguration"]
+        note = read_bucket_note(s3, target.source_bucket)
+        not_kept = recorded_paths(note)
+        if not differences:
+            out.unchanged(f"{target.source_bucket}: replication to {target.destination_bucket} as intended")
+            return
+        if current and set(differences) <= not_kept:
+            out.unchanged(
+                f"{target.source_bucket}: replication rule in place; {len(differences)} field(s) not kept"
+            )
+            out.not_performed(
+                f"{target.source_bucket}: this backend does not keep {', '.join(differences)} ({note})"
+            )
+            return
+        s3.put_bucket_replication(Bucket=target.source_bucket, ReplicationConfiguration=desired)
+        out.changed(
+            f"{target.source_bucket}: put replication to {target.destination_bucket} "
+            f"(key {target.destination_key_arn}; was different at: {', '.join(differences)})"
+        )
+        stored = current_configuration(s3, target.source_bucket)
+        dropped = diff_paths(desired, normalise(stored)) if stored else ["ReplicationConfiguration"]
+        if dropped:
+            write_bucket_note(s3, target.source_bucket, stamped(" ".join(dropped)))
+            out.not_performed(
+                f"{target.source_bucket}: the backend stored the configuration without {', '.join(dropped)} "
+                "(read back right after writing it; recorded on the bucket, not retried)"
+            )
+        elif note:
+            write_bucket_note(s3, target.source_bucket, None)
+
+    # -- before destroy ------------------------------------------------------------------------
+    def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
+        primary = pc.existing("primary")
+        bucket = primary.optional("UploadsBucketName") if primary else None
+        role_arn = primary.optional("ReplicationRoleArn") if primary else None
+        if bucket:
+            s3 = pc.client("s3", pc.primary_region)
+            try:
+                configured = current_configuration(s3, bucket) is not None
+            except ClientError as err:
+                if error_code(err) != "NoSuchBucket":
+                    raise
+                configured = False
+            if configured:
+                s3.delete_bucket_replication(Bucket=bucket)
+                out.changed(f"{bucket}: removed the replication configuration")
+            else:
+                out.unchanged(f"{bucket}: no replication configuration")
+        else:
+            out.unchanged("primary stack or its uploads bucket output is gone: no replication to remove")
+        if role_arn:
+            iam = pc.client("iam", pc.primary_region)
+            role = role_name_from_arn(role_arn)
+            try:
+                iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
+                out.changed(f"role {role}: removed inline policy {GRANT_POLICY}")
+            except ClientError as err:
+                if error_code(err) != "NoSuchEntity":
+                    raise
+                out.unchanged(f"role {role}: no inline policy {GRANT_POLICY}")
+
+    # -- verify --------------------------------------------------------------------------------
+    def verify(self, pc: PluginContext) -> list[Check]:
+        target = self.target(pc)
+        checks = []
+        versioning = bucket_versioning(pc.client("s3", pc.secondary_region), target.destination_bucket)
+        promise = "replication destination exists and is versioned"
+        if versioning == "Enabled":
+            checks.append(
+                Check(promise, Status.HOLDS, f"{target.destination_bucket} versioned", pc.secondary_region)
+            )
+        else:
+            reason = f"{target.destination_bucket}: " + (
+                "missing" if versioning is None else f"versioning {versioning or 'off'}"
+            )
+            checks.append(Check(promise, Status.BROKEN, reason, pc.secondary_region))
+        checks.append(self._verify_configuration(pc, target))
+        documents = role_documents(pc.client("iam", pc.primary_region), role_name_from_arn(target.role_arn))
+        missing = missing_actions(documents, ENCRYPT_ACTIONS, target.destination_key_arn) + missing_actions(
+            documents, DECRYPT_ACTIONS, target.source_key_arn
+        )
+        promise = "replication role may decrypt (source key) and encrypt (destination key)"
+        if missing:
+            checks.append(
+                Check(promise, Status.BROKEN, f"not granted: {', '.join(missing)}", pc.primary_region)
+            )
+        else:
+            checks.append(Check(promise, Status.HOLDS, "granted by the role's policies", pc.primary_region))
+        return checks
+
+    def _verify_configuration(self, pc: PluginContext, target: ReplicationTarget) -> Check:
+        promise = f"uploads replicate to {pc.secondary_region} (SSE-KMS, delete markers, destination key)"
+        s3 = pc.client("s3", pc.primary_region)
+        current = current_configuration(s3, target.source_bucket)
+        if current is None:
+            return Check(
+                promise,
+                Status.BROKEN,
+                f"{target.source_bucket} has no replication configuration",
+                pc.primary_region,
+            )
+        differences = diff_paths(desired_configuration(target, self.settings(pc)), normalise(current))
+        if not differences:
+            return Check(
+                promise,
+                Status.HOLDS,
+                f"{target.source_bucket} -> {target.destination_bucket}",
+                pc.primary_region,
+            )
+        note = read_bucket_note(s3, target.source_bucket)
+        if set(differences) <= recorded_paths(note):
+            reason = f"the backend does not keep {', '.join(differences)} (recorded: {note})"
+            return Check(promise, Status.NOT_PERFORMED, reason, pc.primary_region)
+        return Check(promise, Status.BROKEN, f"differs at {', '.join(differences)}", pc.primary_region)

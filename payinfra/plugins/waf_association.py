@@ -1,0 +1,46 @@
+"""Verify: each region's ALB is protected by that region's web ACL (its own geo block list)."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
+from payinfra.plugins.aws import error_code
+from payinfra.plugins.stack_resources import skipped_resources
+
+PROMISE = "WAF web ACL associated with the ALB"
+
+
+class WafAssociationPlugin(Plugin):
+    name = "waf-association"
+    summary = "verify: each ALB is associated with its region's web ACL"
+    hooks = (Hook.VERIFY,)
+
+    def verify(self, pc: PluginContext) -> list[Check]:
+        return [self._check(pc, role) for role in ("primary", "secondary")]
+
+    def _check(self, pc: PluginContext, role: str) -> Check:
+        region = pc.stacks[role].region
+        outputs = pc.deployed(role)
+        skipped = skipped_resources(pc, role, "AWS::WAFv2::WebACLAssociation") + skipped_resources(
+            pc, role, "AWS::WAFv2::WebACL"
+        )
+        if skipped:
+            reason = (
+                f"stack is {outputs.status} but never created {', '.join(skipped)} declared in its "
+                "template: this backend skips WAFv2 resources"
+            )
+            return Check(PROMISE, Status.NOT_PERFORMED, reason, region)
+        alb = outputs.require("LoadBalancerArn")
+        expected = outputs.require("WebAclArn")
+        try:
+            found = pc.client("wafv2", region).get_web_acl_for_resource(ResourceArn=alb).get("WebACL")
+        except ClientError as err:
+            if error_code(err) != "WAFNonexistentItemException":
+                raise
+            found = None
+        if not found:
+            return Check(PROMISE, Status.BROKEN, f"no web ACL on {alb}", region)
+        if found.get("ARN") != expected:
+            return Check(PROMISE, Status.BROKEN, f"{alb} has {found.get('ARN')}, expected {expected}", region)
+        return Check(PROMISE, Status.HOLDS, f"{found.get('Name', expected)} on the ALB", region)
