@@ -1,0 +1,101 @@
+"""The config partial: the SSM parameters the payment handler reads, one value per region."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from payinfra.config import Context
+from payinfra.config.model import Region
+from tests.templates.conftest import Template, props, resources_of
+
+PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
+# logical id -> (key under the path, SSM type)
+PARAMETERS = {
+    "ConfigEndpointParameter": ("payment_api_endpoint", "String"),
+    "ConfigMaxAmountParameter": ("max_amount", "String"),
+    "ConfigCurrenciesParameter": ("currencies", "StringList"),
+}
+
+
+def expected_values(region: Region) -> dict[str, str]:
+    return {
+        "ConfigEndpointParameter": region.payment_api_endpoint,
+        "ConfigMaxAmountParameter": region.payments.max_amount,
+        "ConfigCurrenciesParameter": ",".join(region.payments.currencies),
+    }
+
+
+def ssm_values(template: Template) -> dict[str, str]:
+    return {k: r["Properties"]["Value"] for k, r in resources_of(template, "AWS::SSM::Parameter").items()}
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+def test_parameters_hold_the_region_context_values(
+    role: str, request: pytest.FixtureRequest, context: Context
+) -> None:
+    template: Template = request.getfixturevalue(role)
+    region = context.primary if role == "primary" else context.secondary
+    assert ssm_values(template) == expected_values(region)
+
+
+def test_parameters_live_under_the_handler_path_with_the_contract_types(
+    regional: Template, context: Context
+) -> None:
+    path = context.names.sub("ssm_path")
+    for logical_id, (key, ssm_type) in PARAMETERS.items():
+        p = props(regional, logical_id)
+        assert p["Name"] == {"Fn::Sub": f"{path}/{key}"}
+        assert p["Type"] == ssm_type
+        assert p["Description"]
+        assert {"Name", "Environment", "Region", "CostCenter"} <= set(p["Tags"])  # map form
+
+
+def test_values_differ_between_regions_exactly_where_the_context_does(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    expected_diff = {
+        k for k, v in expected_values(context.primary).items() if expected_values(context.secondary)[k] != v
+    }
+    assert "ConfigEndpointParameter" in expected_diff  # the context gives each region its own API
+    actual_diff = {k for k, v in ssm_values(primary).items() if ssm_values(secondary)[k] != v}
+    assert actual_diff == expected_diff
+
+
+def test_currencies_are_a_comma_joined_string_list(regional: Template, context: Context) -> None:
+    value = props(regional, "ConfigCurrenciesParameter")["Value"]
+    assert value.split(",") == list(context.primary.payments.currencies)
+    assert " " not in value
+
+
+def test_a_changed_context_value_changes_only_that_parameter(
+    render_with: Callable[..., dict[str, Template]],
+) -> None:
+    baseline = render_with()  # rendered now, from the same partials as the override below
+    changed = render_with("us-east-2.payments.max_amount='10.00'")
+    assert props(changed[SECONDARY_FILE], "ConfigMaxAmountParameter")["Value"] == "10.00"
+    differences = {
+        (name, logical_id)
+        for name in (PRIMARY_FILE, SECONDARY_FILE)
+        for logical_id, resource in changed[name]["Resources"].items()
+        if baseline[name]["Resources"].get(logical_id) != resource
+    }
+    assert differences == {(SECONDARY_FILE, "ConfigMaxAmountParameter")}
+
+
+def test_a_currency_override_reaches_only_that_region(
+    render_with: Callable[..., dict[str, Template]], context: Context
+) -> None:
+    changed = render_with("us-east-1.payments.currencies=['USD', 'CHF']")
+    assert props(changed[PRIMARY_FILE], "ConfigCurrenciesParameter")["Value"] == "USD,CHF"
+    secondary_value = props(changed[SECONDARY_FILE], "ConfigCurrenciesParameter")["Value"]
+    assert secondary_value == ",".join(context.secondary.payments.currencies)
+
+
+def test_parameter_path_output_is_the_handler_setting(regional: Template, context: Context) -> None:
+    output = regional["Outputs"]["ConfigParameterPath"]["Value"]
+    assert output == {"Fn::Sub": context.names.sub("ssm_path")}
+    concrete = output["Fn::Sub"].replace("${EnvironmentSuffix}", context.project.suffix)
+    assert concrete == context.names.concrete("ssm_path")
+    assert concrete == f"/{context.project.app}/{context.project.suffix}"  # e.g. /payments/dev
