@@ -1,0 +1,1 @@
+"""Payment-event processor: transport-independent core plus thin SQS and ALB adapters."""
