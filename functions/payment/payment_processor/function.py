@@ -44,6 +44,8 @@ class PaymentFunction:
         metrics: EmfMetrics,
     ):
         self.settings = settings
+        self.dynamodb = dynamodb
+        self.ssm = ssm
         self.logger = logger
         self.metrics = metrics
         self.config = ConfigCache(
