@@ -69,14 +69,15 @@ class PaymentFunction:
             )
 
     @classmethod
-    def from_env(cls) -> PaymentFunction:
+    def from_env(cls, session: botocore.session.Session | None = None) -> PaymentFunction:
+        """Build from the environment; `session` lets tests share loaded service models."""
         settings = Settings.from_env()
         level = os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
         logger = JsonLogger(service=settings.service, level=level, region=settings.region)
         metrics = EmfMetrics(
             namespace=settings.metrics_namespace, service=settings.service, region=settings.region
         )
-        session = botocore.session.get_session()
+        session = session or botocore.session.get_session()
         tracer = XRaySubsegments.from_env(region=settings.region)
 
         def client(name: str) -> Any:

@@ -14,11 +14,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import botocore.session
 import pytest
 from moto import mock_aws  # imported before any client is created, so moto can intercept them
 
 # support puts functions/payment on sys.path, so test modules can import payment_processor.
-from .support import ENV_ENDPOINT, EVENTS_DIR, FUNCTION_DIR, PATH, REGION, TABLE, Region, create_region
+from .support import (
+    ENV_ENDPOINT,
+    EVENTS_DIR,
+    FUNCTION_DIR,
+    PATH,
+    REGION,
+    SESSION,
+    TABLE,
+    Region,
+    create_region,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +65,7 @@ def make_function(region: Region) -> Callable[[], Any]:
     """A factory of fresh containers (each with its own clients and config cache)."""
     from payment_processor.function import PaymentFunction
 
-    return PaymentFunction.from_env
+    return lambda: PaymentFunction.from_env(SESSION)
 
 
 @pytest.fixture
@@ -63,8 +74,9 @@ def function(make_function: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
-def app(region: Region) -> ModuleType:
+def app(region: Region, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """functions/payment/app.py imported fresh, as Lambda would at a cold start."""
+    monkeypatch.setattr(botocore.session, "get_session", lambda: SESSION)  # reuse parsed models
     spec = importlib.util.spec_from_file_location("payment_app_under_test", FUNCTION_DIR / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

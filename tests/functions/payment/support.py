@@ -68,8 +68,12 @@ class CallLog:
         return sum(1 for _, name in self.calls if name == operation)
 
 
+# One session for every test: clients stay per test, but service models are parsed only once.
+SESSION = botocore.session.get_session()
+
+
 def create_region(*, with_parameters: bool = True) -> Region:
-    session = botocore.session.get_session()
+    session = SESSION
     dynamodb = session.create_client("dynamodb", region_name=REGION)
     ssm = session.create_client("ssm", region_name=REGION)
     sqs = session.create_client("sqs", region_name=REGION)
