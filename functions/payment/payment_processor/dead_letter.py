@@ -39,14 +39,19 @@ class DeadLetterQueue:
     def configured(self) -> bool:
         return bool(self._queue_url)
 
+    @property
+    def client(self) -> SqsClient:
+        """The SQS client, created on first use."""
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
     def send(self, *, body: str, source_message_id: str, reasons: Sequence[FieldError]) -> None:
         if not self._queue_url:
             raise DeadLetterUnavailable("DEAD_LETTER_QUEUE_URL is not set")
         reason_text = json.dumps([r.as_dict() for r in reasons], separators=(",", ":"))[:MAX_REASON_CHARS]
         try:
-            if self._client is None:
-                self._client = self._client_factory()
-            self._client.send_message(
+            self.client.send_message(
                 QueueUrl=self._queue_url,
                 MessageBody=body or "(empty body)",
                 MessageAttributes={

@@ -54,12 +54,15 @@ class Region:
 
 @dataclass
 class CallLog:
-    """Counts AWS API calls per (service, operation) through botocore's before-call event."""
+    """Records AWS API calls as (service, operation), from botocore's first per-call event.
+
+    Injected failures still count: the call was made by our code, whatever answered it.
+    """
 
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def attach(self, client: Any) -> None:
-        client.meta.events.register("before-call", self._record)
+        client.meta.events.register("before-parameter-build", self._record)
 
     def _record(self, model: Any, **_: Any) -> None:
         self.calls.append((model.service_model.service_id, model.name))
@@ -168,8 +171,11 @@ def inject_errors(
     class _Http:
         status_code = 400
 
-    def handler(params: dict[str, Any], **_: Any) -> Any:
-        verdict = decide(params)
+    def decide_early(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["injected"] = decide(params)  # the API parameters exist only at this stage
+
+    def answer(context: dict[str, Any], **_: Any) -> Any:
+        verdict = context.pop("injected", None)
         if verdict is None:
             return None
         if isinstance(verdict, BaseException):
@@ -180,7 +186,8 @@ def inject_errors(
         }
         return _Http(), parsed
 
-    client.meta.events.register(f"before-call.*.{operation}", handler)
+    client.meta.events.register(f"before-parameter-build.*.{operation}", decide_early)
+    client.meta.events.register(f"before-call.*.{operation}", answer)
 
 
 def emf_documents(output: str) -> list[dict[str, Any]]:
