@@ -295,15 +295,26 @@ class S3ReplicationPlugin(Plugin):
         else:
             out.unchanged("primary stack or its uploads bucket output is gone: no replication to remove")
         if role_arn:
-            iam = pc.client("iam", pc.primary_region)
-            role = role_name_from_arn(role_arn)
-            try:
-                iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
-                out.changed(f"role {role}: removed inline policy {GRANT_POLICY}")
-            except ClientError as err:
-                if error_code(err) != "NoSuchEntity":
-                    raise
-                out.unchanged(f"role {role}: no inline policy {GRANT_POLICY}")
+            self._remove_grant(pc, out, role_name_from_arn(role_arn))
+
+    @staticmethod
+    def _remove_grant(pc: PluginContext, out: PluginReporter, role: str) -> None:
+        iam = pc.client("iam", pc.primary_region)
+        try:
+            names = [
+                n
+                for page in iam.get_paginator("list_role_policies").paginate(RoleName=role)
+                for n in page["PolicyNames"]
+            ]
+        except ClientError as err:
+            if error_code(err) != "NoSuchEntity":
+                raise
+            names = []
+        if GRANT_POLICY in names:
+            iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
+            out.changed(f"role {role}: removed inline policy {GRANT_POLICY}")
+        else:
+            out.unchanged(f"role {role}: no inline policy {GRANT_POLICY}")
 
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:

@@ -1,0 +1,140 @@
+"""peering-accepter: accept in the secondary region, return routes, verify both sides, teardown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from payinfra.plugins.api import EventKind, Status
+from payinfra.plugins.errors import PluginError
+from payinfra.plugins.peering_accepter import PeeringAccepterPlugin, template_routes_to_peer
+from tests.plugins.conftest import Interrupted, World, fresh_world
+
+
+def _state(world: World, region: str) -> str:
+    ec2 = world.client("ec2", region)
+    pcx = world.outputs["peering"]["PeeringConnectionId"]
+    return ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"][0][
+        "Status"
+    ]["Code"]
+
+
+def _return_routes(world: World) -> dict[str, str | None]:
+    """Secondary route table -> peering connection its primary-CIDR route uses."""
+    ec2 = world.client("ec2", world.config.project.secondary_region)
+    tables = world.outputs["secondary"]["PrivateRouteTableIds"].split(",")
+    cidr = world.outputs["primary"]["VpcCidr"]
+    found = {}
+    for table in ec2.describe_route_tables(RouteTableIds=tables)["RouteTables"]:
+        route = next((r for r in table["Routes"] if r.get("DestinationCidrBlock") == cidr), None)
+        found[table["RouteTableId"]] = route.get("VpcPeeringConnectionId") if route else None
+    return found
+
+
+def plugin() -> PeeringAccepterPlugin:
+    return PeeringAccepterPlugin(routes_in_stack=False)
+
+
+def test_accepts_and_routes_back(world: World) -> None:
+    secondary = world.config.project.secondary_region
+    assert _state(world, secondary) == "pending-acceptance"
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    pcx = world.outputs["peering"]["PeeringConnectionId"]
+    assert _state(world, secondary) == "active"
+    assert _state(world, world.config.project.primary_region) == "active"
+    routes = _return_routes(world)
+    assert len(routes) == world.config.secondary.az_count + 1
+    assert set(routes.values()) == {pcx}
+    writes = [op for _, _, op in world.log.writes()]
+    assert writes == ["AcceptVpcPeeringConnection"] + ["CreateRoute"] * len(routes)
+    assert all(region == secondary for region, _, _ in world.log.writes())
+
+
+def test_second_run_changes_nothing(world: World) -> None:
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    world.reset_log()
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    assert world.log.writes() == []
+    assert {e.kind for e in world.reporter.events} == {EventKind.NO_CHANGE}
+
+
+def test_a_route_to_another_target_is_replaced(world: World) -> None:
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    ec2 = world.client("ec2", world.config.project.secondary_region)
+    table = world.outputs["secondary"]["PrivateRouteTableIds"].split(",")[0]
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=world.outputs["secondary"]["VpcId"])
+    ec2.replace_route(RouteTableId=table, DestinationCidrBlock=world.outputs["primary"]["VpcCidr"], GatewayId=gateway)
+    broken = [c for c in plugin().verify(world.context()) if c.status == Status.BROKEN]
+    assert len(broken) == 1 and gateway in broken[0].reason
+    world.reset_log()
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    assert [op for _, _, op in world.log.writes()] == ["ReplaceRoute"]
+    assert _return_routes(world)[table] == world.outputs["peering"]["PeeringConnectionId"]
+
+
+def test_verify_before_and_after(world: World) -> None:
+    before = plugin().verify(world.context())
+    assert [c.status for c in before] == [Status.BROKEN, Status.BROKEN, Status.HOLDS, Status.BROKEN]
+    assert "pending-acceptance" in before[0].reason
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    assert {c.status for c in plugin().verify(world.context())} == {Status.HOLDS}
+
+
+def test_wrong_vpc_is_a_clear_error(world: World) -> None:
+    world.outputs["secondary"]["VpcId"] = "vpc-0123456789abcdef0"
+    with pytest.raises(PluginError, match="expected .* region or stack mismatch"):
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    assert world.log.writes() == []
+
+
+def test_rejected_connection_is_a_clear_error(world: World) -> None:
+    ec2 = world.client("ec2", world.config.project.secondary_region)
+    ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=world.outputs["peering"]["PeeringConnectionId"])
+    with pytest.raises(PluginError, match="is rejected"):
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+
+
+def test_before_destroy_removes_only_its_routes(world: World) -> None:
+    plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+    plugin().before_destroy(world.context(), world.reporter.for_plugin("peering"))
+    assert set(_return_routes(world).values()) == {None}
+    world.reset_log()
+    plugin().before_destroy(world.context(), world.reporter.for_plugin("peering"))
+    assert world.log.writes() == []
+
+
+def test_routes_declared_by_the_stack_are_only_verified(world: World) -> None:
+    PeeringAccepterPlugin(routes_in_stack=True).after_deploy(world.context(), world.reporter.for_plugin("p"))
+    assert [op for _, _, op in world.log.writes()] == ["AcceptVpcPeeringConnection"]
+    assert set(_return_routes(world).values()) == {None}
+
+
+def test_template_route_detection(tmp_path: Path) -> None:
+    with_route = tmp_path / "with.yaml"
+    with_route.write_text(
+        "Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n"
+        "      RouteTableId: !Ref T\n      VpcPeeringConnectionId: pcx-1\n      DestinationCidrBlock: 10.0.0.0/16\n"
+    )
+    without = tmp_path / "without.yaml"
+    without.write_text("Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n      NatGatewayId: !Ref N\n")
+    assert template_routes_to_peer(with_route) is True
+    assert template_routes_to_peer(without) is False
+    assert template_routes_to_peer(tmp_path / "missing.yaml") is False
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4])
+def test_converges_after_an_interruption(aws_env: None, config, fail_at: int) -> None:
+    with mock_aws():
+        world = fresh_world(config)
+        world.log.fail_at_write = fail_at
+        with pytest.raises(Interrupted):
+            plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        world.reset_log()
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        assert set(_return_routes(world).values()) == {world.outputs["peering"]["PeeringConnectionId"]}
+        world.reset_log()
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        assert world.log.writes() == []
