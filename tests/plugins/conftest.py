@@ -45,9 +45,9 @@ class CallLog:
         def before_call(model: Any, **_: Any) -> None:
             call = (region, model.service_model.service_name, model.name)
             self.calls.append(call)
-            if self.fail_at_write is not None and not model.name.startswith(READ_PREFIXES):
-                if len(self.writes()) == self.fail_at_write:
-                    raise Interrupted(f"interrupted before {call}")
+            is_write = not model.name.startswith(READ_PREFIXES)
+            if is_write and len(self.writes()) == self.fail_at_write:
+                raise Interrupted(f"interrupted before {call}")
 
         return before_call
 
@@ -91,10 +91,16 @@ def _vpc(ec2: Any, cidr: str, tables: int) -> dict[str, Any]:
     )["SecurityGroups"][0]["GroupId"]
     # AWS's default group also allows ingress from itself; moto's only has the egress rule.
     ec2.authorize_security_group_ingress(
-        GroupId=default_sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default_sg}]}]
+        GroupId=default_sg,
+        IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default_sg}]}],
     )
     route_tables = [ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for _ in range(tables)]
-    return {"VpcId": vpc_id, "VpcCidr": cidr, "DefaultSecurityGroupId": default_sg, "RouteTables": route_tables}
+    return {
+        "VpcId": vpc_id,
+        "VpcCidr": cidr,
+        "DefaultSecurityGroupId": default_sg,
+        "RouteTables": route_tables,
+    }
 
 
 def _bucket(s3: Any, name: str, region: str, key_arn: str) -> None:
@@ -106,7 +112,9 @@ def _bucket(s3: Any, name: str, region: str, key_arn: str) -> None:
     s3.put_bucket_encryption(
         Bucket=name,
         ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}
+            ]
         },
     )
 
@@ -148,16 +156,28 @@ def build_world(config: Context) -> dict[str, dict[str, str]]:
     primary["SessionsTableName"] = table
     iam = boto3.client("iam", region_name=p.primary_region)
     role_name = names.concrete("role_replication", region=p.primary_region)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-                                                      "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     # What the primary template can grant itself: its own bucket and key.
-    source_policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": primary["KeyArn"]},
-        {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-         "Resource": primary["UploadsBucketArn"]},
-    ]}
-    iam.put_role_policy(RoleName=role_name, PolicyName="Replication", PolicyDocument=json.dumps(source_policy))
+    source_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": primary["KeyArn"]},
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": primary["UploadsBucketArn"],
+            },
+        ],
+    }
+    iam.put_role_policy(
+        RoleName=role_name, PolicyName="Replication", PolicyDocument=json.dumps(source_policy)
+    )
     primary["ReplicationRoleArn"] = role_arn
     # The peering stack: the request from the primary VPC and the primary side's routes.
     ec2 = boto3.client("ec2", region_name=p.primary_region)

@@ -14,7 +14,9 @@ def _rules(world: World, role: str) -> list[dict]:
     region = world.context().stacks[role].region
     group = world.outputs[role]["DefaultSecurityGroupId"]
     ec2 = world.client("ec2", region)
-    return ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    return ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])[
+        "SecurityGroupRules"
+    ]
 
 
 def test_revokes_ingress_and_egress_in_both_regions(world: World) -> None:

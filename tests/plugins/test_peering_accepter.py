@@ -66,7 +66,9 @@ def test_a_route_to_another_target_is_replaced(world: World) -> None:
     table = world.outputs["secondary"]["PrivateRouteTableIds"].split(",")[0]
     gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=world.outputs["secondary"]["VpcId"])
-    ec2.replace_route(RouteTableId=table, DestinationCidrBlock=world.outputs["primary"]["VpcCidr"], GatewayId=gateway)
+    ec2.replace_route(
+        RouteTableId=table, DestinationCidrBlock=world.outputs["primary"]["VpcCidr"], GatewayId=gateway
+    )
     broken = [c for c in plugin().verify(world.context()) if c.status == Status.BROKEN]
     assert len(broken) == 1 and gateway in broken[0].reason
     world.reset_log()
@@ -85,7 +87,7 @@ def test_verify_before_and_after(world: World) -> None:
 
 def test_wrong_vpc_is_a_clear_error(world: World) -> None:
     world.outputs["secondary"]["VpcId"] = "vpc-0123456789abcdef0"
-    with pytest.raises(PluginError, match="expected .* region or stack mismatch"):
+    with pytest.raises(PluginError, match=r"expected .* region or stack mismatch"):
         plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
     assert world.log.writes() == []
 
@@ -116,10 +118,13 @@ def test_template_route_detection(tmp_path: Path) -> None:
     with_route = tmp_path / "with.yaml"
     with_route.write_text(
         "Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n"
-        "      RouteTableId: !Ref T\n      VpcPeeringConnectionId: pcx-1\n      DestinationCidrBlock: 10.0.0.0/16\n"
+        "      RouteTableId: !Ref T\n      VpcPeeringConnectionId: pcx-1\n"
+        "      DestinationCidrBlock: 10.0.0.0/16\n"
     )
     without = tmp_path / "without.yaml"
-    without.write_text("Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n      NatGatewayId: !Ref N\n")
+    without.write_text(
+        "Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n      NatGatewayId: !Ref N\n"
+    )
     assert template_routes_to_peer(with_route) is True
     assert template_routes_to_peer(without) is False
     assert template_routes_to_peer(tmp_path / "missing.yaml") is False
