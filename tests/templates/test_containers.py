@@ -279,6 +279,6 @@ def test_no_container_resource_carries_a_waiver(regional: Template) -> None:
     # Nothing here is an inherent finding: a waiver would hide a real problem.
     container_ids = ("Cluster", "Namespace", "DiscoveryService", "ServiceLogGroup", "TaskExecutionRole",
                      "TaskRole", "TaskDefinition", "Service")
-    resources_ = regional["Resources"]
-    waived = {i: resources_[i]["Metadata"] for i in container_ids if "Metadata" in resources_[i]}
+    all_resources = regional["Resources"]
+    waived = {i: all_resources[i]["Metadata"] for i in container_ids if "Metadata" in all_resources[i]}
     assert waived == {}, json.dumps(waived)
