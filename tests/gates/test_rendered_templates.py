@@ -1,0 +1,21 @@
+"""The whole gate over the rendered templates, as CI runs it: every finding waived with a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from payinfra.gates import cli
+from payinfra.gates.tools import Tools
+
+pytestmark = pytest.mark.gates
+
+
+def test_gate_passes_on_the_rendered_templates(
+    tools: Tools, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["--build-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, f"gate failed; its report:\n{out}"
+    assert out.count(": PASS") == 3
