@@ -9,7 +9,6 @@ field named), 404 unknown payment or route, 405 wrong method, 409 same id with a
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import time
 from collections.abc import Callable
@@ -47,7 +46,7 @@ class AlbRequest:
         if event.get("isBase64Encoded") and isinstance(self.body, str):
             try:
                 self.body = base64.b64decode(self.body, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # bad base64, non-ASCII input, or not UTF-8 once decoded
                 self.body = None
 
 
