@@ -3,7 +3,6 @@ pair that feeds it and the ALB route to it, in both regions and under context ov
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml
 CONTRACT_VARIABLES = {
     "LEDGER_TABLE", "SESSIONS_TABLE", "PAYMENT_API_ENDPOINT", "SSM_PARAMETER_PATH",
     "CONFIG_CACHE_TTL_S", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "DEPLOY_REGION",
+    "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py); not yet in the README
 }
 # Actions that have no resource-level permissions: the only ones allowed on Resource '*'.
 STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ec2:DescribeNetworkInterfaces"}
@@ -71,6 +71,7 @@ def test_environment_is_exactly_the_contract(regional: Template, context: Contex
     assert env["POWERTOOLS_SERVICE_NAME"] == "payments"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Payments"
     assert env["DEPLOY_REGION"] == {"Ref": "AWS::Region"}
+    assert env["DEAD_LETTER_QUEUE_URL"] == {"Ref": "PaymentDeadLetterQueue"}
 
 
 @pytest.mark.parametrize("role", ["primary", "secondary"])
@@ -177,8 +178,7 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
     # Region-local by name: in the secondary the sessions table is a replica the stack does not own.
     sessions = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
                 + names.sub("sessions_table")}
-    assert allowed["dynamodb:PutItem"] == [ledger, sessions]
-    assert allowed["dynamodb:ConditionCheckItem"] == [ledger]
+    assert allowed["dynamodb:PutItem"] == allowed["dynamodb:GetItem"] == [ledger, sessions]
     assert allowed["dynamodb:DeleteItem"] == [sessions]  # ledger records are never deleted
     parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
     parameters += names.sub("ssm_path")
@@ -188,17 +188,20 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                    "sqs:ChangeMessageVisibility"):
         assert allowed[action] == [{"Fn::GetAtt": "PaymentQueue.Arn"}], action
+    assert allowed["sqs:SendMessage"] == [{"Fn::GetAtt": "PaymentDeadLetterQueue.Arn"}]
     log_group = [{"Fn::GetAtt": "PaymentFunctionLogGroup.Arn"}]
     assert allowed["logs:CreateLogStream"] == allowed["logs:PutLogEvents"] == log_group
     account_enis = [{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*"}]
     assert allowed["ec2:CreateNetworkInterface"] == allowed["ec2:DeleteNetworkInterface"] == account_enis
 
 
-def test_role_cannot_touch_other_tables_or_send_messages(regional: Template) -> None:
-    granted = {a for s in statements(regional) for a in as_list(s["Action"])}
-    assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "sqs:SendMessage", "kms:Encrypt"} & granted
-    text = json.dumps(statements(regional))
-    assert "cloudwatch:PutMetricData" not in text  # metrics go out as EMF log lines
+def test_ledger_is_write_once_and_nothing_scans_encrypts_or_puts_metrics(regional: Template) -> None:
+    ledger = {"Fn::GetAtt": "LedgerTable.Arn"}
+    on_ledger = {a for a, resources in grants(regional).items() if ledger in resources}
+    assert on_ledger == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    granted = set(grants(regional))
+    assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "kms:Encrypt"} & granted
+    assert "cloudwatch:PutMetricData" not in granted  # metrics go out as EMF log lines
 
 
 # --- Queues -----------------------------------------------------------------------------------
