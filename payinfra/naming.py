@@ -50,6 +50,11 @@ SPECS: dict[str, NameSpec] = {
     "log_group_function": NameSpec("/aws/lambda/{app}-payment-events-{suffix}", 512, "log group"),
     "log_group_ecs": NameSpec("/ecs/{app}-api-{suffix}", 512, "log group"),
     "log_group_flow": NameSpec("/vpc/{app}-flow-logs-{suffix}", 512, "log group"),
+    # WAF delivers only to log groups whose name starts with aws-waf-logs-.
+    "log_group_waf": NameSpec("aws-waf-logs-{app}-{suffix}", 512, "log group"),
+    # RDS picks these names itself; declaring them lets the stack own (encrypt, expire, delete) them.
+    "log_group_rds_postgresql": NameSpec("/aws/rds/instance/{app}-db-{suffix}/postgresql", 512, "log group"),
+    "log_group_rds_upgrade": NameSpec("/aws/rds/instance/{app}-db-{suffix}/upgrade", 512, "log group"),
     # IAM is global: role names carry the region so both regional stacks can coexist.
     "role_function": NameSpec("{app}-fn-{suffix}-{region}", 64, "IAM role"),
     "role_task": NameSpec("{app}-task-{suffix}-{region}", 64, "IAM role"),

@@ -133,7 +133,7 @@ def _with_partials(env: jinja2.Environment, variables: dict[str, Any]) -> dict[s
         variables["partials"] = [
             env.get_template(f"partials/{name}.yaml.j2").make_module(variables) for name in PARTIALS
         ]
-    except jinja2.TemplateError as err:
+    except (jinja2.TemplateError, TypeError) as err:
         raise RenderError(_describe_jinja(err, "partials")) from None
     return variables
 
@@ -161,7 +161,9 @@ def render_all(ctx: Context) -> dict[str, str]:
 def _render(env: jinja2.Environment, name: str, variables: dict[str, Any]) -> str:
     try:
         text = env.get_template(name).render(**variables)
-    except jinja2.TemplateError as err:
+    except (jinja2.TemplateError, TypeError) as err:
+        # TypeError: a partial calls something that is not callable (e.g. a variable that
+        # shadows a macro name); report it like any template error, not as a traceback.
         raise RenderError(_describe_jinja(err, name)) from None
     text = HEADER + text.rstrip() + "\n"
     if name.endswith(".yaml.j2"):
@@ -169,7 +171,7 @@ def _render(env: jinja2.Environment, name: str, variables: dict[str, Any]) -> st
     return text
 
 
-def _describe_jinja(err: jinja2.TemplateError, name: str) -> str:
+def _describe_jinja(err: Exception, name: str) -> str:
     where = f"{getattr(err, 'filename', None) or name}:{getattr(err, 'lineno', '?')}"
     return f"{where}: {err.__class__.__name__}: {err}"
 
