@@ -128,7 +128,10 @@ class DynamoDbReplicaPlugin(Plugin):
                 f"table {table} needs a NEW_AND_OLD_IMAGES stream for a replica (has "
                 f"{stream.get('StreamViewType', 'no stream')}): fix SessionsTable in the data partial"
             )
-        if description.get("TableStatus") != "ACTIVE":
+        replica = self.replica(description, pc.secondary_region) or {}
+        replica_busy = replica.get("ReplicaStatus") in BUSY_STATES | {"DELETING"}
+        # A table UPDATING because of our own replica change is waited for with the replica.
+        if description.get("TableStatus") != "ACTIVE" and not replica_busy:
 
             def poll() -> tuple[bool, str]:
                 status = self._table(ddb, table).get("TableStatus", "?")
