@@ -1,0 +1,40 @@
+"""The embedded local AWS the pipeline runs against: moto's server, in-process, with fixes.
+
+No credentials, no internet. Clients reach it exactly as they reach AWS, through the standard
+`AWS_ENDPOINT_URL` variable that boto3, the AWS CLI and SAM CLI honour, so templates, plugins and
+orchestration have no local-only code path.
+
+    from payinfra.emulator import LocalAws
+
+    with LocalAws() as aws:                       # free port on 127.0.0.1; stops on exit
+        aws.endpoint_url                          # "http://127.0.0.1:PORT"
+        env = aws.subprocess_env(os.environ)      # for `sam build/deploy/delete`, the AWS CLI, plugins
+        subprocess.run(["sam", "deploy", ...], env=env, check=True)
+        aws.client("ec2", "us-east-2")            # a boto3 client on the emulator
+        inv = aws.inventory("payments-primary-dev", "us-east-1")
+        print(inv.render())                       # per type: declared/created/describable/...
+        inv.complete                              # every declared resource created and describable
+        inv.not_materialised()                    # {type: [logical ids]} the emulator did not make
+        ...                                       # delete the stack, then:
+        check_deleted(inv, aws.session("us-east-1"), endpoint_url=aws.endpoint_url)  # what is left
+        aws.reset()                               # empty every service (POST /moto-api/reset)
+
+`take_inventory`/`check_deleted` work against AWS too (session, no endpoint). What each fix in
+`payinfra.emulator.fixes` changes in moto, and why, is in its module docstring; `FIX_NAMES`
+lists them, and `LocalAws(skip_fixes={...})` leaves some out (the tests use it to show what a
+fix repairs). CLI: `python -m payinfra.emulator [--port N]` serves until Ctrl-C.
+"""
+
+from .inventory import ResourceCheck, StackInventory, TypeCounts, check_deleted, take_inventory
+from .server import FAKE_ACCOUNT_ID, EmulatorError, LocalAws
+
+__all__ = [
+    "FAKE_ACCOUNT_ID",
+    "EmulatorError",
+    "LocalAws",
+    "ResourceCheck",
+    "StackInventory",
+    "TypeCounts",
+    "check_deleted",
+    "take_inventory",
+]

@@ -1,0 +1,55 @@
+"""`python -m payinfra.emulator [--port N] [--verbose]`: serve the local AWS until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .server import EmulatorError, LocalAws
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m payinfra.emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument(
+        "--region", default="us-east-1", help="region for the printed example (default us-east-1)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be 0-65535, not {args.port}")
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        aws = LocalAws(port=args.port, primary_region=args.region, quiet=not args.verbose).start()
+    except EmulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        env = " ".join(f"{k}={v}" for k, v in aws.env().items())
+        print(f"Local AWS (moto, fixed for this project) at {aws.endpoint_url}", flush=True)
+        print(f"  environment: {env}")
+        print(
+            f"  try: AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"aws --endpoint-url {aws.endpoint_url} --region {args.region} cloudformation list-stacks"
+        )
+        print("Ctrl-C stops it.", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        aws.stop()
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+"""One describe-check per CloudFormation resource type, through that resource's OWN service API.
+
+A checker gets a client factory and the physical ID CloudFormation reports, and returns a short
+description of what it found. It raises `Missing` when the resource does not exist (or only
+exists as deleted / being deleted: a KMS key pending deletion, an INACTIVE ECS service, a
+deleted peering connection). A botocore "not found" error means the same. A type without a
+checker is reported as unchecked by the inventory, never as fine.
+
+The physical IDs follow CloudFormation's `Ref` where CloudFormation has one; for the few types
+AWS gives no ID of their own, the emulator's models document the ID they report (e.g. a network
+ACL entry is `<acl-id>:<ingress|egress>:<rule>`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+Clients = Callable[[str], Any]  # service name -> boto3 client
+Checker = Callable[[Clients, str], str]
+
+CHECKERS: dict[str, Checker] = {}
+
+
+class Missing(Exception):
+    """The resource is not there (or is deleted / being deleted)."""
+
+
+def checks(*resource_types: str) -> Callable[[Checker], Checker]:
+    def register(checker: Checker) -> Checker:
+        for resource_type in resource_types:
+            CHECKERS[resource_type] = checker
+        return checker
+
+    return register
+
+
+def _one(items: list[Any], what: str, physical_id: str) -> Any:
+    if not items:
+        raise Missing(f"{what} {physical_id} not found")
+    return items[0]
+
+
+# -- EC2 -------------------------------------------------------------------------------------------
+@checks("AWS::EC2::VPC")
+def vpc(c: Clients, pid: str) -> str:
+    v = _one(c("ec2").describe_vpcs(VpcIds=[pid])["Vpcs"], "VPC", pid)
+    return f"{v['CidrBlock']} {v['State']}"
+
+
+@checks("AWS::EC2::Subnet")
+def subnet(c: Clients, pid: str) -> str:
+    s = _one(c("ec2").describe_subnets(SubnetIds=[pid])["Subnets"], "subnet", pid)
+    return f"{s['CidrBlock']} in {s['AvailabilityZone']}"
+
+
+@checks("AWS::EC2::InternetGateway")
+def internet_gateway(c: Clients, pid: str) -> str:
+    g = _one(c("ec2").describe_internet_gateways(InternetGatewayIds=[pid])["InternetGateways"], "IGW", pid)
+    return "attached to " + ",".join(a["VpcId"] for a in g.get("Attachments", [])) or "detached"
+
+
+@checks("AWS::EC2::VPCGatewayAttachment")
+def gateway_attachment(c: Clients, pid: str) -> str:
+    gateways = (
+        c("ec2").describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [pid.rsplit("|", maxsplit=1)[-1]]}]
+        )["InternetGateways"]
+        if pid.startswith("vpc-") or "|" in pid
+        else []
+    )
+    if not gateways:
+        gateways = [
+            g
+            for g in c("ec2").describe_internet_gateways()["InternetGateways"]
+            if g["InternetGatewayId"] in pid and g.get("Attachments")
+        ]
+    g = _one(gateways, "gateway attachment", pid)
+    return f"{g['InternetGatewayId']} -> {g['Attachments'][0]['VpcId']}"
+
+
+@checks("AWS::EC2::EIP")
+def elastic_ip(c: Clients, pid: str) -> str:
+    key = {"AllocationIds": [pid]} if pid.startswith("eipalloc-") else {"PublicIps": [pid]}
+    a = _one(c("ec2").describe_addresses(**key)["Addresses"], "EIP", pid)
+    return f"{a['PublicIp']} ({a.get('AllocationId')})"
+
+
+@checks("AWS::EC2::NatGateway")
+def nat_gateway(c: Clients, pid: str) -> str:
+    n = _one(c("ec2").describe_nat_gateways(NatGatewayIds=[pid])["NatGateways"], "NAT gateway", pid)
+    if n["State"] in ("deleting", "deleted"):
+        raise Missing(f"NAT gateway {pid} is {n['State']}")
+    return f"{n['State']} in {n['SubnetId']}"
+
+
+@checks("AWS::EC2::RouteTable")
+def route_table(c: Clients, pid: str) -> str:
+    t = _one(c("ec2").describe_route_tables(RouteTableIds=[pid])["RouteTables"], "route table", pid)
+    return f"{len(t['Routes'])} routes, {len(t.get('Associations', []))} associations"
+
+
+@checks("AWS::EC2::Route")
+def route(c: Clients, pid: str) -> str:
+    # moto reports `<route-table>~<destination>`; CloudFormation `<route-table>|<destination>`.
+    table_id, _, destination = pid.replace("|", "~").partition("~")
+    if not destination:
+        raise Missing(f"route id {pid} is not <route-table>~<destination>")
+    t = _one(c("ec2").describe_route_tables(RouteTableIds=[table_id])["RouteTables"], "route table", table_id)
+    for r in t["Routes"]:
+        if destination in (r.get("DestinationCidrBlock"), r.get("DestinationIpv6CidrBlock")):
+            target = next(
+                (v for k, v in r.items() if k.endswith("Id") and k != "DestinationPrefixListId"), "?"
+            )
+            return f"{destination} -> {target}"
+    raise Missing(f"no route to {destination} in {table_id}")
+
+
+@checks("AWS::EC2::SubnetRouteTableAssociation")
+def route_table_association(c: Clients, pid: str) -> str:
+    t = _one(
+        c("ec2").describe_route_tables(
+            Filters=[{"Name": "association.route-table-association-id", "Values": [pid]}]
+        )["RouteTables"],
+        "route table association",
+        pid,
+    )
+    a = next(a for a in t["Associations"] if a["RouteTableAssociationId"] == pid)
+    return f"{a.get('SubnetId')} -> {t['RouteTableId']}"
+
+
+@checks("AWS::EC2::SecurityGroup")
+def security_group(c: Clients, pid: str) -> str:
+    key = {"GroupIds": [pid]} if pid.startswith("sg-") else {"GroupNames": [pid]}
+    g = _one(c("ec2").describe_security_groups(**key)["SecurityGroups"], "security group", pid)
+    return f"{g['GroupId']} ({len(g['IpPermissions'])} in, {len(g['IpPermissionsEgress'])} out)"
+
+
+@checks("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
+def security_group_rule(c: Clients, pid: str) -> str:
+    r = _one(
+        c("ec2").describe_security_group_rules(SecurityGroupRuleIds=[pid])["SecurityGroupRules"],
+        "security group rule",
+        pid,
+    )
+    peer = r.get("CidrIpv4") or r.get("ReferencedGroupInfo", {}).get("GroupId") or r.get("PrefixListId")
+    direction = "egress" if r["IsEgress"] else "ingress"
+    return f"{r['GroupId']} {direction} {r['IpProtocol']}:{r.get('FromPort')} {peer}"
+
+
+@checks("AWS::EC2::NetworkAcl")
+def network_acl(c: Clients, pid: str) -> str:
+    a = _one(c("ec2").describe_network_acls(NetworkAclIds=[pid])["NetworkAcls"], "network ACL", pid)
+    return f"{len(a['Entries'])} entries, {len(a['Associations'])} subnets"
+
+
+@checks("AWS::EC2::NetworkAclEntry")
+def network_acl_entry(c: Clients, pid: str) -> str:
+    parts = pid.split(":")
+    if len(parts) != 3:
+        raise Missing(f"entry id {pid} is not <acl-id>:<ingress|egress>:<rule>")
+    acl_id, direction, rule = parts
+    a = _one(c("ec2").describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"], "network ACL", acl_id)
+    for e in a["Entries"]:
+        if e["RuleNumber"] == int(rule) and e["Egress"] == (direction == "egress"):
+            return f"{direction} {rule} {e['RuleAction']} {e.get('CidrBlock')}"
+    raise Missing(f"{acl_id} has no {direction} rule {rule}")
+
+
+@checks("AWS::EC2::SubnetNetworkAclAssociation")
+def network_acl_association(c: Clients, pid: str) -> str:
+    a = _one(
+        c("ec2").describe_network_acls(Filters=[{"Name": "association.association-id", "Values": [pid]}])[
+            "NetworkAcls"
+        ],
+        "network ACL association",
+        pid,
+    )
+    assoc = next(x for x in a["Associations"] if x["NetworkAclAssociationId"] == pid)
+    return f"{assoc['SubnetId']} -> {a['NetworkAclId']}"
+
+
+@checks("AWS::EC2::FlowLog")
+def flow_log(c: Clients, pid: str) -> str:
+    f = _one(c("ec2").describe_flow_logs(FlowLogIds=[pid])["FlowLogs"], "flow log", pid)
+    return f"{f['ResourceId']} -> {f.get('LogGroupName') or f.get('LogDestination')}"
+
+
+@checks("AWS::EC2::VPCPeeringConnection")
+def peering(c: Clients, pid: str) -> str:
+    p = _one(
+        c("ec2").describe_vpc_peering_connections(VpcPeeringConnectionIds=[pid])["VpcPeeringConnections"],
+        "peering connection",
+        pid,
+    )
+    status = p["Status"]["Code"]
+    if status in ("deleted", "deleting", "rejected", "failed", "expired"):
+        raise Missing(f"peering {pid} is {status}")
+    accepter = p["AccepterVpcInfo"]
+    return f"{p['RequesterVpcInfo']['VpcId']} -> {accepter['VpcId']} ({accepter.get('Region')}) {status}"
+
+
+# -- KMS, IAM, Logs, SSM, Secrets ---------------------------------------------------------------------
+@checks("AWS::KMS::Key")
+def kms_key(c: Clients, pid: str) -> str:
+    k = c("kms").describe_key(KeyId=pid)["KeyMetadata"]
+    if k["KeyState"] in ("PendingDeletion", "PendingReplicaDeletion"):
+        raise Missing(f"key {pid} is {k['KeyState']}")
+    json.loads(c("kms").get_key_policy(KeyId=pid, PolicyName="default")["Policy"])
+    return f"{k['KeyState']}, rotation {c('kms').get_key_rotation_status(KeyId=pid)['KeyRotationEnabled']}"
+
+
+@checks("AWS::KMS::Alias")
+def kms_alias(c: Clients, pid: str) -> str:
+    aliases = [a for page in c("kms").get_paginator("list_aliases").paginate() for a in page["Aliases"]]
+    a = _one([a for a in aliases if a["AliasName"] == pid], "alias", pid)
+    return f"-> {a.get('TargetKeyId')}"
+
+
+@checks("AWS::IAM::Role")
+def iam_role(c: Clients, pid: str) -> str:
+    return c("iam").get_role(RoleName=pid)["Role"]["Arn"]  # type: ignore[no-any-return]
+
+
+@checks("AWS::Logs::LogGroup")
+def log_group(c: Clients, pid: str) -> str:
+    groups = c("logs").describe_log_groups(logGroupNamePrefix=pid)["logGroups"]
+    g = _one([g for g in groups if g["logGroupName"] == pid], "log group", pid)
+    return f"retention {g.get('retentionInDays')}, key {'yes' if g.get('kmsKeyId') else 'no'}"
+
+
+@checks("AWS::SSM::Parameter")
+def ssm_parameter(c: Clients, pid: str) -> str:
+    p = c("ssm").get_parameter(Name=pid)["Parameter"]
+    return f"{p['Type']} = {p['Value'][:40]}"
+
+
+@checks("AWS::SecretsManager::Secret")
+def secret(c: Clients, pid: str) -> str:
+    s = c("secretsmanager").describe_secret(SecretId=pid)
+    if s.get("DeletedDate"):
+        raise Missing(f"secret {pid} is scheduled for deletion")
+    return str(s["Name"])
+
+
+# -- Data -------------------------------------------------------------------------------------------
+@checks("AWS::RDS::DBInstance")
+def db_instance(c: Clients, pid: str) -> str:
+    d = _one(c("rds").describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"], "DB instance", pid)
+    role = (
+        f"replica of {d['ReadReplicaSourceDBInstanceIdentifier']}"
+        if d.get("ReadReplicaSourceDBInstanceIdentifier")
+        else "primary"
+    )
+    return f"{d['Engine']} {d['EngineVersion']} {d['DBInstanceStatus']}, {role}"
+
+
+@checks("AWS::RDS::DBSubnetGroup")
+def db_subnet_group(c: Clients, pid: str) -> str:
+    g = _one(c("rds").describe_db_subnet_groups(DBSubnetGroupName=pid)["DBSubnetGroups"], "subnet group", pid)
+    return f"{len(g['Subnets'])} subnets"
+
+
+@checks("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+def dynamodb_table(c: Clients, pid: str) -> str:
+    t = c("dynamodb").describe_table(TableName=pid)["Table"]
+    sse = t.get("SSEDescription", {}).get("Status", "default")
+    return f"{t['TableStatus']}, SSE {sse}"
+
+
+@checks("AWS::S3::Bucket")
+def bucket(c: Clients, pid: str) -> str:
+    c("s3").head_bucket(Bucket=pid)
+    return f"versioning {c('s3').get_bucket_versioning(Bucket=pid).get('Status', 'off')}"
+
+
+@checks("AWS::S3::BucketPolicy")
+def bucket_policy(c: Clients, pid: str) -> str:
+    policy = json.loads(c("s3").get_bucket_policy(Bucket=pid)["Policy"])
+    return f"{len(policy.get('Statement', []))} statements"
+
+
+# -- Edge -------------------------------------------------------------------------------------------
+@checks("AWS::ElasticLoadBalancingV2::LoadBalancer")
+def load_balancer(c: Clients, pid: str) -> str:
+    lb = c("elbv2").describe_load_balancers(LoadBalancerArns=[pid])["LoadBalancers"][0]
+    return f"{lb['Type']} {lb['Scheme']} {lb['State']['Code']}"
+
+
+@checks("AWS::ElasticLoadBalancingV2::Listener")
+def listener(c: Clients, pid: str) -> str:
+    li = c("elbv2").describe_listeners(ListenerArns=[pid])["Listeners"][0]
+    return f"{li['Protocol']}:{li['Port']}"
+
+
+@checks("AWS::ElasticLoadBalancingV2::ListenerRule")
+def listener_rule(c: Clients, pid: str) -> str:
+    r = c("elbv2").describe_rules(RuleArns=[pid])["Rules"][0]
+    return f"priority {r['Priority']}"
+
+
+@checks("AWS::ElasticLoadBalancingV2::TargetGroup")
+def target_group(c: Clients, pid: str) -> str:
+    g = c("elbv2").describe_target_groups(TargetGroupArns=[pid])["TargetGroups"][0]
+    targets = c("elbv2").describe_target_health(TargetGroupArn=pid)["TargetHealthDescriptions"]
+    return f"{g.get('TargetType')}, {len(targets)} targets"
+
+
+@checks("AWS::WAFv2::WebACL")
+def web_acl(c: Clients, pid: str) -> str:
+    name, acl_id, scope = pid.split("|")
+    acl = c("wafv2").get_web_acl(Name=name, Id=acl_id, Scope=scope)["WebACL"]
+    return f"{len(acl.get('Rules', []))} rules"
+
+
+@checks("AWS::WAFv2::WebACLAssociation")
+def web_acl_association(c: Clients, pid: str) -> str:
+    acl_arn, _, resource_arn = pid.partition("|")
+    acl = c("wafv2").get_web_acl_for_resource(ResourceArn=resource_arn).get("WebACL")
+    if not acl or acl["ARN"] != acl_arn:
+        raise Missing(f"{resource_arn} is not associated with {acl_arn}")
+    return f"{acl['Name']} on {resource_arn.rsplit('/', 2)[-2]}"
+
+
+@checks("AWS::WAFv2::LoggingConfiguration")
+def waf_logging(c: Clients, pid: str) -> str:
+    conf = c("wafv2").get_logging_configuration(ResourceArn=pid)["LoggingConfiguration"]
+    return "-> " + ",".join(d.rsplit(":", 1)[-1] for d in conf["LogDestinationConfigs"])
+
+
+# -- Containers and functions -----------------------------------------------------------------------
+@checks("AWS::ECS::Cluster")
+def ecs_cluster(c: Clients, pid: str) -> str:
+    cl = _one(c("ecs").describe_clusters(clusters=[pid])["clusters"], "cluster", pid)
+    if cl["status"] != "ACTIVE":
+        raise Missing(f"cluster {pid} is {cl['status']}")
+    return str(cl["status"])
+
+
+@checks("AWS::ECS::Service")
+def ecs_service(c: Clients, pid: str) -> str:
+    # arn:aws:ecs:<region>:<account>:service/<cluster>/<name>
+    after = pid.rsplit(":service/", maxsplit=1)[-1]
+    kwargs = {"cluster": after.split("/", maxsplit=1)[0]} if ":service/" in pid and "/" in after else {}
+    s = _one(c("ecs").describe_services(services=[pid], **kwargs)["services"], "service", pid)
+    if s["status"] != "ACTIVE":
+        raise Missing(f"service {pid} is {s['status']}")
+    return (
+        f"{s.get('launchType')} desired {s['desiredCount']}, {len(s.get('serviceRegistries', []))} registries"
+    )
+
+
+@checks("AWS::ECS::TaskDefinition")
+def task_definition(c: Clients, pid: str) -> str:
+    t = c("ecs").describe_task_definition(taskDefinition=pid)["taskDefinition"]
+    if t["status"] != "ACTIVE":
+        raise Missing(f"task definition {pid} is {t['status']}")
+    return f"{t['family']}:{t['revision']}"
+
+
+@checks(
+    "AWS::ServiceDiscovery::PrivateDnsNamespace",
+    "AWS::ServiceDiscovery::PublicDnsNamespace",
+    "AWS::ServiceDiscovery::HttpNamespace",
+)
+def namespace(c: Clients, pid: str) -> str:
+    n = c("servicediscovery").get_namespace(Id=pid)["Namespace"]
+    return f"{n['Name']} ({n['Type']})"
+
+
+@checks("AWS::ServiceDiscovery::Service")
+def discovery_service(c: Clients, pid: str) -> str:
+    return str(c("servicediscovery").get_service(Id=pid)["Service"]["Name"])
+
+
+@checks("AWS::Lambda::Function")
+def function(c: Clients, pid: str) -> str:
+    f = c("lambda").get_function(FunctionName=pid)["Configuration"]
+    return f"{f['Runtime']} {f.get('State', '')}".strip()
+
+
+@checks("AWS::Lambda::Permission")
+def function_permission(c: Clients, pid: str) -> str:
+    # CloudFormation's physical ID of a permission is its statement id; the function is in the
+    # statement's resource, so look through every function's policy for it.
+    for page in c("lambda").get_paginator("list_functions").paginate():
+        for f in page["Functions"]:
+            try:
+                policy = json.loads(c("lambda").get_policy(FunctionName=f["FunctionName"])["Policy"])
+            except Exception:  # noqa: S112 - a function without a policy
+                continue
+            for statement in policy.get("Statement", []):
+                if statement.get("Sid") == pid:
+                    return f"{f['FunctionName']} <- {statement.get('Principal')}"
+    raise Missing(f"no function policy has statement {pid}")
+
+
+@checks("AWS::Lambda::EventSourceMapping")
+def event_source_mapping(c: Clients, pid: str) -> str:
+    m = c("lambda").get_event_source_mapping(UUID=pid)
+    return f"{m['EventSourceArn'].rsplit(':', 1)[-1]} {m['State']}"
+
+
+@checks("AWS::SQS::Queue")
+def queue(c: Clients, pid: str) -> str:
+    attrs = c("sqs").get_queue_attributes(QueueUrl=pid, AttributeNames=["All"])["Attributes"]
+    return f"{attrs['QueueArn'].rsplit(':', 1)[-1]}, key {'yes' if attrs.get('KmsMasterKeyId') else 'no'}"
+
+
+@checks("AWS::SQS::QueuePolicy")
+def queue_policy(c: Clients, pid: str) -> str:
+    for url in pid.split(","):
+        attrs = c("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        if not attrs.get("Policy"):
+            raise Missing(f"queue {url} has no policy")
+    return f"{len(pid.split(','))} queue(s)"
+
+
+@checks("AWS::SNS::Topic")
+def topic(c: Clients, pid: str) -> str:
+    attrs = c("sns").get_topic_attributes(TopicArn=pid)["Attributes"]
+    return f"key {'yes' if attrs.get('KmsMasterKeyId') else 'no'}"
+
+
+@checks("AWS::SNS::TopicPolicy")
+def topic_policy(c: Clients, pid: str) -> str:
+    for arn in pid.split(","):
+        policy = json.loads(c("sns").get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+        if any(s.get("Sid") == "__default_statement_ID" for s in policy.get("Statement", [])):
+            raise Missing(f"topic {arn} has only SNS's default policy")
+    return f"{len(pid.split(','))} topic(s)"
+
+
+# -- Monitoring -------------------------------------------------------------------------------------
+@checks("AWS::CloudWatch::Alarm")
+def alarm(c: Clients, pid: str) -> str:
+    a = _one(c("cloudwatch").describe_alarms(AlarmNames=[pid])["MetricAlarms"], "alarm", pid)
+    return f"{a['ComparisonOperator']} {a.get('Threshold')}"
+
+
+@checks("AWS::CloudWatch::Dashboard")
+def dashboard(c: Clients, pid: str) -> str:
+    body = json.loads(c("cloudwatch").get_dashboard(DashboardName=pid)["DashboardBody"])
+    return f"{len(body.get('widgets', []))} widgets"
+
+
+# -- CloudFormation-internal ------------------------------------------------------------------------
+@checks("AWS::CloudFormation::WaitConditionHandle")
+def wait_condition_handle(c: Clients, pid: str) -> str:
+    """A handle is only a presigned signal URL: there is no service to ask, only its form to check."""
+    if not pid.startswith("https://"):
+        raise Missing(f"wait condition handle {pid} is not a signal URL")
+    return "signal URL (CloudFormation-internal, no service API)"

@@ -1,0 +1,107 @@
+"""Fixes that make moto 5.2.5 a faithful enough CloudFormation target for this project's pipeline.
+
+Each module in this package closes one measured gap (see the module docstring for the moto
+behaviour and why it matters) through `apply(patcher)`. `apply_fixes()` applies them all, in
+the order of `FIXES`, and returns the `Patcher` that reverts them. They patch moto internals,
+so moto is pinned exactly: importing this package with another moto version fails loudly.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from types import ModuleType
+
+PINNED_MOTO_VERSION = "5.2.5"
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version these fixes were written and tested against."""
+
+
+def _check_moto_version() -> None:
+    installed = version("moto")
+    if installed != PINNED_MOTO_VERSION:
+        raise MotoVersionError(
+            f"payinfra.emulator patches moto internals and supports moto=={PINNED_MOTO_VERSION} only; "
+            f"moto {installed} is installed. Install the pinned version "
+            f"(pip install 'moto[server]=={PINNED_MOTO_VERSION}') or port and re-test the fixes in "
+            "payinfra/emulator/fixes/."
+        )
+
+
+_check_moto_version()
+
+# Imported only after the version check: these modules reach into moto's internals.
+from . import (  # noqa: E402
+    changeset_outputs,
+    cloudwatch_alarm,
+    deletion,
+    dynamodb,
+    ec2_network,
+    ecs,
+    elbv2,
+    get_stack_output,
+    getatt_dotted,
+    kms_key_policy,
+    lambda_permission,
+    policies,
+    rds,
+    s3_bucket,
+    sam_transform,
+    secretsmanager,
+    servicediscovery,
+    ssm_parameter,
+    stack_failures,
+    stack_resources,
+    template_url,
+    vpc_peering,
+    wafv2,
+    wait_condition_handle,
+)
+from ._patching import Patcher  # noqa: E402
+
+# Order matters only for the template pre-processing wrappers: a wrapper applied later runs
+# first, so Fn::GetStackOutput is resolved before the SAM transform sees the template.
+FIXES: tuple[ModuleType, ...] = (
+    template_url,
+    changeset_outputs,
+    stack_failures,
+    stack_resources,
+    deletion,
+    sam_transform,
+    get_stack_output,
+    getatt_dotted,
+    kms_key_policy,
+    vpc_peering,
+    ec2_network,
+    s3_bucket,
+    policies,
+    dynamodb,
+    rds,
+    wafv2,
+    servicediscovery,
+    ecs,
+    elbv2,
+    cloudwatch_alarm,
+    secretsmanager,
+    ssm_parameter,
+    lambda_permission,
+    wait_condition_handle,
+)
+
+FIX_NAMES: tuple[str, ...] = tuple(fix.__name__.rsplit(".", 1)[-1] for fix in FIXES)
+
+
+def apply_fixes(skip: frozenset[str] | set[str] = frozenset()) -> Patcher:
+    """Apply every fix except those named in `skip`; `patcher.revert()` undoes them."""
+    unknown = set(skip) - set(FIX_NAMES)
+    if unknown:
+        raise ValueError(f"unknown emulator fix(es) {sorted(unknown)}; known: {', '.join(FIX_NAMES)}")
+    patcher = Patcher()
+    for name, fix in zip(FIX_NAMES, FIXES, strict=True):
+        if name not in skip:
+            fix.apply(patcher)
+    return patcher
+
+
+__all__ = ["FIXES", "FIX_NAMES", "PINNED_MOTO_VERSION", "MotoVersionError", "Patcher", "apply_fixes"]

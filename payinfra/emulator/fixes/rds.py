@@ -1,0 +1,165 @@
+"""Create RDS instances from CloudFormation with the properties the template sets.
+
+moto 5.2.5's `DBInstance` CloudFormation model maps a subset of properties, and:
+- ignores `ManageMasterUserPassword` / `MasterUserSecret` (no MasterUserSecret in
+  DescribeDBInstances, no secret in Secrets Manager), `VPCSecurityGroups`,
+  `EnableIAMDatabaseAuthentication`, `EnableCloudwatchLogsExports`, `MaxAllocatedStorage`,
+  `DeletionProtection`, `MonitoringInterval`/`MonitoringRoleArn`, and defaults every engine's
+  `Port` to 3306;
+- supports only `Fn::GetAtt Endpoint.Address/Port` (not `DBInstanceArn`, `DbiResourceId`,
+  `MasterUserSecret.SecretArn`), so a template that outputs the ARN fails validation;
+- builds a read replica as a shallow copy of its source: a cross-region replica
+  (`SourceDBInstanceIdentifier` is an ARN in another region) shares the source's objects, and
+  deleting it fails (`remove_replica` looks for the identifier where `add_replica` stored the ARN).
+Here the instance is created through `create_db_instance` with every mapped property; a replica
+is a new instance that takes engine, version, storage, name and user from its source. A
+`DBSubnetGroup` had no physical ID (DescribeStackResources showed none); it is its name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.rds.models import DBInstance, DBSubnetGroup, rds_backends
+
+from ._patching import Patcher
+
+ATTRIBUTES = (
+    "DBInstanceArn",
+    "DbiResourceId",
+    "Endpoint.Address",
+    "Endpoint.Port",
+    "MasterUserSecret.SecretArn",
+)
+
+
+def _bool(value: Any, default: bool = False) -> bool:
+    return default if value is None else str(value).lower() == "true"
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _name(value: Any) -> str | None:
+    """`Ref` to a moto subnet/parameter group yields the model itself (it has no physical ID)."""
+    return getattr(value, "name", value)
+
+
+def _instance_kwargs(resource_name: str, p: dict[str, Any]) -> dict[str, Any]:
+    secret = p.get("MasterUserSecret") or {}
+    kwargs: dict[str, Any] = {
+        "db_instance_identifier": resource_name.lower(),
+        "db_instance_class": p.get("DBInstanceClass"),
+        "engine": p.get("Engine"),
+        "engine_version": p.get("EngineVersion"),
+        "port": _int(p.get("Port")),
+        "allocated_storage": _int(p.get("AllocatedStorage")),
+        "max_allocated_storage": _int(p.get("MaxAllocatedStorage")),
+        "backup_retention_period": _int(p.get("BackupRetentionPeriod")) or 1,
+        "auto_minor_version_upgrade": _bool(p.get("AutoMinorVersionUpgrade"), True),
+        "availability_zone": p.get("AvailabilityZone"),
+        "db_name": p.get("DBName"),
+        "db_subnet_group_name": _name(p.get("DBSubnetGroupName")),
+        "db_parameter_group_name": _name(p.get("DBParameterGroupName")),
+        "copy_tags_to_snapshot": _bool(p.get("CopyTagsToSnapshot")),
+        "iops": p.get("Iops"),
+        "master_username": p.get("MasterUsername"),
+        "master_user_password": p.get("MasterUserPassword"),
+        "manage_master_user_password": _bool(p.get("ManageMasterUserPassword")),
+        "master_user_secret_kms_key_id": secret.get("KmsKeyId"),
+        "multi_az": _bool(p.get("MultiAZ")),
+        "publicly_accessible": _bool(p.get("PubliclyAccessible")),
+        "storage_type": p.get("StorageType"),
+        "storage_encrypted": _bool(p.get("StorageEncrypted")),
+        "storage_throughput": _int(p.get("StorageThroughput")),
+        "tags": p.get("Tags") or [],
+        "vpc_security_group_ids": list(p.get("VPCSecurityGroups") or []),
+        "deletion_protection": _bool(p.get("DeletionProtection")),
+        "enable_cloudwatch_logs_exports": list(p.get("EnableCloudwatchLogsExports") or []),
+        "enable_iam_database_authentication": _bool(p.get("EnableIAMDatabaseAuthentication")),
+        "monitoring_interval": _int(p.get("MonitoringInterval")) or 0,
+        "monitoring_role_arn": p.get("MonitoringRoleArn"),
+    }
+    if p.get("KmsKeyId"):
+        kwargs["kms_key_id"] = p["KmsKeyId"]
+    for window, key in (
+        ("preferred_backup_window", "PreferredBackupWindow"),
+        ("preferred_maintenance_window", "PreferredMaintenanceWindow"),
+    ):
+        if p.get(key):
+            kwargs[window] = p[key]
+    return kwargs
+
+
+def _create_replica(backend: Any, kwargs: dict[str, Any], source_id: str) -> DBInstance:
+    source = backend.find_db_from_id(source_id)
+    inherited = {
+        "engine": source.engine,
+        "engine_version": source.engine_version,
+        "allocated_storage": source.allocated_storage,
+        "db_name": source.db_name,
+        "master_username": source.master_username,
+        "port": source.port,
+    }
+    for key, value in inherited.items():
+        if kwargs.get(key) is None:
+            kwargs[key] = value
+    kwargs["db_instance_class"] = kwargs["db_instance_class"] or source.db_instance_class
+    kwargs["manage_master_user_password"] = False  # a replica has no master user secret of its own
+    kwargs["source_db_instance_identifier"] = source_id
+    replica = backend.create_db_instance(kwargs)
+    replica.set_as_replica()
+    source.add_replica(replica)
+    return replica
+
+
+def create(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **_: Any,
+) -> DBInstance:
+    properties = cloudformation_json.get("Properties", {})
+    backend = rds_backends[account_id][region_name]
+    kwargs = _instance_kwargs(resource_name, properties)
+    source_id = properties.get("SourceDBInstanceIdentifier")
+    if source_id:
+        return _create_replica(backend, kwargs, source_id)
+    return backend.create_db_instance(kwargs)
+
+
+def get_cfn_attribute(self: DBInstance, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    values = {
+        "DBInstanceArn": lambda: self.db_instance_arn,
+        "DbiResourceId": lambda: self.dbi_resource_id,
+        "Endpoint.Address": lambda: self.address,
+        "Endpoint.Port": lambda: str(self.port),
+        "MasterUserSecret.SecretArn": lambda: self.master_user_secret.secret_arn,
+    }
+    if attribute_name not in values:
+        raise UnformattedGetAttTemplateException()
+    return values[attribute_name]()
+
+
+def remove_replica(self: DBInstance, replica: DBInstance) -> None:
+    """Forget a replica recorded by identifier (same region) or by ARN (cross region)."""
+    for key in (replica.db_instance_identifier, replica.db_instance_arn):
+        if key in self.replicas:
+            self.replicas.remove(key)
+
+
+def _subnet_group_id(self: DBSubnetGroup) -> str:
+    return str(self.name)
+
+
+def apply(patcher: Patcher) -> None:
+    patcher.replace(DBSubnetGroup, "physical_resource_id", property(_subnet_group_id))
+    patcher.replace(DBInstance, "create_from_cloudformation_json", classmethod(create))
+    patcher.replace(DBInstance, "has_cfn_attr", classmethod(lambda cls, attr: attr in ATTRIBUTES))
+    patcher.replace(DBInstance, "get_cfn_attribute", get_cfn_attribute)
+    patcher.replace(DBInstance, "remove_replica", remove_replica)
