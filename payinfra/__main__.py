@@ -1,0 +1,152 @@
+"""`python -m payinfra deploy|verify|destroy|plugins|local`: the orchestration's command line.
+
+Expected failures (bad config, stale render, missing credentials, a stack in a bad state, a
+missing output) print one clear message and exit 2; a broken promise or failed step exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from payinfra.config import ConfigError, Context, load_context
+from payinfra.config.loader import DEFAULT_PATH
+from payinfra.deploy import commands
+from payinfra.deploy.errors import OrchestrationError
+from payinfra.plugins.api import Hook
+from payinfra.plugins.aws import error_message
+from payinfra.plugins.errors import PluginError
+
+EXPECTED_FAILURE = 2
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=DEFAULT_PATH, help="context file (TOML)")
+    common.add_argument("--suffix", help="override project.suffix (must match the rendered files)")
+    common.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one context key, as for render.py (repeatable)",
+    )
+    common.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="bound on every plugin wait (replica ACTIVE, peering active); default 1800",
+    )
+    return common
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="python -m payinfra", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    deploy = sub.add_parser(
+        "deploy", parents=[common], help="render check, sam build/deploy per stack, plugins, verify"
+    )
+    deploy.add_argument(
+        "--dry-run", action="store_true", help="check the render and samconfig, print the plan"
+    )
+    deploy.add_argument("--no-verify", action="store_true", help="skip verify after the plugins")
+    sub.add_parser("verify", parents=[common], help="check every cross-region promise against live state")
+    destroy = sub.add_parser(
+        "destroy", parents=[common], help="before-destroy plugins, then sam delete per stack"
+    )
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--dry-run", action="store_true", help="print the plan only")
+    plugins = sub.add_parser("plugins", parents=[common], help="list the plugins, or run one hook")
+    plugin_sub = plugins.add_subparsers(dest="plugins_command")
+    plugin_sub.add_parser("list", parents=[common], help="list plugins and their hooks (default)")
+    run = plugin_sub.add_parser("run", parents=[common], help="run one hook, e.g. after a plain `sam deploy`")
+    hook = run.add_mutually_exclusive_group(required=True)
+    hook.add_argument("--after-deploy", dest="hook", action="store_const", const=Hook.AFTER_DEPLOY)
+    hook.add_argument("--before-destroy", dest="hook", action="store_const", const=Hook.BEFORE_DESTROY)
+    hook.add_argument("--verify", dest="hook", action="store_const", const=Hook.VERIFY)
+    run.add_argument("--only", action="append", metavar="PLUGIN", help="run only this plugin (repeatable)")
+    local = sub.add_parser(
+        "local", parents=[common], help="deploy, verify and destroy on the embedded local AWS"
+    )
+    local.add_argument("--keep", action="store_true", help="keep the emulator's stacks (no destroy)")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_local(args: argparse.Namespace, ctx: Context) -> int:
+    """The same deploy/verify/destroy, with AWS_ENDPOINT_URL pointing at the in-process emulator."""
+    try:
+        from payinfra.emulator.server import LocalAws
+    except ImportError as err:
+        raise OrchestrationError(f"the local emulator (payinfra.emulator) is not available: {err}") from None
+    with LocalAws(primary_region=ctx.project.primary_region) as aws:
+        env = aws.subprocess_env(os.environ)
+        print(f"local AWS emulator at {aws.endpoint_url}")
+        with _environment(env):
+            rt = commands.Runtime(ctx, environ=env, wait_timeout_s=args.wait_timeout)
+            code = commands.deploy(rt)
+            if not args.keep:
+                code = max(code, commands.destroy(rt, yes=True))
+    return code
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "plugins" and args.plugins_command in (None, "list"):
+        return commands.list_plugins(print)
+    ctx = load_context(args.config, args.overrides, args.suffix)
+    if args.command == "local":
+        return run_local(args, ctx)
+    rt = commands.Runtime(ctx, wait_timeout_s=args.wait_timeout)
+    if args.command == "deploy":
+        return commands.deploy(rt, dry_run=args.dry_run, run_verify_after=not args.no_verify)
+    if args.command == "verify":
+        return commands.verify(rt)
+    if args.command == "destroy":
+        return commands.destroy(rt, yes=args.yes, dry_run=args.dry_run)
+    return commands.run_plugins(rt, args.hook, args.only)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return dispatch(args)
+    except ConfigError as err:
+        print(f"config error in {args.config}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+    except (OrchestrationError, PluginError) as err:
+        print(f"error: {err}", file=sys.stderr)
+    except ClientError as err:
+        print(f"AWS error: {error_message(err)}", file=sys.stderr)
+    except BotoCoreError as err:
+        print(f"AWS client error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: every step is idempotent, run the same command again to converge", file=sys.stderr
+        )
+        return 130
+    return EXPECTED_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

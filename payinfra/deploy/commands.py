@@ -1,0 +1,252 @@
+"""deploy, verify, destroy and the plugin commands: the orchestration a user runs.
+
+deploy:  render check -> samconfig check -> credentials -> stack states -> `sam build` + `sam
+         deploy` per stack in dependency order -> after-deploy plugins -> verify -> summary.
+verify:  every plugin's checks against live state; exit 1 when a promise is broken.
+destroy: confirmation -> before-destroy plugins -> `sam delete` per stack in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from payinfra.config import Context
+from payinfra.deploy import report
+from payinfra.deploy.errors import OrchestrationError
+from payinfra.deploy.graph import StepFailed, StepResult, StepState, run_graph
+from payinfra.deploy.plan import Node, deploy_plan, destroy_plan, waves
+from payinfra.deploy.preflight import check_credentials, check_rendered, check_stack_states
+from payinfra.deploy.runtime import path_with_runtimes
+from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
+from payinfra.deploy.samconfig import EnvSettings, read_samconfig
+from payinfra.plugins.api import Check, Clock, Hook, PluginContext, Reporter, Status
+from payinfra.plugins.aws import RegionalSessions, endpoint_description
+from payinfra.plugins.outputs import CloudFormationOutputs
+from payinfra.plugins.registry import default_plugins, select
+from payinfra.plugins.runner import HookResult, run_hook, run_verify
+from payinfra.render.renderer import ROOT, SAMCONFIG_OUTPUT, stacks
+
+LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the repository root, next to the build dirs
+
+
+@dataclass
+class Runtime:
+    """What the commands need from the outside world; tests substitute parts of it."""
+
+    ctx: Context
+    echo: Callable[[str], None] = print
+    sessions: RegionalSessions = field(default_factory=RegionalSessions)
+    command_runner: CommandRunner | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    root: Path = ROOT
+    wait_timeout_s: float = 1800.0
+    started: float = field(default_factory=time.monotonic)
+
+    def say(self, message: str) -> None:
+        self.echo(f"[{report.duration(time.monotonic() - self.started)}] {message}")
+
+    def plugin_context(self) -> PluginContext:
+        return PluginContext(
+            config=self.ctx,
+            sessions=self.sessions,
+            outputs=CloudFormationOutputs(self.sessions),
+            reporter=Reporter(echo=self.echo),
+            clock=Clock(),
+            wait_timeout_s=self.wait_timeout_s,
+        )
+
+
+# -- deploy ------------------------------------------------------------------------------------
+
+
+def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSettings] | None, verb: str) -> None:
+    mode = rt.ctx.project.database_mode
+    rt.echo(f"plan ({verb}, database mode {mode}):")
+    for number, wave in enumerate(waves(nodes), start=1):
+        together = " and ".join(f"{n.role} ({n.stack.region})" for n in wave)
+        rt.echo(f"  step {number}: {together}" + ("  [concurrently]" if len(wave) > 1 else ""))
+        for node in wave:
+            env = node.stack.config_env
+            commands = []
+            if verb == "deploy":
+                if settings is None or settings[node.role].builds:
+                    commands.append(f"sam build --config-env {env}")
+                commands.append(f"sam deploy --config-env {env}")
+            else:
+                commands.append(f"sam delete --config-env {env}")
+            needs = f"  (after {', '.join(node.needs)})" if node.needs else ""
+            rt.echo(f"    {node.stack.name}: {' && '.join(commands)}{needs}")
+    if verb == "deploy":
+        rt.echo("  then: after-deploy plugins, then verify")
+
+
+def _sam(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
+    env = dict(rt.environ)
+    env.setdefault("SAM_CLI_TELEMETRY", "0")
+    building = [role for role, s in settings.items() if s.builds and role != "peering"]
+    runtimes = {rt.ctx.regions[s.region].function.runtime for s in stacks(rt.ctx) if s.role in building}
+    if runtimes:
+        env["PATH"] = path_with_runtimes(runtimes, env)
+    runner = rt.command_runner or StreamingRunner(echo=rt.echo)
+    return SamCli(find_sam(env), env=env, cwd=rt.root, log_dir=rt.root / LOG_DIR, runner=runner, echo=rt.echo)
+
+
+def _timed(rt: Runtime, verb: str, step: Callable[[Node], str]) -> Callable[[Node], str]:
+    def run(node: Node) -> str:
+        rt.say(f"{node.role} ({node.stack.region}): {verb} {node.stack.name} started")
+        began = time.monotonic()
+        try:
+            detail = step(node)
+        except StepFailed as err:
+            rt.say(f"{node.role}: {verb} FAILED after {report.duration(time.monotonic() - began)}")
+            raise err from None
+        rt.say(f"{node.role}: {detail} in {report.duration(time.monotonic() - began)}")
+        return detail
+
+    return run
+
+
+def deploy_stacks(rt: Runtime, sam: SamCli, settings: dict[str, EnvSettings]) -> dict[str, StepResult]:
+    def step(node: Node) -> str:
+        env = settings[node.role]
+        if env.builds:
+            sam.run("build", env.config_env, node.role)
+        outcome = sam.run("deploy", env.config_env, node.role)
+        return "no changes" if outcome == "no changes" else "deployed"
+
+    return run_graph(deploy_plan(rt.ctx), _timed(rt, "deploy", step))
+
+
+def deploy(rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True) -> int:
+    settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
+    describe_plan(rt, deploy_plan(rt.ctx), settings, "deploy")
+    check_rendered(rt.ctx, rt.root)
+    if dry_run:
+        rt.echo("dry run: nothing deployed (rendered files and samconfig.toml checked)")
+        return 0
+    sam = _sam(rt, settings)
+    account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
+    rt.say(f"account {account}, {endpoint_description()}")
+    check_stack_states(CloudFormationOutputs(rt.sessions), stacks(rt.ctx))
+    results = deploy_stacks(rt, sam, settings)
+    hook_results: list[HookResult] = []
+    checks: list[Check] = []
+    if all(r.state == StepState.OK for r in results.values()):
+        rt.say("after-deploy plugins")
+        pc = rt.plugin_context()
+        hook_results = run_hook(select(default_plugins(), Hook.AFTER_DEPLOY), Hook.AFTER_DEPLOY, pc)
+        if run_verify_after:
+            rt.say("verify")
+            checks = run_verify(default_plugins(), rt.plugin_context())
+    report.summary(rt.echo, "deploy", results, hook_results, checks)
+    failed = any(r.state != StepState.OK for r in results.values()) or any(not h.ok for h in hook_results)
+    return 1 if failed or any(c.status == Status.BROKEN for c in checks) else 0
+
+
+# -- verify and plugins ------------------------------------------------------------------------
+
+
+def verify(rt: Runtime) -> int:
+    account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
+    rt.say(f"verify: account {account}, {endpoint_description()}")
+    checks = run_verify(default_plugins(), rt.plugin_context())
+    report.checks_table(rt.echo, checks)
+    return 1 if any(c.status == Status.BROKEN for c in checks) else 0
+
+
+def run_plugins(rt: Runtime, hook: Hook, only: list[str] | None) -> int:
+    """`python -m payinfra plugins run --after-deploy`: the hooks alone, e.g. after a plain `sam deploy`."""
+    try:
+        plugins = select(default_plugins(), hook, only)
+    except ValueError as err:
+        raise OrchestrationError(str(err)) from None
+    account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
+    rt.say(f"{hook} plugins: account {account}, {endpoint_description()}")
+    if hook == Hook.VERIFY:
+        checks = run_verify(plugins, rt.plugin_context())
+        report.checks_table(rt.echo, checks)
+        return 1 if any(c.status == Status.BROKEN for c in checks) else 0
+    results = run_hook(plugins, hook, rt.plugin_context(), stop_on_error=hook == Hook.BEFORE_DESTROY)
+    report.hooks_table(rt.echo, results)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def list_plugins(echo: Callable[[str], None]) -> int:
+    rows = [[p.name, ", ".join(p.hooks), p.summary] for p in default_plugins()]
+    report.table(echo, ["plugin", "hooks", "what it does"], rows)
+    return 0
+
+
+# -- destroy -----------------------------------------------------------------------------------
+
+
+def confirm_destroy(rt: Runtime, *, yes: bool, stdin_is_tty: bool, ask: Callable[[str], str] = input) -> None:
+    if yes:
+        return
+    if not stdin_is_tty:
+        raise OrchestrationError(
+            "destroy needs confirmation and stdin is not a terminal: pass --yes to confirm"
+        )
+    suffix = rt.ctx.project.suffix
+    names = ", ".join(s.name for s in stacks(rt.ctx))
+    answer = ask(f"This deletes {names} and empties their buckets. Type the suffix '{suffix}' to confirm: ")
+    if answer.strip() != suffix:
+        raise OrchestrationError("not confirmed: nothing was deleted")
+
+
+def delete_stacks(rt: Runtime, sam: SamCli | None, settings: dict[str, EnvSettings]) -> dict[str, StepResult]:
+    def step(node: Node) -> str:
+        if CloudFormationOutputs(rt.sessions).existing(node.stack) is None:
+            return "already deleted"
+        if sam is None:
+            raise StepFailed("SAM CLI unavailable")
+        sam.run("delete", settings[node.role].config_env, node.role)
+        left = CloudFormationOutputs(rt.sessions).existing(node.stack)
+        if left is not None:
+            raise StepFailed(
+                f"{node.stack.name} is still {left.status} after sam delete: {left.status_reason}"
+            )
+        return "deleted"
+
+    return run_graph(destroy_plan(rt.ctx), _timed(rt, "delete", step))
+
+
+def destroy(rt: Runtime, *, yes: bool, dry_run: bool = False, stdin_is_tty: bool | None = None) -> int:
+    settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
+    describe_plan(rt, destroy_plan(rt.ctx), settings, "destroy")
+    rt.echo("  before: before-destroy plugins (replica, replication, routes, bucket contents)")
+    if dry_run:
+        rt.echo("dry run: nothing deleted")
+        return 0
+    confirm_destroy(rt, yes=yes, stdin_is_tty=sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty)
+    account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
+    rt.say(f"account {account}, {endpoint_description()}")
+    sam = SamCli(
+        find_sam(rt.environ),
+        env={"SAM_CLI_TELEMETRY": "0", **rt.environ},
+        cwd=rt.root,
+        log_dir=rt.root / LOG_DIR,
+        runner=rt.command_runner or StreamingRunner(rt.echo),
+        echo=rt.echo,
+    )
+    rt.say("before-destroy plugins")
+    hook_results = run_hook(
+        select(default_plugins(), Hook.BEFORE_DESTROY),
+        Hook.BEFORE_DESTROY,
+        rt.plugin_context(),
+        stop_on_error=True,
+    )
+    if not all(h.ok for h in hook_results):
+        report.hooks_table(rt.echo, hook_results)
+        raise OrchestrationError(
+            "a before-destroy plugin failed: no stack was deleted (stack deletion would fail on what it "
+            "left); fix the cause and run destroy again"
+        )
+    results = delete_stacks(rt, sam, settings)
+    report.summary(rt.echo, "destroy", results, hook_results, [])
+    return 0 if all(r.state == StepState.OK for r in results.values()) else 1

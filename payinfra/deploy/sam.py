@@ -1,0 +1,150 @@
+"""The only place that runs SAM CLI: `sam build|deploy|delete --config-env <env>`.
+
+The commands are exactly what a user types in the repository root; every setting comes from
+samconfig.toml. Output goes to a log file per stack and step (concurrent deploys would interleave
+on the terminal); the terminal gets a heartbeat with the elapsed time and, on failure, the last
+lines of the log. Tests substitute `CommandRunner`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from payinfra.deploy.errors import OrchestrationError
+from payinfra.deploy.graph import StepFailed
+
+NO_CHANGES = "No changes to deploy"  # sam deploy's message for an empty change set
+TAIL_LINES = 25
+HEARTBEAT_S = 30.0
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int
+    tail: str  # the last lines of output
+
+
+class CommandRunner(Protocol):
+    def __call__(
+        self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
+    ) -> CommandResult: ...
+
+
+def find_sam(env: Mapping[str, str]) -> str:
+    """`sam` on PATH, else next to this Python (a venv that is not activated)."""
+    found = shutil.which("sam", path=env.get("PATH"))
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "sam"
+    if beside.exists():
+        return str(beside)
+    raise OrchestrationError(
+        "SAM CLI (`sam`) was not found on PATH nor next to this Python: install it (pip install "
+        "aws-sam-cli, pinned in requirements/) or activate the project's virtualenv"
+    )
+
+
+class StreamingRunner:
+    """Runs a command, copies its output to `log_path`, prints a heartbeat while it runs."""
+
+    def __init__(self, echo: Callable[[str], None] = print, heartbeat_s: float = HEARTBEAT_S) -> None:
+        self._echo = echo
+        self._heartbeat_s = heartbeat_s
+
+    def __call__(
+        self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
+    ) -> CommandResult:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        started = time.monotonic()
+        stop = threading.Event()
+
+        def heartbeat() -> None:
+            while not stop.wait(self._heartbeat_s):
+                self._echo(f"  {label}: still running ({_duration(time.monotonic() - started)})")
+
+        beat = threading.Thread(target=heartbeat, daemon=True)
+        beat.start()
+        try:
+            with (
+                log_path.open("w") as log,
+                subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=dict(env),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    text=True,
+                    errors="replace",
+                ) as process,
+            ):
+                assert process.stdout is not None
+                for line in process.stdout:
+                    log.write(line)
+                    tail.append(line.rstrip())
+                returncode = process.wait()
+        except OSError as err:
+            raise StepFailed(f"cannot run {argv[0]}: {err}") from None
+        finally:
+            stop.set()
+        return CommandResult(returncode, "\n".join(tail))
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+class SamCli:
+    """`sam <verb> --config-env <env>` for one stack at a time."""
+
+    def __init__(
+        self,
+        executable: str,
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        log_dir: Path,
+        runner: CommandRunner,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.executable = executable
+        self.env = env
+        self.cwd = cwd
+        self.log_dir = log_dir
+        self.runner = runner
+        self.echo = echo
+
+    def command(self, verb: str, config_env: str) -> list[str]:
+        return [self.executable, verb, "--config-env", config_env]
+
+    @staticmethod
+    def shown(argv: list[str]) -> str:
+        return " ".join(["sam", *argv[1:]])
+
+    def run(self, verb: str, config_env: str, role: str) -> str:
+        """Run one command; returns "ok" or "no changes"; raises `StepFailed` with the log tail."""
+        argv = self.command(verb, config_env)
+        log_path = self.log_dir / f"{role}-{verb}.log"
+        label = f"{role}: {self.shown(argv)}"
+        shown_log = log_path.relative_to(self.cwd) if log_path.is_relative_to(self.cwd) else log_path
+        self.echo(f"  {label}  (log: {shown_log})")
+        result = self.runner(argv, env=self.env, cwd=self.cwd, log_path=log_path, label=label)
+        if verb == "deploy" and NO_CHANGES in result.tail:
+            return "no changes"  # exit code 1 unless --no-fail-on-empty-changeset: still a success
+        if result.returncode != 0:
+            indented = "\n".join(f"      {line}" for line in result.tail.splitlines()[-12:])
+            raise StepFailed(
+                f"`{self.shown(argv)}` exited {result.returncode}; last lines of {log_path}:\n{indented}"
+            )
+        return "ok"
