@@ -9,7 +9,7 @@ s3transfer on the import path.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TextIO
 
 import botocore.session
 from botocore.config import Config
@@ -69,13 +69,19 @@ class PaymentFunction:
             )
 
     @classmethod
-    def from_env(cls, session: botocore.session.Session | None = None) -> PaymentFunction:
-        """Build from the environment; `session` lets tests share loaded service models."""
+    def from_env(
+        cls, session: botocore.session.Session | None = None, *, stream: TextIO | None = None
+    ) -> PaymentFunction:
+        """Build from the environment. `session` lets tests share parsed service models;
+        `stream` replaces stdout for logs and metrics (benchmarks)."""
         settings = Settings.from_env()
         level = os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
-        logger = JsonLogger(service=settings.service, level=level, region=settings.region)
+        logger = JsonLogger(service=settings.service, level=level, stream=stream, region=settings.region)
         metrics = EmfMetrics(
-            namespace=settings.metrics_namespace, service=settings.service, region=settings.region
+            namespace=settings.metrics_namespace,
+            service=settings.service,
+            region=settings.region,
+            stream=stream,
         )
         session = session or botocore.session.get_session()
         tracer = XRaySubsegments.from_env(region=settings.region)

@@ -9,7 +9,6 @@ different fingerprint = conflict. Nothing is ever overwritten.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,8 +74,8 @@ class DynamoDbClient(Protocol):
 
 
 def fingerprint(payment: Payment) -> str:
-    canonical = json.dumps(payment.canonical(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """SHA-256 of the identity fields; the unit separator cannot occur in any validated field."""
+    return hashlib.sha256("\x1f".join(payment.canonical()).encode()).hexdigest()
 
 
 def _utc_now_text(now: float) -> str:
@@ -139,11 +138,11 @@ class Ledger:
         item = {
             "payment_id": {"S": payment.payment_id},
             "account_id": {"S": payment.account_id},
-            "amount": {"S": payment.amount_text},
+            "amount": {"S": payment.amount},
             "amount_minor": {"N": str(payment.amount_minor)},
             "currency": {"S": payment.currency},
             "type": {"S": payment.type},
-            "created_at": {"S": payment.created_at_text},
+            "created_at": {"S": payment.created_at},
             "status": {"S": "recorded"},
             "region": {"S": self._region},
             "recorded_at": {"S": _utc_now_text(self._clock())},

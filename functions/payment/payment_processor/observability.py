@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any, TextIO
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
@@ -28,8 +29,17 @@ def scrub(text: str) -> str:
     return _CARD_LIKE.sub("[redacted]", text) if len(text) > 12 else text
 
 
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))  # built once: dumps() rebuilds per call
+
+
+@lru_cache(maxsize=4)
+def _second_text(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
 def _utc_timestamp(now: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    """ISO 8601 with milliseconds; the formatted second is reused across the lines of a second."""
+    return f"{_second_text(int(now))}.{int(now % 1 * 1000):03d}Z"
 
 
 class JsonLogger:
@@ -76,7 +86,7 @@ class JsonLogger:
         for key, value in fields.items():
             record[key] = scrub(value) if isinstance(value, str) else value
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(record, default=str, separators=(",", ":")) + "\n")
+        stream.write(_ENCODER.encode(record) + "\n")
 
 
 class EmfMetrics:
@@ -107,7 +117,7 @@ class EmfMetrics:
             return
         stream = self._stream or sys.stdout
         for document in self._documents(int(time.time() * 1000)):
-            stream.write(json.dumps(document, separators=(",", ":")) + "\n")
+            stream.write(_ENCODER.encode(document) + "\n")
         self._counts = {}
         self._latencies_ms = []
 

@@ -43,37 +43,19 @@ class FieldError:
 
 @dataclass(frozen=True, slots=True)
 class Payment:
-    """A validated payment in canonical form."""
+    """A validated payment in canonical form (every text field is final, ready to store)."""
 
     payment_id: str
     account_id: str
-    amount: Decimal
+    amount: str  # quantized to the currency's minor units: "125.50", "9800"
+    amount_minor: int  # the same amount in minor units: 12550, 9800
     currency: str
     type: str
-    created_at: datetime
+    created_at: str  # UTC, microseconds: "2026-01-15T10:30:00.000000Z"
 
-    @property
-    def amount_text(self) -> str:
-        return f"{self.amount:f}"
-
-    @property
-    def amount_minor(self) -> int:
-        return int(self.amount.scaleb(minor_units(self.currency) or 0))
-
-    @property
-    def created_at_text(self) -> str:
-        return self.created_at.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-    def canonical(self) -> dict[str, str]:
+    def canonical(self) -> tuple[str, ...]:
         """The fields that define the payment's identity (duplicates compare these)."""
-        return {
-            "payment_id": self.payment_id,
-            "account_id": self.account_id,
-            "amount": self.amount_text,
-            "currency": self.currency,
-            "type": self.type,
-            "created_at": self.created_at_text,
-        }
+        return (self.payment_id, self.account_id, self.amount, self.currency, self.type, self.created_at)
 
 
 def parse_body(body: object, *, max_bytes: int = MAX_BODY_BYTES) -> tuple[object, tuple[FieldError, ...]]:
@@ -118,7 +100,17 @@ def validate_payment(
     if errors:
         return None, tuple(errors)
     assert payment_id and account_id and currency and amount is not None and payment_type and created_at
-    return Payment(payment_id, account_id, amount, currency, payment_type, created_at), ()
+    places = minor_units(currency) or 0
+    payment = Payment(
+        payment_id=payment_id,
+        account_id=account_id,
+        amount=f"{amount:f}",
+        amount_minor=int(amount.scaleb(places)),
+        currency=currency,
+        type=payment_type,
+        created_at=created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    )
+    return payment, ()
 
 
 def is_valid_id(value: object) -> bool:

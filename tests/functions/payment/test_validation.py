@@ -35,9 +35,9 @@ def test_valid_payment_is_canonicalised() -> None:
 
     assert errors == ()
     assert result is not None
-    assert result.amount_text == "7.50"
+    assert result.amount == "7.50"
     assert result.amount_minor == 750
-    assert result.created_at_text == "2026-01-15T10:30:00.000000Z"
+    assert result.created_at == "2026-01-15T10:30:00.000000Z"
 
 
 @pytest.mark.parametrize(
