@@ -35,25 +35,25 @@ ALLOWED_GUARD_WAIVERS = {
 
 
 # --- A minimal evaluator for the template's own condition functions (parameter defaults only).
-def _resolve(template: Template, value: Any) -> Any:
+def resolve(template: Template, value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
         ((fn, args),) = value.items()
         if fn == "Ref" and args in template.get("Parameters", {}):
             return template["Parameters"][args].get("Default")
         if fn == "Fn::Equals":
-            return _resolve(template, args[0]) == _resolve(template, args[1])
+            return resolve(template, args[0]) == resolve(template, args[1])
         if fn == "Fn::Not":
-            return not _resolve(template, args[0])
+            return not resolve(template, args[0])
         if fn == "Condition":
             return condition(template, args)
         if fn == "Fn::If":
             name, when_true, when_false = args
-            return _resolve(template, when_true if condition(template, name) else when_false)
+            return resolve(template, when_true if condition(template, name) else when_false)
     return value
 
 
 def condition(template: Template, name: str) -> bool:
-    return bool(_resolve(template, template["Conditions"][name]))
+    return bool(resolve(template, template["Conditions"][name]))
 
 
 def exists(template: Template, logical_id: str) -> bool:
@@ -65,7 +65,7 @@ def exists(template: Template, logical_id: str) -> bool:
 
 
 def default_actions(template: Template, listener: str) -> list[dict[str, Any]]:
-    return _resolve(template, props(template, listener)["DefaultActions"])
+    return resolve(template, props(template, listener)["DefaultActions"])
 
 
 def attributes(template: Template, logical_id: str, key: str) -> dict[str, Any]:
