@@ -44,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
             targets = [(p.resolve(), runner.region_for(p, args.region)) for p in args.templates]
         else:
             targets = [(p, args.region or region) for p, region in runner.default_targets()]
-        reports = runner.run(targets, jobs=args.jobs, build_dir=args.build_dir)
+        gate_run = runner.run(targets, jobs=args.jobs, build_dir=args.build_dir)
     except GateError as err:
         print(f"gates: cannot run: {err}", file=sys.stderr)
         return 2
+    reports = gate_run.reports
     print(report.render(reports, ROOT))
+    print("timings: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in gate_run.timings.items()))
     failed = [r for r in reports if not r.passed]
     elapsed = time.monotonic() - started
     if failed:

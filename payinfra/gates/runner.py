@@ -8,16 +8,29 @@ cores in CI): the two long runs are started first.
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from payinfra.gates import checkov_scan, expand, guard_scan, lint, project_checks, waivers
-from payinfra.gates.model import CHECKOV, GUARD, LINT, PROJECT, WAIVERS, GateError, Template, TemplateReport
+from payinfra.gates.model import (
+    CHECKOV,
+    GUARD,
+    LINT,
+    PROJECT,
+    WAIVERS,
+    Finding,
+    GateError,
+    Template,
+    TemplateReport,
+)
 from payinfra.gates.tools import ROOT, locate
 
 BUILD_DIR = ROOT / ".aws-sam" / "gates"
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,7 +75,7 @@ def prepare(templates: list[tuple[Path, str]], build_dir: Path = BUILD_DIR) -> l
     for index, (path, region) in enumerate(templates):
         if not path.is_file():
             raise GateError(f"{path}: no such template (render with `.venv/bin/python render.py`)")
-        template = expand.load_template(path)
+        template = expand.load_template(path)  # GateError names the file
         try:
             expanded = expand.expand(template, region)
         except GateError as err:
@@ -73,25 +86,44 @@ def prepare(templates: list[tuple[Path, str]], build_dir: Path = BUILD_DIR) -> l
     return targets
 
 
-def run(
-    templates: list[tuple[Path, str]], jobs: int = 2, build_dir: Path = BUILD_DIR
-) -> list[TemplateReport]:
+@dataclass
+class GateRun:
+    reports: list[TemplateReport]
+    timings: dict[str, float]  # step -> wall seconds (steps overlap: tools run side by side)
+
+
+def run(templates: list[tuple[Path, str]], jobs: int = 2, build_dir: Path = BUILD_DIR) -> GateRun:
     """Gate each (template, region); a GateError if a tool is missing or cannot run."""
     tools = locate()
-    targets = prepare(templates, build_dir)
+    timings: dict[str, float] = {}
+    targets = _timed(timings, "expand", prepare, templates, build_dir)
     expanded = [t.expanded_path for t in targets]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        checkov_run = pool.submit(checkov_scan.run, tools.checkov, expanded)
-        guard_run = pool.submit(guard_scan.run, tools.guard, tools.guard_rules, expanded)
-        lint_runs = [pool.submit(lint.run, tools.sam, t.path, t.region) for t in targets]
+        checkov_run = pool.submit(_timed, timings, CHECKOV, checkov_scan.run, tools.checkov, expanded)
+        guard_run = pool.submit(
+            _timed, timings, GUARD, guard_scan.run, tools.guard, tools.guard_rules, expanded
+        )
+        lint_runs = [
+            pool.submit(_timed, timings, f"{LINT} {t.path.stem}", lint.run, tools.sam, t.path, t.region)
+            for t in targets
+        ]
         project = [project_checks.run_all(t.expanded) for t in targets]  # in-process, meanwhile
         checkov_by_file = checkov_scan.parse(_result(checkov_run))
         guard_by_file = guard_scan.parse(_result(guard_run), guard_scan.rule_ids(tools.guard_rules))
         lint_results = [_result(f) for f in lint_runs]
-    return [
+    reports = [
         _report(t, lint.parse(lint_result, t.text), checkov_by_file, guard_by_file, found)
         for t, lint_result, found in zip(targets, lint_results, project, strict=True)
     ]
+    return GateRun(reports, timings)
+
+
+def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *args: Any) -> T:
+    started = time.monotonic()
+    try:
+        return function(*args)
+    finally:
+        timings[step] = time.monotonic() - started
 
 
 def _result(future: Future[Any]) -> Any:
@@ -103,10 +135,10 @@ def _result(future: Future[Any]) -> Any:
 
 def _report(
     target: Target,
-    lint_findings: list[Any],
-    checkov_by_file: dict[str, list[Any]],
-    guard_by_file: dict[str, list[Any]],
-    project_findings: list[Any],
+    lint_findings: list[Finding],
+    checkov_by_file: dict[str, list[Finding]],
+    guard_by_file: dict[str, list[Finding]],
+    project_findings: list[Finding],
 ) -> TemplateReport:
     report = TemplateReport(target.path, target.region)
     declared, problems = waivers.collect(target.template)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from payinfra.gates import cli, runner, tools
+from payinfra.gates import cli, runner
+from payinfra.gates import tools as gate_tools
 from payinfra.gates.model import GateError
+from payinfra.gates.tools import Tools
 
 pytestmark = pytest.mark.gates
 
@@ -22,24 +24,24 @@ pytestmark = pytest.mark.gates
     ],
 )
 def test_guard_binary_is_picked_by_os_and_cpu(system: str, machine: str, expected: str) -> None:
-    path = tools.guard_binary(Path("/repo"), system, machine)
+    path = gate_tools.guard_binary(Path("/repo"), system, machine)
     assert str(path).endswith("node_modules/@cdklabs/cdk-validator-cfnguard/" + expected)
 
 
 def test_no_guard_binary_for_an_unsupported_platform_is_a_clear_error() -> None:
     with pytest.raises(GateError, match="no binary shipped for Windows/amd64"):
-        tools.guard_binary(Path("/repo"), "Windows", "amd64")
+        gate_tools.guard_binary(Path("/repo"), "Windows", "amd64")
 
 
 def test_missing_tools_name_the_make_target(tmp_path: Path) -> None:
     with pytest.raises(GateError, match=r"make setup"):
-        tools.locate(tmp_path)
+        gate_tools.locate(tmp_path)
 
 
 def test_cli_reports_a_missing_tool_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(runner, "locate", lambda: tools.locate(tmp_path))
+    monkeypatch.setattr(runner, "locate", lambda: gate_tools.locate(tmp_path))
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert "gates: cannot run:" in err and "make setup" in err
@@ -47,7 +49,7 @@ def test_cli_reports_a_missing_tool_without_a_traceback(
 
 
 def test_cli_reports_a_missing_template_without_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tools: Tools, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main([str(tmp_path / "nope.yaml"), "--region", "us-east-1"]) == 2
     assert "no such template" in capsys.readouterr().err
@@ -72,6 +74,6 @@ def test_default_targets_are_the_three_rendered_templates() -> None:
 
 def test_installed_guard_package_ships_both_linux_cpus() -> None:
     for machine in ("x86_64", "aarch64"):
-        binary = tools.guard_binary(tools.ROOT, "Linux", machine)
+        binary = gate_tools.guard_binary(gate_tools.ROOT, "Linux", machine)
         if not binary.exists():
-            pytest.fail(f"{binary} missing: {tools.SETUP_HINT}", pytrace=False)
+            pytest.fail(f"{binary} missing: {gate_tools.SETUP_HINT}", pytrace=False)
