@@ -166,3 +166,42 @@ def test_an_internal_alb_needs_no_waf() -> None:
     template["Resources"].pop("WebAclAssociation")
     props(template, "Alb")["Scheme"] = "internal"
     assert found(template, "PRJ.WAF.ALB_ASSOCIATED") == []
+
+
+# --- the same checks on the real regional template (logical ids from templates/README.md) -----
+
+
+@pytest.fixture(scope="module")
+def primary_expanded() -> dict[str, Any]:
+    from payinfra.config import load_context
+    from payinfra.gates.expand import expand
+    from payinfra.render.renderer import load_cfn_yaml, render_all
+
+    return expand(load_cfn_yaml(render_all(load_context())["template.primary.yaml"]), "us-east-1")
+
+
+REAL_BREAKAGES: list[tuple[str, str, Breakage]] = [
+    ("PRJ.WAF.ALB_ASSOCIATED", "LoadBalancer", lambda t: t["Resources"].pop("WebAclAssociation")),
+    ("PRJ.VPC.FLOW_LOGS", "Vpc", lambda t: [t["Resources"].pop(lid) for lid, r in list(
+        t["Resources"].items()) if r["Type"] == "AWS::EC2::FlowLog"]),
+    ("PRJ.LAMBDA.TRACING", "PaymentFunction", lambda t: props(t, "PaymentFunction").pop("TracingConfig")),
+    ("PRJ.RDS.PRIVATE_SUBNETS", "Database",
+     lambda t: props(t, "DatabaseSubnetGroup")["SubnetIds"].append({"Ref": "PublicSubnet1"})),
+    ("PRJ.DELETE.POLICY", "Database", lambda t: t["Resources"]["Database"].update(DeletionPolicy="Snapshot")),
+    ("PRJ.KMS.CMK", "AlarmTopic", lambda t: props(t, "AlarmTopic").update(KmsMasterKeyId="alias/aws/sns")),
+]
+
+
+def test_the_rendered_primary_template_passes_every_check(primary_expanded: dict[str, Any]) -> None:
+    assert project_checks.run_all(primary_expanded) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "resource", "breakage"), REAL_BREAKAGES, ids=[rule for rule, _, _ in REAL_BREAKAGES]
+)
+def test_check_catches_the_break_in_the_rendered_template(
+    primary_expanded: dict[str, Any], rule: str, resource: str, breakage: Breakage
+) -> None:
+    template = copy.deepcopy(primary_expanded)
+    breakage(template)
+    assert {(f.rule, f.resource) for f in project_checks.run_all(template)} == {(rule, resource)}
