@@ -9,6 +9,7 @@ the `with` block, or Ctrl-C in the CLI) leaves no process behind.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import urllib.request
 from collections.abc import Mapping
@@ -42,6 +43,18 @@ _ONE_AT_A_TIME = threading.Lock()
 
 class EmulatorError(RuntimeError):
     """The emulator could not start, or was used while stopped."""
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail clearly on a busy port: moto's server thread would exit and `start()` wait forever."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 class LocalAws:
@@ -82,16 +95,14 @@ class LocalAws:
         try:
             from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+            _check_port_free(self._host, self._requested_port)
             self._patcher = apply_fixes(skip=self._skip_fixes)
             if self._quiet:  # one log line per request drowns SAM's output
                 werkzeug_logger = logging.getLogger("werkzeug")
                 self._werkzeug_level = werkzeug_logger.level
                 werkzeug_logger.setLevel(logging.WARNING)
             server = ThreadedMotoServer(ip_address=self._host, port=self._requested_port, verbose=False)
-            try:
-                server.start()
-            except OSError as exc:
-                raise EmulatorError(f"cannot listen on {self._host}:{self._requested_port}: {exc}") from exc
+            server.start()
             self._server = server
             host, port = server.get_host_and_port()
             self._endpoint_url = f"http://{host}:{port}"

@@ -9,6 +9,13 @@ keeps a bucket that still holds objects, where CloudFormation fails with BucketN
 Here the bucket model applies each of those properties through the S3 backend (on create and
 on update), a BucketPolicy model puts/deletes the policy (physical ID: the bucket name), and
 deleting a non-empty bucket raises BucketNotEmpty so the stack ends DELETE_FAILED.
+
+Once policies exist, moto's S3 enforces them, but ignores `Condition`: the usual
+`Deny s3:* if aws:SecureTransport is false` then denies every request (SAM CLI's own managed
+bucket has that statement, so `sam deploy` cannot upload). A statement with a condition moto
+cannot evaluate is therefore left out of its evaluation instead of applied unconditionally:
+locally, TLS-only and encryption-header conditions are not enforced (the static gates check
+the policy documents); unconditional statements still are.
 """
 
 from __future__ import annotations
@@ -136,6 +143,20 @@ def _update(original: Callable[..., FakeBucket]) -> Callable[..., FakeBucket]:
     return update
 
 
+def _unconditional_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy)
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    document["Statement"] = [st for st in statements if not st.get("Condition")]
+    if not document["Statement"]:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+
 def _delete_bucket(self: FakeBucket, account_id: str, region_name: str) -> None:
     backend = _backend(account_id, region_name)
     if self.name not in backend.buckets:
@@ -178,4 +199,5 @@ def apply(patcher: Patcher) -> None:
     patcher.wrap_classmethod(FakeBucket, "create_from_cloudformation_json", _create)
     patcher.wrap_classmethod(FakeBucket, "update_from_cloudformation_json", _update)
     patcher.replace(FakeBucket, "delete", _delete_bucket)
+    patcher.replace(FakeBucket, "get_permission", _unconditional_permission)
     patcher.register_models((BucketPolicyModel,))
