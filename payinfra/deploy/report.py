@@ -65,7 +65,8 @@ def checks_table(echo: Echo, checks: list[Check]) -> None:
 def summary(
     echo: Echo, verb: str, steps: dict[str, StepResult], hooks: list[HookResult], checks: list[Check]
 ) -> None:
-    echo(f"\n{verb} summary")
+    echo("")
+    echo(f"{verb} summary")
     steps_table(echo, steps)
     if hooks:
         echo("")
