@@ -22,6 +22,7 @@ MAX_REPORTED_ERRORS = 20
 PAYMENT_TYPES = ("authorize", "capture", "refund", "void")
 REQUIRED_FIELDS = ("payment_id", "account_id", "amount", "currency", "type", "created_at")
 CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{1,18})?")
@@ -205,11 +206,13 @@ def _timestamp(data: dict[str, Any], now: datetime, errors: list[FieldError]) ->
         )
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. Feb 30, or year 1 shifted out of range by its offset
         errors.append(FieldError("created_at", "is not a valid calendar date and time"))
         return None
-    parsed = parsed.astimezone(UTC)
+    if parsed < EARLIEST:
+        errors.append(FieldError("created_at", "must not be before 2000-01-01"))
+        return None
     if parsed > now + CLOCK_SKEW:
         errors.append(FieldError("created_at", "must not be more than 5 minutes in the future"))
         return None

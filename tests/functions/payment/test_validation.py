@@ -73,6 +73,9 @@ def test_minor_units_follow_the_currency(currency: str, amount: str, minor: int)
         ({"created_at": "2026-01-15T10:30:00"}, "created_at", "RFC 3339"),  # no offset
         ({"created_at": "2026-02-30T10:30:00Z"}, "created_at", "calendar"),
         ({"created_at": "2026-06-01T00:06:00Z"}, "created_at", "future"),
+        ({"created_at": "0001-01-01T00:00:00+01:00"}, "created_at", "calendar"),  # overflows in UTC
+        ({"created_at": "9999-12-31T23:59:59-01:00"}, "created_at", "calendar"),
+        ({"created_at": "1999-12-31T23:59:59Z"}, "created_at", "before 2000-01-01"),
     ],
 )
 def test_each_rule_names_its_field(overrides: dict[str, object], field: str, reason_part: str) -> None:
