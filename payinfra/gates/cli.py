@@ -28,7 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="templates to gate (default: the three rendered templates, each in its stack's region)",
     )
-    parser.add_argument("--region", help="region for templates that are not the rendered ones")
+    parser.add_argument(
+        "--region", help="region of the templates given (needed for any but the rendered ones)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="tool processes at a time (default 2)")
     parser.add_argument(
         "--build-dir", type=Path, default=runner.BUILD_DIR, help="where expanded templates are written"
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.templates:
             targets = [(p.resolve(), runner.region_for(p, args.region)) for p in args.templates]
         else:
-            targets = [(p, args.region or region) for p, region in runner.default_targets()]
+            targets = runner.default_targets()
         gate_run = runner.run(targets, jobs=args.jobs, build_dir=args.build_dir)
     except GateError as err:
         print(f"gates: cannot run: {err}", file=sys.stderr)

@@ -155,6 +155,10 @@ def normalise_get_att(node: Any) -> Any:
 
 
 def write_expanded(template: Template, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(template, indent=1, sort_keys=False) + "\n")
+    """JSON, so that checkov and cfn-guard read exactly what the gate's own checks read."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(template, indent=1) + "\n")
+    except OSError as err:
+        raise GateError(f"cannot write the expanded template to {path}: {err.strerror}") from None
     return path
