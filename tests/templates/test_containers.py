@@ -281,13 +281,25 @@ def test_outputs_expose_cluster_service_and_namespace(regional: Template) -> Non
     assert outputs["NamespaceId"]["Value"] == {"Fn::GetAtt": "Namespace.Id"}
 
 
-def test_no_container_resource_carries_a_waiver(regional: Template) -> None:
-    # Nothing here is an inherent finding: a waiver would hide a real problem.
+def test_container_waivers_are_only_the_context_retention(regional: Template) -> None:
+    # Nothing else here is an inherent finding: a waiver would hide a real problem.
     container_ids = ("Cluster", "Namespace", "DiscoveryService", "ServiceLogGroup", "TaskExecutionRole",
                      "TaskRole", "TaskDefinition", "Service")
-    waiver_keys = ("checkov", "guard", "cfn-lint")
-    waived = {
-        i: {k: v for k, v in regional["Resources"][i].get("Metadata", {}).items() if k in waiver_keys}
-        for i in container_ids
-    }
-    assert {i: w for i, w in waived.items() if w} == {}, json.dumps(waived)
+    waived: dict[str, list[str]] = {}
+    for logical_id in container_ids:
+        metadata = regional["Resources"][logical_id].get("Metadata", {})
+        assert "checkov" not in metadata and "cfn-lint" not in metadata, logical_id
+        for waiver in metadata.get("guard", {}).get("SuppressedRules", []):
+            assert waiver["comment"].strip(), f"{logical_id}: {waiver['id']} without a reason"
+            waived.setdefault(logical_id, []).append(waiver["id"])
+    assert waived == {"ServiceLogGroup": ["CT.CLOUDWATCH.PR.2"]}
+
+
+@pytest.mark.parametrize(("days", "waived"), [(30, True), (365, False)])
+def test_retention_waiver_appears_only_below_a_year(
+    render_with: Callable[..., dict[str, Template]], days: int, waived: bool
+) -> None:
+    template = render_with(f"defaults.log_retention_days={days}")[PRIMARY_FILE]
+    for group in ("ServiceLogGroup", "WebAclLogGroup"):
+        metadata = template["Resources"][group].get("Metadata", {})
+        assert ("guard" in metadata) is waived, group
