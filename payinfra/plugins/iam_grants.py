@@ -14,6 +14,10 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
+import yaml
+
+from payinfra.plugins.errors import PluginError
+
 
 def _as_list(value: Any) -> list[str]:
     if value is None:
@@ -21,11 +25,25 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _document(raw: Any) -> dict[str, Any]:
-    """IAM returns documents URL-encoded JSON on the wire; boto3 usually decodes them."""
+def _document(raw: Any, where: str) -> dict[str, Any]:
+    """IAM returns URL-encoded JSON on the wire (boto3 usually decodes it).
+
+    A YAML flow mapping is accepted as well: moto 5.2.5 returns inline policies of roles created
+    through CloudFormation as a Python dict's repr, which is valid YAML but not JSON.
+    """
     if isinstance(raw, dict):
         return raw
-    return json.loads(unquote(raw))
+    text = unquote(raw)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError:
+            document = None
+    if not isinstance(document, dict):
+        raise PluginError(f"{where}: the policy document is neither JSON nor a mapping: {text[:80]!r}")
+    return document
 
 
 def statement_allows(statement: dict[str, Any], action: str, resource: str) -> bool:
@@ -51,13 +69,13 @@ def role_documents(iam: Any, role_name: str) -> dict[str, dict[str, Any]]:
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
         for name in page["PolicyNames"]:
             raw = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-            documents[name] = _document(raw)
+            documents[name] = _document(raw, f"role {role_name} inline policy {name}")
     for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
         for attached in page["AttachedPolicies"]:
             arn = attached["PolicyArn"]
             version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
             raw = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-            documents[arn] = _document(raw)
+            documents[arn] = _document(raw, f"role {role_name} policy {arn}")
     return documents
 
 

@@ -19,7 +19,12 @@ class HookResult:
 
 
 def _failure(err: Exception) -> str:
-    return error_message(err) if isinstance(err, ClientError) else str(err)
+    """Expected failures by their message; anything else also by its type (a bug to report)."""
+    if isinstance(err, ClientError):
+        return error_message(err)
+    if isinstance(err, PluginError):
+        return str(err)
+    return f"unexpected {type(err).__name__}: {err}"
 
 
 def run_hook(
@@ -41,7 +46,7 @@ def run_hook(
                 plugin.after_deploy(pc, out)
             else:
                 plugin.before_destroy(pc, out)
-        except (PluginError, ClientError) as err:
+        except Exception as err:  # one plugin's failure must not hide the others' results
             message = _failure(err)
             pc.reporter.echo(f"  [{plugin.name}] FAILED: {message}")
             results.append(HookResult(plugin.name, False, message))
@@ -60,6 +65,6 @@ def run_verify(plugins: list[Plugin], pc: PluginContext) -> list[Check]:
             continue
         try:
             checks.extend(plugin.verify(pc))
-        except (PluginError, ClientError) as err:
+        except Exception as err:  # reported as a broken promise, like any unreadable state
             checks.append(Check(f"{plugin.name}: state readable", Status.BROKEN, _failure(err)))
     return checks

@@ -132,3 +132,25 @@ def test_runner_continues_after_deploy_but_stops_destroy(world: World) -> None:
         ("failing: state readable", Status.BROKEN),
         ("fine", Status.HOLDS),
     ]
+
+
+def test_policy_documents_in_json_or_flow_mapping_form() -> None:
+    from payinfra.plugins.iam_grants import _document, document_allows
+
+    as_json = '{"Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "arn:k"}]}'
+    as_repr = "{'Statement': [{'Effect': 'Allow', 'Action': ['kms:Encrypt'], 'Resource': 'arn:k'}]}"
+    for raw in (as_json, as_repr):
+        assert document_allows(_document(raw, "test"), "kms:Encrypt", "arn:k")
+    with pytest.raises(PluginError, match="neither JSON nor a mapping"):
+        _document("[unclosed", "test")
+
+
+def test_runner_reports_unexpected_errors_by_type(world: World) -> None:
+    class _Buggy(_Fine):
+        name = "buggy"
+
+        def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
+            raise KeyError("Rules")
+
+    (result,) = run_hook([_Buggy()], Hook.AFTER_DEPLOY, world.context())
+    assert (result.ok, result.error) == (False, "unexpected KeyError: 'Rules'")
