@@ -125,12 +125,12 @@ def stubbed_function() -> PaymentFunction:
 
 
 def overhead_us(rounds: int) -> tuple[float, float]:
-    """(us per SQS event, us per ALB POST), best of 5 repeats."""
+    """(us per SQS event, us per ALB POST): the best of 9 repeats, to see past other load."""
     function = stubbed_function()
     batches = [sqs_batch(f"o{r}") for r in range(rounds)]
     function.handle(batches[0], Context())  # warm the config cache
     sqs_runs = []
-    for _ in range(5):
+    for _ in range(9):
         started = time.perf_counter()
         for event in batches:
             function.handle(event, Context())
@@ -144,7 +144,7 @@ def overhead_us(rounds: int) -> tuple[float, float]:
         "isBase64Encoded": False,
     }
     alb_runs = []
-    for _ in range(5):
+    for _ in range(9):
         started = time.perf_counter()
         for _ in range(rounds * 10):
             function.handle(alb, Context())
@@ -239,22 +239,27 @@ def moto_figures(batches: int) -> dict[str, Any]:
 IMPORT_SNIPPET = """
 import sys, time
 sys.path.insert(0, {path!r})
-{before}
-started = time.perf_counter()
-{statement}
-print(time.perf_counter() - started)
+t0 = time.perf_counter()
+import botocore.session
+t1 = time.perf_counter()
+import payment_processor.function
+t2 = time.perf_counter()
+import app  # module body: PaymentFunction.from_env() creates the DynamoDB and SSM clients
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, t3 - t0)
 """
 
 
-def import_ms(python: str, statement: str, *, before: str = "", runs: int = 7) -> float:
-    """Median wall time of `statement` in a fresh interpreter, after the untimed `before`."""
+def import_phases_ms(python: str, runs: int = 7) -> list[float]:
+    """Medians, in a fresh interpreter each run, of: botocore import, our modules' import,
+    the rest of `import app` (client creation), and the total (= what `import app` costs)."""
     env = {**os.environ, **ENV}
+    code = IMPORT_SNIPPET.format(path=str(FUNCTION_DIR))
     samples = []
     for _ in range(runs):
-        code = IMPORT_SNIPPET.format(path=str(FUNCTION_DIR), before=before, statement=statement)
         out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, check=True)
-        samples.append(float(out.stdout.strip()) * 1000)
-    return statistics.median(samples)
+        samples.append([float(x) * 1000 for x in out.stdout.split()])
+    return [statistics.median(column) for column in zip(*samples, strict=True)]
 
 
 # ---------------------------------------------------------------- 5. Powertools reference
@@ -301,7 +306,7 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
     sqs_us, alb_us = overhead_us(rounds=200)
-    print("\n1. handler overhead, AWS calls stubbed (best of 5)")
+    print("\n1. handler overhead, AWS calls stubbed (best of 9)")
     print(f"   SQS record   {sqs_us:7.1f} us/event   (target < 100)")
     print(f"   ALB POST     {alb_us:7.1f} us/request")
 
@@ -315,14 +320,12 @@ def main() -> None:
     print(f"   naive        {figures['naive_calls']}")
 
     python = args.import_python
-    app_ms = import_ms(python, "import app")
-    botocore_ms = import_ms(python, "import botocore.session")
-    own_ms = import_ms(python, "import payment_processor.function", before="import botocore.session")
+    botocore_ms, own_ms, clients_ms, total_ms = import_phases_ms(python)
     print(f"\n4. import time of the handler module, fresh interpreter, median of 7 ({python})")
-    print(f"   import app   {app_ms:7.1f} ms   (target < 300): everything below")
-    print(f"   - botocore.session import      {botocore_ms:7.1f} ms")
-    print(f"   - our modules (botocore loaded) {own_ms:6.1f} ms")
-    print(f"   - DynamoDB + SSM clients, rest {app_ms - botocore_ms - own_ms:6.1f} ms")
+    print(f"   import app   {total_ms:7.1f} ms   (target < 300), made of:")
+    print(f"   - botocore.session import       {botocore_ms:7.1f} ms")
+    print(f"   - our modules                    {own_ms:7.1f} ms")
+    print(f"   - app body: DynamoDB+SSM clients {clients_ms:7.1f} ms")
 
     print("\n5. per-call cost of the observability layer")
     print(f"   ours: log line {ours_log_us():.1f} us")

@@ -22,6 +22,7 @@ from .service import PaymentService
 from .validation import MAX_BODY_BYTES, FieldError, is_valid_id
 
 COLLECTION = "/payments"
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 RETRY_AFTER_S = "1"
 
 
@@ -203,7 +204,7 @@ class AlbRouter:
             "statusCode": int(status),
             "statusDescription": f"{int(status)} {HTTPStatus(status).phrase}",
             "isBase64Encoded": False,
-            "body": "" if request.method == "HEAD" else json.dumps(body, separators=(",", ":")),
+            "body": "" if request.method == "HEAD" else _ENCODER.encode(body),
         }
         if request.multi_value:
             response["multiValueHeaders"] = {name: [value] for name, value in headers.items()}

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .observability import utc_second
 from .validation import Payment
 
 # Error codes worth retrying: throttling, capacity and server-side faults.
@@ -57,7 +58,12 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class LedgerResult:
     outcome: Outcome
-    record: dict[str, Any]  # the stored record's public fields
+    item: dict[str, Any]  # the stored item, DynamoDB-typed
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The stored record's public fields (built on demand: the SQS path never needs it)."""
+        return public_record(self.item)
 
 
 class LedgerUnavailable(RuntimeError):
@@ -79,7 +85,7 @@ def fingerprint(payment: Payment) -> str:
 
 
 def _utc_now_text(now: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1_000_000):06d}Z"
+    return f"{utc_second(int(now))}.{int(now % 1 * 1_000_000):06d}Z"
 
 
 class Ledger:
@@ -116,10 +122,10 @@ class Ledger:
                     "payment vanished after a conditional failure", transient=True
                 ) from exc
             same = stored.get("fingerprint", {}).get("S") == item["fingerprint"]["S"]
-            return LedgerResult(Outcome.DUPLICATE if same else Outcome.CONFLICT, public_record(stored))
+            return LedgerResult(Outcome.DUPLICATE if same else Outcome.CONFLICT, stored)
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
-        return LedgerResult(Outcome.CREATED, public_record(item))
+        return LedgerResult(Outcome.CREATED, item)
 
     def get(self, payment_id: str) -> dict[str, Any] | None:
         try:

@@ -33,13 +33,13 @@ _ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))  # built once: d
 
 
 @lru_cache(maxsize=4)
-def _second_text(second: int) -> str:
+def utc_second(second: int) -> str:
+    """`2026-01-15T10:30:00` for a Unix second; cached, since a batch stays within a few seconds."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _utc_timestamp(now: float) -> str:
-    """ISO 8601 with milliseconds; the formatted second is reused across the lines of a second."""
-    return f"{_second_text(int(now))}.{int(now % 1 * 1000):03d}Z"
+    return f"{utc_second(int(now))}.{int(now % 1 * 1000):03d}Z"
 
 
 class JsonLogger:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import ConfigCache, PaymentConfig
-from .ledger import Ledger, Outcome
+from .ledger import Ledger, LedgerResult, Outcome
 from .validation import FieldError, is_valid_id, parse_body, validate_payment
 
 
@@ -14,8 +14,13 @@ from .validation import FieldError, is_valid_id, parse_body, validate_payment
 class SubmitResult:
     outcome: Outcome
     payment_id: str | None  # set whenever the event carried a well-formed id
-    record: dict[str, Any] | None = None  # the stored record (created, duplicate, conflict)
+    stored: LedgerResult | None = None  # the ledger's answer (created, duplicate, conflict)
     errors: tuple[FieldError, ...] = ()  # why it is invalid
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The stored record's public fields, or None for invalid input."""
+        return self.stored.record if self.stored is not None else None
 
 
 class PaymentService:
@@ -45,7 +50,7 @@ class PaymentService:
                 Outcome.INVALID, claimed_id if is_valid_id(claimed_id) else None, errors=errors
             )
         result = self._ledger.record(payment, source=source, source_id=source_id)
-        return SubmitResult(result.outcome, payment.payment_id, record=result.record)
+        return SubmitResult(result.outcome, payment.payment_id, stored=result)
 
     def get(self, payment_id: str) -> dict[str, Any] | None:
         return self._ledger.get(payment_id)

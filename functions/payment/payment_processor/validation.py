@@ -21,6 +21,7 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_REPORTED_ERRORS = 20
 PAYMENT_TYPES = ("authorize", "capture", "refund", "void")
 REQUIRED_FIELDS = ("payment_id", "account_id", "amount", "currency", "type", "created_at")
+_KNOWN_FIELDS = frozenset(REQUIRED_FIELDS)
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -83,7 +84,7 @@ def validate_payment(
     if not isinstance(data, dict):
         return None, (FieldError("body", "must be a JSON object"),)
     errors: list[FieldError] = []
-    unknown = [key for key in data if key not in REQUIRED_FIELDS]
+    unknown = [key for key in data if key not in _KNOWN_FIELDS]
     for key in unknown[: MAX_REPORTED_ERRORS // 2]:
         errors.append(FieldError(_safe_name(key), "is not a known field"))
     if len(unknown) > MAX_REPORTED_ERRORS // 2:
