@@ -78,7 +78,7 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
                     commands.append(f"sam build --config-env {env}")
                 commands.append(f"sam deploy --config-env {env}")
             else:
-                commands.append(f"sam delete --config-env {env}")
+                commands.append(f"sam delete --config-env {env} --no-prompts")
             needs = f"  (after {', '.join(node.needs)})" if node.needs else ""
             rt.echo(f"    {node.stack.name}: {' && '.join(commands)}{needs}")
     if verb == "deploy":

@@ -126,7 +126,11 @@ class SamCli:
         self.echo = echo
 
     def command(self, verb: str, config_env: str) -> list[str]:
-        return [self.executable, verb, "--config-env", config_env]
+        argv = [self.executable, verb, "--config-env", config_env]
+        # `sam delete` reads its settings from [env.deploy.parameters] (SAM CLI 1.170:
+        # delete_context.CONFIG_COMMAND = "deploy"), so a [env.delete.parameters] no_prompts is
+        # never seen: destroy has asked for confirmation already, say it on the command line.
+        return [*argv, "--no-prompts"] if verb == "delete" else argv
 
     @staticmethod
     def shown(argv: list[str]) -> str:

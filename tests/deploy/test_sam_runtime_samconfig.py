@@ -46,6 +46,12 @@ def test_commands_are_the_ones_a_user_types(tmp_path: Path) -> None:
     ]
 
 
+def test_delete_says_no_prompts_on_the_command_line(tmp_path: Path) -> None:
+    runner = FakeRunner([CommandResult(0, "Deleted successfully")])
+    assert sam(tmp_path, runner).run("delete", "peering", "peering") == "ok"
+    assert runner.argv == [["/opt/bin/sam", "delete", "--config-env", "peering", "--no-prompts"]]
+
+
 def test_an_empty_change_set_is_success_even_with_exit_1(tmp_path: Path) -> None:
     tail = "Error: No changes to deploy. Stack payments-primary-dev is up to date"
     assert (
