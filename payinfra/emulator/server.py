@@ -81,6 +81,7 @@ class LocalAws:
         self._patcher: Patcher | None = None
         self._endpoint_url: str | None = None
         self._quiet = quiet
+        self._holds_lock = False
         self._werkzeug_level: int | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -92,6 +93,7 @@ class LocalAws:
             raise EmulatorError(
                 "another LocalAws is running in this process (moto's state is process-global)"
             )
+        self._holds_lock = True
         try:
             from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -119,7 +121,6 @@ class LocalAws:
     def _release(self) -> None:
         server, self._server = self._server, None
         patcher, self._patcher = self._patcher, None
-        had_lock = server is not None or patcher is not None
         try:
             if server is not None:
                 server.stop()
@@ -130,7 +131,8 @@ class LocalAws:
                 logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
                 self._werkzeug_level = None
             self._endpoint_url = None
-            if had_lock:
+            if self._holds_lock:
+                self._holds_lock = False
                 _ONE_AT_A_TIME.release()
 
     def __enter__(self) -> LocalAws:

@@ -84,7 +84,7 @@ class GlobalTableModel(EmulatorModel):
             "StreamArn": f"{home.table_arn}/stream/{home.latest_stream_label}"
             if home.latest_stream_label
             else None,
-            "TableId": home.table_id,
+            "TableId": home.name,  # moto tables have no separate table ID
         }
 
     @staticmethod
@@ -132,6 +132,7 @@ class GlobalTableModel(EmulatorModel):
                 sse_specification=_sse(sse),
                 deletion_protection_enabled=str(replica.get("DeletionProtectionEnabled", False)).lower()
                 == "true",
+                warm_throughput=p.get("WarmThroughput"),
             )
             apply_table_settings(
                 backend,

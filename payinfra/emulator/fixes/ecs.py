@@ -31,6 +31,18 @@ def _name(value: Any, attr: str) -> Any:
     return getattr(value, attr) if isinstance(value, Cluster | TaskDefinition) else value
 
 
+def _network_configuration(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """camelCase, with the lists ECS treats as optional present (moto indexes them)."""
+    if not raw:
+        return None
+    config = _camel(raw)
+    awsvpc = config.get("awsvpcConfiguration")
+    if awsvpc is not None:
+        awsvpc.setdefault("securityGroups", [])
+        awsvpc.setdefault("subnets", [])
+    return config  # type: ignore[no-any-return]
+
+
 def create_service(
     cls: type,
     resource_name: str,
@@ -56,7 +68,7 @@ def create_service(
         service_registries=_camel(p.get("ServiceRegistries", [])),
         platform_version=p.get("PlatformVersion"),
         propagate_tags=p.get("PropagateTags") or "NONE",
-        network_configuration=_camel(p.get("NetworkConfiguration")),
+        network_configuration=_network_configuration(p.get("NetworkConfiguration")),
         role_arn=p.get("Role"),
     )
 

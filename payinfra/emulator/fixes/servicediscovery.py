@@ -57,7 +57,8 @@ class PrivateDnsNamespaceModel(EmulatorModel):
         if self.physical_resource_id in backend.namespaces:
             backend.delete_namespace(self.physical_resource_id)
         if self.hosted_zone_id:
-            route53_backends[account_id]["aws"].zones.pop(self.hosted_zone_id, None)
+            # moto keys zones by the bare ID; the namespace holds "/hostedzone/<id>".
+            route53_backends[account_id]["aws"].zones.pop(self.hosted_zone_id.rsplit("/", 1)[-1], None)
 
 
 class ServiceModel(EmulatorModel):
