@@ -202,6 +202,9 @@ class Region(Strict):
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731]
     certificate_arn: str = Field(pattern=r"^(|arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+)$")
     payment_api_endpoint: str = Field(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[^\s]*)?$")
+    # The region's Elastic Load Balancing account that delivers ALB access logs (regions older
+    # than August 2022); empty for newer regions, which deliver as a service principal.
+    alb_log_delivery_account: str = Field(default="", pattern=r"^(|\d{12})$")
     database: Database
     ecs: Ecs
     # `lambda` is a Python keyword: the TOML key stays `lambda`.

@@ -292,7 +292,8 @@ def test_container_waivers_are_only_the_context_retention(regional: Template) ->
         for waiver in metadata.get("guard", {}).get("SuppressedRules", []):
             assert waiver["comment"].strip(), f"{logical_id}: {waiver['id']} without a reason"
             waived.setdefault(logical_id, []).append(waiver["id"])
-    assert waived == {"ServiceLogGroup": ["CT.CLOUDWATCH.PR.2"]}
+    # The retention waiver exists only while the context keeps logs under a year (see below).
+    assert waived in ({}, {"ServiceLogGroup": ["CT.CLOUDWATCH.PR.2"]})
 
 
 @pytest.mark.parametrize(("days", "waived"), [(30, True), (365, False)])
