@@ -71,6 +71,10 @@ class Project(Strict):
 
 class Database(Strict):
     engine_version: str
+    monitoring_interval_s: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        description="Enhanced Monitoring interval (0 = off)"
+    )
+    performance_insights_retention_days: int = Field(ge=7, le=731)
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     allocated_storage_gb: int = Field(ge=20, le=65536)
     max_allocated_storage_gb: int = Field(ge=20, le=65536)
@@ -129,7 +133,19 @@ class Lambda(Strict):
     memory_mb: int = Field(ge=128, le=10240)
     timeout_s: int = Field(ge=1, le=900)
     reserved_concurrency: int = Field(ge=1, le=1000)
-    batch_size: int = Field(ge=1, le=10000)
+    batch_size: int = Field(ge=1, le=10)  # SQS standard queue maximum without a batching window >0
+    batching_window_s: int = Field(ge=0, le=300)
+    max_receive_count: int = Field(ge=1, le=1000, description="deliveries before the DLQ")
+
+
+class Storage(Strict):
+    """Uploads bucket lifecycle and cross-region replication options."""
+
+    noncurrent_version_expiry_days: int = Field(ge=1)
+    intelligent_tiering_after_days: int = Field(ge=0)
+    abort_multipart_after_days: int = Field(ge=1)
+    replication_time_control: bool = Field(description="S3 RTC: 15-minute SLA, billed")
+    replication_metrics: bool
 
 
 class Payments(Strict):
@@ -210,6 +226,7 @@ class Region(Strict):
     # `lambda` is a Python keyword: the TOML key stays `lambda`.
     function: Lambda = Field(alias="lambda")
     payments: Payments
+    storage: Storage
     waf: Waf
     alarms: Alarms
 

@@ -33,10 +33,11 @@ RTC_MINUTES = 15  # the only value S3 Replication Time Control accepts
 
 @dataclass(frozen=True)
 class ReplicationSettings:
-    """Optional S3 RTC (15-minute SLA, billed) and replication metrics.
+    """Optional S3 RTC (15-minute SLA, billed) and replication metrics (RTC implies metrics).
 
-    TODO(lead): no context key exists yet; proposed `[defaults.storage] replication_time_control
-    = false` and `replication_metrics = false` (RTC requires metrics). Until then both are off.
+    From the primary region's `[storage] replication_time_control` / `replication_metrics`;
+    both off when the context has no `storage` table (read with getattr until every context
+    file carries the keys).
     """
 
     time_control: bool = False
