@@ -69,7 +69,12 @@ def desired_configuration(target: ReplicationTarget, settings: ReplicationSettin
     if settings.time_control:
         destination["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
     if settings.metrics:
-        destination["Metrics"] = {"Status": "Enabled", "EventThreshold": {"Minutes": RTC_MINUTES}}
+        # S3 rejects an EventThreshold without RTC ("Metrics cannot contain an event threshold
+        # when ReplicationTime is not specified or Disabled": crossplane-contrib/provider-aws#1117).
+        metrics: dict[str, Any] = {"Status": "Enabled"}
+        if settings.time_control:
+            metrics["EventThreshold"] = {"Minutes": RTC_MINUTES}
+        destination["Metrics"] = metrics
     return {
         "Role": target.role_arn,
         "Rules": [

@@ -279,5 +279,24 @@ def test_rtc_needs_metrics_in_the_desired_rule() -> None:
     ][0]["Destination"]
     assert destination["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
     assert destination["Metrics"]["Status"] == "Enabled"
+    assert destination["Metrics"] == {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}
+    metrics_only = desired_configuration(target, ReplicationSettings(metrics=True))["Rules"][0]["Destination"]
+    assert metrics_only["Metrics"] == {"Status": "Enabled"}  # S3 refuses a threshold without RTC
     plain = desired_configuration(target, ReplicationSettings())["Rules"][0]["Destination"]
     assert "ReplicationTime" not in plain and "Metrics" not in plain
+
+
+def test_settings_come_from_the_primary_storage_table() -> None:
+    from types import SimpleNamespace
+
+    def pc(**storage: bool) -> Any:
+        return SimpleNamespace(
+            config=SimpleNamespace(primary=SimpleNamespace(storage=SimpleNamespace(**storage)))
+        )
+
+    rtc = ReplicationSettings.from_context(pc(replication_time_control=True, replication_metrics=False))
+    assert rtc == ReplicationSettings(time_control=True, metrics=True)
+    metrics_only = ReplicationSettings.from_context(
+        pc(replication_time_control=False, replication_metrics=True)
+    )
+    assert metrics_only == ReplicationSettings(time_control=False, metrics=True)
