@@ -329,6 +329,12 @@ def test_a_bucket_with_objects_fails_the_stack_deletion() -> None:
         assert stack["StackStatus"] == "DELETE_FAILED"
         events = cfn.describe_stack_events(StackName="s3")["StackEvents"]
         assert any("BucketNotEmpty" in (e.get("ResourceStatusReason") or "") for e in events)
+        client("s3").delete_object(Bucket="bucket-two", Key="k")
+        cfn.delete_stack(StackName="s3")  # emptied: the retry completes, as on AWS
+        assert (
+            cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+        )
+        assert client("s3").list_buckets()["Buckets"] == []
 
 
 POLICIES = {
@@ -832,3 +838,54 @@ def test_ecs_service_keeps_fargate_registries_and_is_deleted(fixed: bool) -> Non
         if fixed:
             assert client("servicediscovery").list_namespaces()["Namespaces"] == []
             assert client("route53").list_hosted_zones()["HostedZones"] == []
+
+
+@ON_OFF
+def test_log_group_keeps_its_kms_key(fixed: bool) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    template = {
+        "Resources": {
+            "Group": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": "/app/flow", "RetentionInDays": 30, "KmsKeyId": key},
+            }
+        }
+    }
+    with emulated(skip=_skip(fixed, "logs")) as client:
+        create(client, "logs", template)
+        group = client("logs").describe_log_groups(logGroupNamePrefix="/app/flow")["logGroups"][0]
+        assert (group.get("kmsKeyId") == key, group["retentionInDays"]) == (fixed, 30)
+
+
+@ON_OFF
+def test_role_managed_policies_are_attached_and_detached(fixed: bool) -> None:
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "fn-role",
+                    "ManagedPolicyArns": [basic],
+                    "AssumeRolePolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sts:AssumeRole",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                            }
+                        ]
+                    },
+                },
+            }
+        }
+    }
+    with emulated(skip=_skip(fixed, "iam_role")) as client:
+        create(client, "iam", template)
+        iam = client("iam")
+        attached = [
+            p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="fn-role")["AttachedPolicies"]
+        ]
+        assert (attached == [basic]) is fixed
+        client("cloudformation").delete_stack(StackName="iam")
+        assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []

@@ -42,8 +42,10 @@ from . import (  # noqa: E402
     elbv2,
     get_stack_output,
     getatt_dotted,
+    iam_role,
     kms_key_policy,
     lambda_permission,
+    logs,
     policies,
     rds,
     s3_bucket,
@@ -86,6 +88,8 @@ FIXES: tuple[ModuleType, ...] = (
     secretsmanager,
     ssm_parameter,
     lambda_permission,
+    logs,
+    iam_role,
     wait_condition_handle,
 )
 
