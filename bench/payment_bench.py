@@ -250,6 +250,42 @@ print(t1 - t0, t2 - t1, t3 - t2, t3 - t0)
 """
 
 
+RUNTIME_REQUIREMENTS = REPO / "bench" / "lambda-runtime-requirements.txt"
+
+
+def runtime_like_python() -> str:
+    """A venv of the function's runtime Python holding only what the Lambda runtime ships.
+
+    The dev venv carries awscrt and pyOpenSSL (aws-sam-cli's dependencies), which botocore imports
+    when present and the Lambda runtime does not have: timing the import there overstates it.
+    """
+    sys.path.insert(0, str(REPO))
+    from payinfra.config import load_context
+    from payinfra.deploy.runtime import find_interpreter
+
+    version = load_context().primary.function.runtime.removeprefix("python")
+    venv = REPO / ".tools" / f"lambda-runtime-{version}"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if stamp.exists() and stamp.read_text() == RUNTIME_REQUIREMENTS.read_text():
+        return str(python)
+    interpreter = find_interpreter(version, os.environ)
+    if interpreter is None:
+        raise SystemExit(
+            f"import timing needs Python {version} (the function's runtime) on PATH or under pyenv; "
+            "or pass --import-python PATH"
+        )
+    print(f"(creating {venv.relative_to(REPO)} with {interpreter} for the import timing)")
+    subprocess.run([str(interpreter), "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         "-r", str(RUNTIME_REQUIREMENTS)],
+        check=True,
+    )
+    stamp.write_text(RUNTIME_REQUIREMENTS.read_text())
+    return str(python)
+
+
 def import_phases_ms(python: str, runs: int = 7) -> list[float]:
     """Medians, in a fresh interpreter each run, of: botocore import, our modules' import,
     the rest of `import app` (client creation), and the total (= what `import app` costs)."""
@@ -257,7 +293,10 @@ def import_phases_ms(python: str, runs: int = 7) -> list[float]:
     code = IMPORT_SNIPPET.format(path=str(FUNCTION_DIR))
     samples = []
     for _ in range(runs):
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env, check=False)
+        if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SystemExit(f"import timing failed with {python}: {last} (it needs botocore installed)")
         samples.append([float(x) * 1000 for x in out.stdout.split()])
     return [statistics.median(column) for column in zip(*samples, strict=True)]
 
@@ -301,7 +340,11 @@ def ours_log_us() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=50, help="10-record batches per moto run (default 50)")
-    parser.add_argument("--import-python", default=sys.executable, help="interpreter for the import timing")
+    parser.add_argument(
+        "--import-python",
+        help="interpreter for the import timing (default: a venv of the function's runtime Python "
+        "with only the Lambda runtime's packages, created under .tools/ on first use)",
+    )
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
@@ -319,7 +362,7 @@ def main() -> None:
     print(f"   ours         {figures['ours_calls']}")
     print(f"   naive        {figures['naive_calls']}")
 
-    python = args.import_python
+    python = args.import_python or runtime_like_python()
     botocore_ms, own_ms, clients_ms, total_ms = import_phases_ms(python)
     print(f"\n4. import time of the handler module, fresh interpreter, median of 7 ({python})")
     print(f"   import app   {total_ms:7.1f} ms   (target < 300), made of:")
