@@ -8,6 +8,7 @@ import zipfile
 from typing import Any
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -291,3 +292,32 @@ def test_every_fix_is_documented() -> None:
 
     for name, module in zip(FIX_NAMES, FIXES, strict=True):
         assert module.__doc__ and "moto" in module.__doc__, f"{name} must say which moto behaviour it fixes"
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_redeploying_the_parameters_of_the_last_update_is_a_no_op(fixed: bool) -> None:
+    template = {
+        "Parameters": {"Value": {"Type": "String", "Default": "a"}},
+        "Resources": {
+            "P": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/p", "Type": "String", "Value": {"Ref": "Value"}},
+            }
+        },
+    }
+    with emulated(skip=set() if fixed else {"changeset_outputs"}) as client:
+        deploy(client, "s", template, parameters={"Value": "a"})
+        cfn = client("cloudformation")
+        for name in ("update1", "update2"):
+            cfn.create_change_set(  # YAML, as SAM CLI sends it
+                StackName="s",
+                ChangeSetName=name,
+                ChangeSetType="UPDATE",
+                TemplateBody=yaml.safe_dump(template),
+                Parameters=[{"ParameterKey": "Value", "ParameterValue": "b"}],
+            )
+            if name == "update1":
+                cfn.execute_change_set(StackName="s", ChangeSetName=name)
+        assert client("ssm").get_parameter(Name="/p")["Parameter"]["Value"] == "b"
+        second = cfn.describe_change_set(StackName="s", ChangeSetName="update2")
+        assert (second["Status"] == "FAILED" and "didn't contain changes" in second["StatusReason"]) is fixed

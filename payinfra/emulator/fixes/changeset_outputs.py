@@ -1,10 +1,12 @@
-"""Refresh a stack's template, outputs, exports and description when a change set executes.
+"""Refresh a stack's template, parameters, outputs, exports and description when a change set executes.
 
 moto 5.2.5 builds a stack's `OutputMap` once, when the stack object is created; a stack made
 through CreateChangeSet (what `sam deploy` always does) is created with an empty template, and
 ExecuteChangeSet only updates the resources. DescribeStacks then has no Outputs: `sam deploy
 --resolve-s3` fails with "Stack aws-sam-cli-managed-default is missing Tags and/or Outputs
-information", and nothing downstream (plugins, peering, verify) can read an output.
+information", and nothing downstream (plugins, peering, verify) can read an output. The stack
+also keeps the parameters it was created with, so after an update that changed a parameter,
+redeploying the same values is not recognised as "no changes".
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def apply(patcher: Patcher) -> None:
     def patched(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> Any:
         result = execute_change_set(self, change_set_name, stack_name)
         stack = self.stacks[self.describe_change_set(change_set_name).stack_id]
+        stack.parameters = dict(self.describe_change_set(change_set_name).parameters)
         stack._parse_template()
         stack.output_map = stack._create_output_map()
         stack.description = stack.template_dict.get("Description")
