@@ -63,21 +63,13 @@ def internet_gateway(c: Clients, pid: str) -> str:
 
 @checks("AWS::EC2::VPCGatewayAttachment")
 def gateway_attachment(c: Clients, pid: str) -> str:
-    gateways = (
-        c("ec2").describe_internet_gateways(
-            Filters=[{"Name": "attachment.vpc-id", "Values": [pid.rsplit("|", maxsplit=1)[-1]]}]
-        )["InternetGateways"]
-        if pid.startswith("vpc-") or "|" in pid
-        else []
-    )
-    if not gateways:
-        gateways = [
-            g
-            for g in c("ec2").describe_internet_gateways()["InternetGateways"]
-            if g["InternetGatewayId"] in pid and g.get("Attachments")
-        ]
-    g = _one(gateways, "gateway attachment", pid)
-    return f"{g['InternetGatewayId']} -> {g['Attachments'][0]['VpcId']}"
+    # moto reports the VPC ID; CloudFormation `IGW|vpc-...`: either way the VPC ID ends it.
+    vpc_id = pid.rsplit("|", maxsplit=1)[-1]
+    gateways = c("ec2").describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+    )["InternetGateways"]
+    g = _one(gateways, "internet gateway attachment of", vpc_id)
+    return f"{g['InternetGatewayId']} -> {vpc_id}"
 
 
 @checks("AWS::EC2::EIP")

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .fixes import Patcher, apply_fixes
-from .inventory import StackInventory, take_inventory
+from .inventory import ResourceCheck, StackInventory, check_deleted, take_inventory
 
 if TYPE_CHECKING:
     import boto3
@@ -201,3 +201,7 @@ class LocalAws:
     def inventory(self, stack_name: str, region: str | None = None) -> StackInventory:
         """Each resource of the stack, checked through its own service's API (see `inventory`)."""
         return take_inventory(stack_name, self.session(region), endpoint_url=self.endpoint_url)
+
+    def leftovers(self, inventory: StackInventory) -> list[ResourceCheck]:
+        """After deleting the stack of `inventory`: what its services still describe."""
+        return check_deleted(inventory, self.session(inventory.region), endpoint_url=self.endpoint_url)

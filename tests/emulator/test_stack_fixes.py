@@ -321,3 +321,33 @@ def test_redeploying_the_parameters_of_the_last_update_is_a_no_op(fixed: bool) -
         assert client("ssm").get_parameter(Name="/p")["Parameter"]["Value"] == "b"
         second = cfn.describe_change_set(StackName="s", ChangeSetName="update2")
         assert (second["Status"] == "FAILED" and "didn't contain changes" in second["StatusReason"]) is fixed
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_parameter_only_change_lists_the_resources_it_modifies(fixed: bool) -> None:
+    template = {
+        "Parameters": {"Value": {"Type": "String"}},
+        "Resources": {
+            "P": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/p", "Type": "String", "Value": {"Ref": "Value"}},
+            },
+            "Q": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Name": "/q", "Type": "String", "Value": "fixed"},
+            },
+        },
+    }
+    with emulated(skip=set() if fixed else {"changeset_diff"}) as client:
+        deploy(client, "s", template, parameters={"Value": "a"})
+        cfn = client("cloudformation")
+        cfn.create_change_set(
+            StackName="s",
+            ChangeSetName="u1",
+            ChangeSetType="UPDATE",
+            TemplateBody=yaml.safe_dump(template),
+            Parameters=[{"ParameterKey": "Value", "ParameterValue": "b"}],
+        )
+        changes = cfn.describe_change_set(StackName="s", ChangeSetName="u1")["Changes"]
+        listed = [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in changes]
+        assert (listed == [("Modify", "P")]) is fixed

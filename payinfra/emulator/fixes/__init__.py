@@ -33,6 +33,7 @@ _check_moto_version()
 
 # Imported only after the version check: these modules reach into moto's internals.
 from . import (  # noqa: E402
+    changeset_diff,
     changeset_outputs,
     cloudwatch_alarm,
     deletion,
@@ -67,6 +68,7 @@ from ._patching import Patcher  # noqa: E402
 FIXES: tuple[ModuleType, ...] = (
     template_url,
     changeset_outputs,
+    changeset_diff,
     stack_failures,
     stack_resources,
     deletion,
