@@ -16,8 +16,17 @@ orchestration have no local-only code path.
         inv.complete                              # every declared resource created and describable
         inv.not_materialised()                    # {type: [logical ids]} the emulator did not make
         ...                                       # delete the stack, then:
-        check_deleted(inv, aws.session("us-east-1"), endpoint_url=aws.endpoint_url)  # what is left
+        aws.leftovers(inv)                        # what its services still describe (want: [])
         aws.reset()                               # empty every service (POST /moto-api/reset)
+
+What the emulator does not do (reported, never faked): nothing runs or moves data. Lambda is
+not invoked (no container runtime), ECS tasks do not start, RDS has no engine, S3 replication
+and DynamoDB global tables copy nothing. Bucket-policy statements with a `Condition` are not
+enforced. moto writes server access logs into the target bucket at once, and a non-empty
+bucket fails the stack's deletion (as on AWS): destroy empties buckets, versions included,
+first. Change sets execute synchronously; a failed update is not rolled back
+(UPDATE_ROLLBACK_FAILED). A cross-region peering stays pending-acceptance until accepted in the
+accepter region, as on AWS.
 
 `take_inventory`/`check_deleted` work against AWS too (session, no endpoint). What each fix in
 `payinfra.emulator.fixes` changes in moto, and why, is in its module docstring; `FIX_NAMES`

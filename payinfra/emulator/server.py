@@ -172,8 +172,13 @@ class LocalAws:
         }
 
     def subprocess_env(self, base: Mapping[str, str], region: str | None = None) -> dict[str, str]:
-        """`base` (usually `os.environ`) without credential/profile variables, plus `env()`."""
-        merged = {k: v for k, v in base.items() if k not in CLEARED_VARIABLES}
+        """`base` (usually `os.environ`) without credential, profile and per-service endpoint
+        variables, plus `env()`."""
+        merged = {
+            k: v
+            for k, v in base.items()
+            if k not in CLEARED_VARIABLES and not k.startswith("AWS_ENDPOINT_URL_")  # per-service overrides
+        }
         merged.update(self.env(region))
         return merged
 

@@ -38,8 +38,12 @@ def test_serves_env_resets_and_stops_cleanly() -> None:
         assert (env["AWS_DEFAULT_REGION"], env["AWS_REGION"], env["SAM_CLI_TELEMETRY"]) == (
             "us-east-2",
         ) * 2 + ("0",)
-        merged = aws.subprocess_env({"AWS_PROFILE": "prod", "PATH": "/bin"})
-        assert "AWS_PROFILE" not in merged and merged["PATH"] == "/bin"
+        merged = aws.subprocess_env(
+            {"AWS_PROFILE": "prod", "AWS_ENDPOINT_URL_S3": "https://x", "PATH": "/bin"}
+        )
+        assert (
+            "AWS_PROFILE" not in merged and "AWS_ENDPOINT_URL_S3" not in merged and merged["PATH"] == "/bin"
+        )
         aws.client("ssm").put_parameter(Name="/x", Value="1", Type="String")
         aws.reset()
         assert aws.client("ssm").describe_parameters()["Parameters"] == []
