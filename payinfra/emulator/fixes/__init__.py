@@ -63,8 +63,9 @@ from . import (  # noqa: E402
 )
 from ._patching import Patcher  # noqa: E402
 
-# Order matters only for the template pre-processing wrappers: a wrapper applied later runs
-# first, so Fn::GetStackOutput is resolved before the SAM transform sees the template.
+# Order matters only where two fixes wrap the same function: the one applied later runs outside.
+# So stack_failures catches what changeset_outputs raises, and Fn::GetStackOutput and dotted
+# GetAtt names are resolved before the SAM transform sees the template.
 FIXES: tuple[ModuleType, ...] = (
     template_url,
     changeset_outputs,
