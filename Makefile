@@ -27,13 +27,13 @@ setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed  ##
 
 $(VENV)/.installed: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -r requirements/dev.txt
+	$(VENV)/bin/pip install -qq -r requirements/dev.txt
 	touch $@
 
 # checkov's pins conflict with aws-sam-cli's: it gets a venv of its own.
 $(CHECKOV_VENV)/.installed: requirements/gates.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -q -r requirements/gates.txt
+	$(CHECKOV_VENV)/bin/pip install -qq -r requirements/gates.txt
 	touch $@
 
 # cfn-guard and the AWS Control Tower guard rules ship in one pinned npm package.

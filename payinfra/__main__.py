@@ -7,10 +7,7 @@ missing output) print one clear message and exit 2; a broken promise or failed s
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -77,37 +74,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     local = sub.add_parser(
         "local", parents=[common], help="deploy, verify and destroy on the embedded local AWS"
     )
-    local.add_argument("--keep", action="store_true", help="keep the emulator's stacks (no destroy)")
+    local.add_argument(
+        "--keep",
+        action="store_true",
+        help="after deploy, keep the emulator running with the stacks and print its endpoint (Ctrl-C ends)",
+    )
     return parser.parse_args(argv)
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def run_local(args: argparse.Namespace, ctx: Context) -> int:
-    """The same deploy/verify/destroy, with AWS_ENDPOINT_URL pointing at the in-process emulator."""
-    try:
-        from payinfra.emulator.server import LocalAws
-    except ImportError as err:
-        raise OrchestrationError(f"the local emulator (payinfra.emulator) is not available: {err}") from None
-    with LocalAws(primary_region=ctx.project.primary_region) as aws:
-        env = aws.subprocess_env(os.environ)
-        print(f"local AWS emulator at {aws.endpoint_url}")
-        with _environment(env):
-            rt = commands.Runtime(ctx, environ=env, wait_timeout_s=args.wait_timeout)
-            code = commands.deploy(rt)
-            if not args.keep:
-                code = max(code, commands.destroy(rt, yes=True))
-    return code
+    """The main job: the same deploy/verify/destroy against the in-process emulator."""
+    from payinfra.local_job import run_local as local_job
+
+    return local_job(ctx, keep=args.keep, wait_timeout_s=args.wait_timeout).exit_code
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from payinfra.deploy.preflight import check_credentials, check_rendered, check_s
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
-from payinfra.plugins.api import Check, Clock, Hook, PluginContext, Reporter, Status
+from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
 from payinfra.plugins.registry import default_plugins, select
@@ -122,6 +122,24 @@ def deploy_stacks(rt: Runtime, sam: SamCli, settings: dict[str, EnvSettings]) ->
     return run_graph(deploy_plan(rt.ctx), _timed(rt, "deploy", step))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a deploy or destroy did: per-stack steps, plugin hooks and their events, checks."""
+
+    stacks: dict[str, StepResult]
+    hooks: list[HookResult] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    plugins_s: float = 0.0
+    verify_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        failed = any(r.state != StepState.OK for r in self.stacks.values())
+        failed = failed or any(not h.ok for h in self.hooks)
+        return 1 if failed or any(c.status == Status.BROKEN for c in self.checks) else 0
+
+
 def deploy(rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True) -> int:
     settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, deploy_plan(rt.ctx), settings, "deploy")
@@ -129,23 +147,34 @@ def deploy(rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True)
     if dry_run:
         rt.echo("dry run: nothing deployed (rendered files and samconfig.toml checked)")
         return 0
+    return run_deploy(rt, settings, run_verify_after=run_verify_after).exit_code
+
+
+def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_after: bool = True) -> Outcome:
+    """Credentials, stack states, build + deploy per stack, after-deploy plugins, verify, summary."""
     sam = _sam(rt, settings)
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
     check_stack_states(CloudFormationOutputs(rt.sessions), stacks(rt.ctx))
     results = deploy_stacks(rt, sam, settings)
     hook_results: list[HookResult] = []
+    events: list[Event] = []
     checks: list[Check] = []
+    plugins_s = verify_s = 0.0
     if all(r.state == StepState.OK for r in results.values()):
         rt.say("after-deploy plugins")
+        began = time.monotonic()
         pc = rt.plugin_context()
         hook_results = run_hook(select(default_plugins(), Hook.AFTER_DEPLOY), Hook.AFTER_DEPLOY, pc)
+        events = list(pc.reporter.events)
+        plugins_s = time.monotonic() - began
         if run_verify_after:
             rt.say("verify")
+            began = time.monotonic()
             checks = run_verify(default_plugins(), rt.plugin_context())
+            verify_s = time.monotonic() - began
     report.summary(rt.echo, "deploy", results, hook_results, checks)
-    failed = any(r.state != StepState.OK for r in results.values()) or any(not h.ok for h in hook_results)
-    return 1 if failed or any(c.status == Status.BROKEN for c in checks) else 0
+    return Outcome(results, hook_results, events, checks, plugins_s, verify_s)
 
 
 # -- verify and plugins ------------------------------------------------------------------------
@@ -224,6 +253,11 @@ def destroy(rt: Runtime, *, yes: bool, dry_run: bool = False, stdin_is_tty: bool
         rt.echo("dry run: nothing deleted")
         return 0
     confirm_destroy(rt, yes=yes, stdin_is_tty=sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty)
+    return run_destroy(rt, settings).exit_code
+
+
+def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
+    """Before-destroy plugins (stop at the first failure), then `sam delete` in reverse order."""
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
     sam = SamCli(
@@ -235,12 +269,12 @@ def destroy(rt: Runtime, *, yes: bool, dry_run: bool = False, stdin_is_tty: bool
         echo=rt.echo,
     )
     rt.say("before-destroy plugins")
+    began = time.monotonic()
+    pc = rt.plugin_context()
     hook_results = run_hook(
-        select(default_plugins(), Hook.BEFORE_DESTROY),
-        Hook.BEFORE_DESTROY,
-        rt.plugin_context(),
-        stop_on_error=True,
+        select(default_plugins(), Hook.BEFORE_DESTROY), Hook.BEFORE_DESTROY, pc, stop_on_error=True
     )
+    plugins_s = time.monotonic() - began
     if not all(h.ok for h in hook_results):
         report.hooks_table(rt.echo, hook_results)
         raise OrchestrationError(
@@ -249,4 +283,4 @@ def destroy(rt: Runtime, *, yes: bool, dry_run: bool = False, stdin_is_tty: bool
         )
     results = delete_stacks(rt, sam, settings)
     report.summary(rt.echo, "destroy", results, hook_results, [])
-    return 0 if all(r.state == StepState.OK for r in results.values()) else 1
+    return Outcome(results, hook_results, list(pc.reporter.events), [], plugins_s)

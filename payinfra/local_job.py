@@ -1,0 +1,171 @@
+"""The main job on the embedded local AWS: deploy, verify, summarise, destroy, prove nothing is left.
+
+The pipeline is the unchanged one (`sam build`/`sam deploy --config-env ...`, the plugins,
+`verify`, `sam delete`): the only local part is `AWS_ENDPOINT_URL` pointing at the in-process
+emulator. What the emulator cannot do at all is said in the summary, never pretended.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from payinfra.config import Context
+from payinfra.deploy import commands, report
+from payinfra.deploy.plan import deploy_plan
+from payinfra.deploy.preflight import check_rendered
+from payinfra.deploy.samconfig import read_samconfig
+from payinfra.emulator import LocalAws, ResourceCheck, StackInventory
+from payinfra.render.renderer import SAMCONFIG_OUTPUT, stacks
+
+# Promises the emulator accepts but cannot perform; `verify` reports them as "not performed".
+EMULATOR_LIMITS = (
+    "no code runs: Lambda invocations, ECS tasks and the PostgreSQL engine are described, not executed",
+    "S3 objects are not replicated and the DynamoDB replica holds no data (verify says so per promise)",
+    "bucket-policy statements with a Condition are stored but not enforced",
+)
+
+
+@dataclass
+class LocalRun:
+    """What one run of the main job found (the e2e test and the benchmark read it)."""
+
+    deploy: commands.Outcome | None = None
+    inventories: list[StackInventory] = field(default_factory=list)
+    destroy: commands.Outcome | None = None
+    leftovers: dict[str, list[ResourceCheck]] = field(default_factory=dict)
+    stacks_left: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        codes = [o.exit_code for o in (self.deploy, self.destroy) if o is not None]
+        if self.deploy is None or any(codes):
+            return 1
+        return 1 if self.stacks_left or any(self.leftovers.values()) else 0
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Replace os.environ for the block: boto3 sessions in this process see the emulator too."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def take_inventories(aws: LocalAws, ctx: Context) -> list[StackInventory]:
+    """Each deployed stack's resources, checked through their own service APIs."""
+    found = []
+    for stack in stacks(ctx):
+        try:
+            found.append(aws.inventory(stack.name, stack.region))
+        except (ClientError, BotoCoreError):
+            continue  # not deployed (a failed deploy is reported by the deploy summary)
+    return found
+
+
+def print_summary(run: LocalRun, echo: Callable[[str], None]) -> None:
+    echo("\nlocal AWS summary: resources per stack, each described through its own service API")
+    rows = [
+        [inv.stack_name, inv.region, str(len(inv.checks)), str(inv.created), str(inv.count("describable")),
+         str(inv.count("missing") + inv.count("unchecked")), str(inv.count("not_materialised"))]
+        for inv in run.inventories
+    ]
+    report.table(
+        echo, ["stack", "region", "declared", "created", "describable", "missing", "not materialised"], rows
+    )
+    not_made: dict[str, list[str]] = {}
+    for inv in run.inventories:
+        for resource_type, ids in inv.not_materialised().items():
+            not_made.setdefault(resource_type, []).extend(f"{inv.stack_name}:{i}" for i in ids)
+    if not_made:
+        echo("resource types the emulator could not materialise:")
+        for resource_type, ids in sorted(not_made.items()):
+            echo(f"  {resource_type}: {', '.join(ids)}")
+    else:
+        echo("every resource type the templates use was materialised and is describable")
+    for inv in run.inventories:
+        for problem in inv.problems():
+            echo(f"  ! {inv.stack_name}: {problem.status} {problem.logical_id} ({problem.resource_type}) "
+                 f"{problem.detail}".rstrip())
+    echo("what the emulator cannot do at all:")
+    for limit in EMULATOR_LIMITS:
+        echo(f"  - {limit}")
+
+
+def check_nothing_left(aws: LocalAws, run: LocalRun, ctx: Context, echo: Callable[[str], None]) -> None:
+    """After destroy: no project stack, and no resource any stack created still describable."""
+    for stack in stacks(ctx):
+        cfn = aws.client("cloudformation", stack.region)
+        try:
+            status = cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["StackStatus"]
+        except ClientError:
+            continue  # does not exist: deleted
+        if status != "DELETE_COMPLETE":
+            run.stacks_left.append(f"{stack.name} ({status})")
+    for inv in run.inventories:
+        run.leftovers[inv.stack_name] = aws.leftovers(inv)
+    left = [c for checks in run.leftovers.values() for c in checks]
+    if not left and not run.stacks_left:
+        echo("nothing the project created is left")
+        return
+    for name in run.stacks_left:
+        echo(f"  left: stack {name}")
+    for c in left:
+        echo(f"  left: {c.logical_id} ({c.resource_type}) {c.physical_id or ''} {c.detail}".rstrip())
+
+
+def wait_for_interrupt(aws: LocalAws, ctx: Context, echo: Callable[[str], None]) -> None:
+    """--keep: leave the emulator up with the stacks deployed until Ctrl-C."""
+    echo(f"\nthe emulator keeps running at {aws.endpoint_url} with the stacks deployed; Ctrl-C stops it")
+    echo("explore it with any AWS SDK or the AWS CLI:")
+    echo(f"  export AWS_ENDPOINT_URL={aws.endpoint_url} AWS_ACCESS_KEY_ID=testing "
+         "AWS_SECRET_ACCESS_KEY=testing")
+    for stack in stacks(ctx):
+        echo(f"  aws cloudformation describe-stack-resources --region {stack.region} "
+             f"--stack-name {stack.name}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        echo("stopping the emulator (everything in it is discarded)")
+
+
+def run_local(
+    ctx: Context, *, keep: bool = False, wait_timeout_s: float = 1800.0, echo: Callable[[str], None] = print
+) -> LocalRun:
+    """Start the emulator, then the same deploy/verify/destroy a real account gets."""
+    run = LocalRun()
+    with LocalAws(primary_region=ctx.project.primary_region) as aws:
+        env = aws.subprocess_env(os.environ)
+        echo(f"local AWS emulator (moto, in-process) at {aws.endpoint_url}")
+        with environment(env):
+            rt = commands.Runtime(ctx, echo=echo, environ=env, wait_timeout_s=wait_timeout_s)
+            settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(ctx))
+            began = time.monotonic()
+            check_rendered(ctx, rt.root)
+            commands.describe_plan(rt, deploy_plan(ctx), settings, "deploy")
+            run.deploy = commands.run_deploy(rt, settings)
+            run.phases["deploy (build, deploy, plugins, verify)"] = time.monotonic() - began
+            run.inventories = take_inventories(aws, ctx)
+            print_summary(run, echo)
+            if keep:
+                wait_for_interrupt(aws, ctx, echo)
+                return run
+            began = time.monotonic()
+            run.destroy = commands.run_destroy(rt, settings)
+            run.phases["destroy"] = time.monotonic() - began
+            check_nothing_left(aws, run, ctx, echo)
+    echo(f"\nlocal job: {'OK' if run.exit_code == 0 else 'FAILED'} "
+         f"({', '.join(f'{k} {report.duration(v)}' for k, v in run.phases.items())})")
+    return run
