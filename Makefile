@@ -61,7 +61,7 @@ e2e: setup  ## The end-to-end pipeline test on the embedded local AWS
 	$(VENV)/bin/pytest -m e2e $(ARGS)
 
 bench: setup  ## Benchmarks: handler overhead and pipeline phases (print figures)
-	$(PY) bench/handler_bench.py
+	$(PY) bench/payment_bench.py
 	$(PY) bench/pipeline_bench.py
 
 clean:  ## Remove build output (not the installed tools)

@@ -85,7 +85,7 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
         rt.echo("  then: after-deploy plugins, then verify")
 
 
-def _sam(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
+def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     env = dict(rt.environ)
     env.setdefault("SAM_CLI_TELEMETRY", "0")
     building = [role for role, s in settings.items() if s.builds and role != "peering"]
@@ -152,7 +152,7 @@ def deploy(rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True)
 
 def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_after: bool = True) -> Outcome:
     """Credentials, stack states, build + deploy per stack, after-deploy plugins, verify, summary."""
-    sam = _sam(rt, settings)
+    sam = sam_cli(rt, settings)
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
     check_stack_states(CloudFormationOutputs(rt.sessions), stacks(rt.ctx))
