@@ -1,0 +1,126 @@
+"""Return the S3 replication configuration as it was put, and refuse a destination S3 would refuse.
+
+moto 5.2.5 stores the PutBucketReplication body whole (parsed with xmltodict), but its
+GetBucketReplication renders each rule from a fixed list of fields: `Filter` is always an empty
+prefix, `DeleteMarkerReplication` always `Disabled`, and `SourceSelectionCriteria` (and
+`ExistingObjectReplication`) are left out. A V2 rule that replicates SSE-KMS objects and delete
+markers therefore reads back as one that does neither, and a caller comparing what it put with
+what it reads (the `s3-replication` plugin and `verify`) sees a difference S3 would not show.
+Here GetBucketReplication renders the stored rules through botocore's own S3 shape for
+`ReplicationConfiguration`, so every field the API defines comes back with its type (Priority
+and minutes as integers, tag filters as lists), and nothing is invented.
+
+moto also accepts a rule whose destination bucket does not exist or is not versioned; S3
+refuses both with `InvalidRequest` ("Destination bucket must exist." / "Destination bucket must
+have versioning enabled."). The same checks run here before moto stores the configuration. An
+unversioned *source* is already refused by moto (InvalidRequest, "Versioning must be 'Enabled'
+on the bucket to apply a replication configuration"), as S3 does.
+
+Still not emulated: moto never copies an object, never sets `ReplicationStatus` on one, and
+never checks the role or the keys; `verify` says so per promise.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from botocore.model import Shape
+from moto.core.responses import ActionResult
+from moto.core.utils import get_service_model
+from moto.s3.exceptions import MissingBucket, ReplicationConfigurationNotFoundError, S3ClientError
+from moto.s3.models import S3Backend
+from moto.s3.responses import S3Response
+
+from ._patching import Patcher
+
+S3_ARN_PREFIX = "arn:aws:s3:::"
+
+
+class InvalidReplicationDestination(S3ClientError):
+    """What S3 answers when a rule's destination bucket is missing or unversioned."""
+
+    code = "InvalidRequest"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+@functools.cache
+def replication_configuration_shape() -> Shape:
+    """botocore's `ReplicationConfiguration` structure (the same shape for Put and Get)."""
+    return get_service_model("s3").shape_for("ReplicationConfiguration")
+
+
+def from_xml_dict(shape: Shape, value: Any) -> Any:
+    """An xmltodict value (XML element names, strings) as the API dict of `shape` (member names, types).
+
+    Only members the shape defines are kept, so XML attributes such as `@xmlns` drop out.
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return {}
+        result: dict[str, Any] = {}
+        for member_name, member in shape.members.items():  # type: ignore[attr-defined]
+            xml_name = member.serialization.get("name", member_name)
+            if xml_name in value:
+                result[member_name] = from_xml_dict(member, value[xml_name])
+        return result
+    if kind == "list":
+        member = shape.member  # type: ignore[attr-defined]
+        if not shape.serialization.get("flattened"):
+            value = (value or {}).get(member.serialization.get("name", "member"))
+        items = [] if value is None else value if isinstance(value, list) else [value]
+        return [from_xml_dict(member, item) for item in items]
+    if kind in {"integer", "long"}:
+        return int(value)
+    if kind == "boolean":
+        return str(value).lower() == "true"
+    return "" if value is None else value
+
+
+def stored_configuration(stored: dict[str, Any]) -> dict[str, Any]:
+    """moto's stored replication configuration (xmltodict of the request body) in API form."""
+    return from_xml_dict(replication_configuration_shape(), stored)  # type: ignore[no-any-return]
+
+
+def _get_bucket_replication(self: S3Response) -> Any:
+    self.data["Action"] = "GetBucketReplication"
+    stored = self.backend.get_bucket_replication(self.bucket_name)
+    if not stored:
+        raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+    return self.serialized(ActionResult({"ReplicationConfiguration": stored_configuration(stored)}))
+
+
+def destination_problem(backend: S3Backend, destination_arn: str) -> str | None:
+    """S3's refusal message for a destination bucket, or None when replication may target it."""
+    name = destination_arn.removeprefix(S3_ARN_PREFIX)
+    try:
+        bucket = backend.get_bucket(name)
+    except MissingBucket:
+        return "Destination bucket must exist."
+    if not bucket.is_versioned:
+        return "Destination bucket must have versioning enabled."
+    return None
+
+
+def _put_bucket_replication(original: Callable[..., None]) -> Callable[..., None]:
+    def put_bucket_replication(self: S3Backend, bucket_name: str, replication: dict[str, Any]) -> None:
+        rules = replication.get("Rule") or []
+        for rule in rules if isinstance(rules, list) else [rules]:
+            destination = (rule.get("Destination") or {}).get("Bucket") or ""
+            problem = destination_problem(self, destination)
+            if problem:
+                raise InvalidReplicationDestination(problem)
+        original(self, bucket_name, replication)
+
+    return put_bucket_replication
+
+
+def apply(patcher: Patcher) -> None:
+    patcher.replace(S3Response, "get_bucket_replication", _get_bucket_replication)
+    patcher.replace(
+        S3Backend, "put_bucket_replication", _put_bucket_replication(S3Backend.put_bucket_replication)
+    )
