@@ -8,6 +8,12 @@ only with `SourceSelectionCriteria.SseKmsEncryptedObjects` and a `ReplicaKmsKeyI
 destination region, and only if the role may encrypt with that key: granted here when the role's
 policies do not already allow it. A CloudFormation update of the bucket can drop a configuration
 set outside the template, so this runs after every deploy and `verify` compares the live rule.
+
+`verify` keeps two promises apart: the configuration on the source bucket (read back and compared
+with the desired one) and objects actually replicating. The second can only be observed on
+objects, and verify writes none: it reads the `ReplicationStatus` of the newest objects and
+reports HOLDS only on a COMPLETED one, BROKEN on a FAILED one, and otherwise that nothing has
+replicated yet (NOT_PERFORMED: after a fresh deploy, or on a backend that never copies objects).
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ GRANT_POLICY = "payinfra-replica-key"  # inline policy this plugin owns on the r
 ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 DECRYPT_ACTIONS = ["kms:Decrypt"]
 RTC_MINUTES = 15  # the only value S3 Replication Time Control accepts
+# How many of the newest objects (from the first listing page) verify asks for ReplicationStatus.
+# Only objects written after the rule existed replicate, so the newest are the evidence.
+OBJECT_SAMPLE = 10
+REPLICATED = frozenset({"COMPLETED", "COMPLETE"})  # S3 documents both spellings
+CONFIGURED_PROMISE = (
+    "replication configured as intended on the source bucket (SSE-KMS, delete markers, destination key)"
+)
 
 
 @dataclass(frozen=True)
@@ -337,7 +350,10 @@ class S3ReplicationPlugin(Plugin):
                 "missing" if versioning is None else f"versioning {versioning or 'off'}"
             )
             checks.append(Check(promise, Status.BROKEN, reason, pc.secondary_region))
-        checks.append(self._verify_configuration(pc, target))
+        s3 = pc.client("s3", pc.primary_region)
+        current = current_configuration(s3, target.source_bucket)
+        checks.append(self._verify_configuration(pc, target, current))
+        checks.append(self._verify_objects(pc, target, configured=current is not None))
         documents = role_documents(pc.client("iam", pc.primary_region), role_name_from_arn(target.role_arn))
         missing = missing_actions(documents, ENCRYPT_ACTIONS, target.destination_key_arn) + missing_actions(
             documents, DECRYPT_ACTIONS, target.source_key_arn
@@ -351,10 +367,10 @@ class S3ReplicationPlugin(Plugin):
             checks.append(Check(promise, Status.HOLDS, "granted by the role's policies", pc.primary_region))
         return checks
 
-    def _verify_configuration(self, pc: PluginContext, target: ReplicationTarget) -> Check:
-        promise = f"uploads replicate to {pc.secondary_region} (SSE-KMS, delete markers, destination key)"
-        s3 = pc.client("s3", pc.primary_region)
-        current = current_configuration(s3, target.source_bucket)
+    def _verify_configuration(
+        self, pc: PluginContext, target: ReplicationTarget, current: dict[str, Any] | None
+    ) -> Check:
+        promise = CONFIGURED_PROMISE
         if current is None:
             return Check(
                 promise,
@@ -367,11 +383,52 @@ class S3ReplicationPlugin(Plugin):
             return Check(
                 promise,
                 Status.HOLDS,
-                f"{target.source_bucket} -> {target.destination_bucket}",
+                f"{target.source_bucket} -> {target.destination_bucket} as intended",
                 pc.primary_region,
             )
-        note = read_bucket_note(s3, target.source_bucket)
+        note = read_bucket_note(pc.client("s3", pc.primary_region), target.source_bucket)
         if set(differences) <= recorded_paths(note):
             reason = f"the backend does not keep {', '.join(differences)} (recorded: {note})"
             return Check(promise, Status.NOT_PERFORMED, reason, pc.primary_region)
         return Check(promise, Status.BROKEN, f"differs at {', '.join(differences)}", pc.primary_region)
+
+    @staticmethod
+    def _verify_objects(pc: PluginContext, target: ReplicationTarget, *, configured: bool) -> Check:
+        promise = f"objects replicate to {pc.secondary_region}"
+        if not configured:
+            reason = f"{target.source_bucket} has no replication configuration: new objects are not copied"
+            return Check(promise, Status.BROKEN, reason, pc.primary_region)
+        status, reason = replication_evidence(pc.client("s3", pc.primary_region), target.source_bucket)
+        return Check(promise, status, reason, pc.primary_region)
+
+
+def replication_evidence(s3: Any, bucket: str) -> tuple[Status, str]:
+    """What the newest objects of `bucket` show about replication (read-only: no canary is written).
+
+    FAILED on any sampled object is BROKEN (S3 tried and could not: role, key or destination);
+    a COMPLETED one is HOLDS; anything else (no object, no status, PENDING) is no evidence yet.
+    """
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    newest = sorted(listed, key=lambda o: o["LastModified"], reverse=True)[:OBJECT_SAMPLE]
+    if not newest:
+        return Status.NOT_PERFORMED, (
+            f"no object has replicated yet on this backend: {bucket} holds no object to observe "
+            "(verify writes none)"
+        )
+    statuses = {
+        o["Key"]: s3.head_object(Bucket=bucket, Key=o["Key"]).get("ReplicationStatus", "") for o in newest
+    }
+    failed = sorted(key for key, status in statuses.items() if status == "FAILED")
+    if failed:
+        return Status.BROKEN, f"ReplicationStatus FAILED on {len(failed)} object(s): {', '.join(failed[:3])}"
+    replicated = [key for key, status in statuses.items() if status in REPLICATED]
+    if replicated:
+        return Status.HOLDS, (
+            f"{replicated[0]} ReplicationStatus COMPLETED "
+            f"({len(replicated)} of the {len(statuses)} newest objects)"
+        )
+    pending = sum(status == "PENDING" for status in statuses.values())
+    return Status.NOT_PERFORMED, (
+        f"no object has replicated yet on this backend: of the {len(statuses)} newest objects in "
+        f"{bucket}, none is COMPLETED" + (f" ({pending} PENDING)" if pending else " (none has a status)")
+    )

@@ -112,7 +112,8 @@ def test_an_unversioned_destination_bucket_is_refused(fixed: bool, versioning: s
         with pytest.raises(ClientError) as refused:
             _put(s3)
         assert refused.value.response["Error"]["Code"] == "InvalidRequest"
-        assert refused.value.response["Error"]["Message"] == "Destination bucket must have versioning enabled."
+        message = refused.value.response["Error"]["Message"]
+        assert message == "Destination bucket must have versioning enabled."
 
 
 def test_an_unversioned_source_bucket_is_refused() -> None:

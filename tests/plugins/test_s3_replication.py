@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -14,11 +16,13 @@ from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.s3_replication import (
     GRANT_POLICY,
+    OBJECT_SAMPLE,
     ReplicationSettings,
     S3ReplicationPlugin,
     desired_configuration,
     diff_paths,
     normalise,
+    replication_evidence,
 )
 from tests.plugins.conftest import Interrupted, World, fresh_world
 
@@ -152,11 +156,38 @@ def test_a_configuration_reset_by_a_stack_update_is_reapplied(world: World) -> N
 def test_verify_states(world: World) -> None:
     plugin = S3ReplicationPlugin(ReplicationSettings())
     before = {c.promise: c.status for c in plugin.verify(world.context())}
-    assert list(before.values()) == [Status.HOLDS, Status.BROKEN, Status.BROKEN]
+    assert list(before.values()) == [Status.HOLDS, Status.BROKEN, Status.BROKEN, Status.BROKEN]
     run(world)
+    world.reset_log()
     after = plugin.verify(world.context())
-    assert [c.status for c in after] == [Status.HOLDS, Status.NOT_PERFORMED, Status.HOLDS]
+    assert [c.promise for c in after] == [
+        "replication destination exists and is versioned",
+        "replication configured as intended on the source bucket (SSE-KMS, delete markers, destination key)",
+        "objects replicate to us-east-2",
+        "replication role may decrypt (source key) and encrypt (destination key)",
+    ]
+    # unfixed moto: the configuration lacks the recorded fields; no object exists to observe.
+    assert [c.status for c in after] == [
+        Status.HOLDS,
+        Status.NOT_PERFORMED,
+        Status.NOT_PERFORMED,
+        Status.HOLDS,
+    ]
     assert "SourceSelectionCriteria" in after[1].reason
+    assert after[2].reason.startswith("no object has replicated yet on this backend")
+    assert world.log.writes() == []  # verify never writes a canary
+
+
+def test_verify_objects_without_a_replication_status_prove_nothing(world: World) -> None:
+    run(world)
+    bucket = world.outputs["primary"]["UploadsBucketName"]
+    world.client("s3", "us-east-1").put_object(Bucket=bucket, Key="statement.pdf", Body=b"%PDF")
+    objects = S3ReplicationPlugin(ReplicationSettings()).verify(world.context())[2]
+    assert objects.status == Status.NOT_PERFORMED
+    assert objects.reason == (
+        f"no object has replicated yet on this backend: of the 1 newest objects in {bucket}, "
+        "none is COMPLETED (none has a status)"
+    )
 
 
 def test_before_destroy_removes_configuration_and_grant(world: World) -> None:
@@ -186,7 +217,7 @@ def test_converges_after_an_interruption(aws_env: None, config, fail_at: int) ->
         run(world)
         assert world.log.writes() == []
         statuses = [c.status for c in S3ReplicationPlugin().verify(world.context())]
-        assert statuses == [Status.HOLDS, Status.NOT_PERFORMED, Status.HOLDS]
+        assert statuses == [Status.HOLDS, Status.NOT_PERFORMED, Status.NOT_PERFORMED, Status.HOLDS]
 
 
 # -- the exact request, against a backend that stores what it is sent (as S3 does) -------------
@@ -300,3 +331,85 @@ def test_settings_come_from_the_primary_storage_table() -> None:
         pc(replication_time_control=False, replication_metrics=True)
     )
     assert metrics_only == ReplicationSettings(time_control=False, metrics=True)
+
+
+# -- the emulator's s3_replication fix makes moto keep the configuration as S3 does -------------
+
+
+@pytest.fixture
+def faithful_moto(world: World) -> Iterator[World]:
+    """The world, with only the emulator fix that makes GetBucketReplication return what was put."""
+    from payinfra.emulator.fixes import Patcher, s3_replication
+
+    patcher = Patcher()
+    s3_replication.apply(patcher)
+    try:
+        yield world
+    finally:
+        patcher.revert()
+
+
+def test_on_faithful_moto_the_configuration_holds_and_nothing_is_recorded(faithful_moto: World) -> None:
+    world = faithful_moto
+    run(world)
+    assert [op for _, _, op in world.log.writes()] == ["PutRolePolicy", "PutBucketReplication"]
+    assert EventKind.NOT_PERFORMED not in [e.kind for e in world.reporter.events]
+    checks = S3ReplicationPlugin(ReplicationSettings()).verify(world.context())
+    assert [c.status for c in checks] == [Status.HOLDS, Status.HOLDS, Status.NOT_PERFORMED, Status.HOLDS]
+    world.reset_log()
+    run(world)
+    assert world.log.writes() == []
+    assert {e.kind for e in world.reporter.events} == {EventKind.NO_CHANGE}
+
+
+# -- object evidence: the exact read-only requests, and what each ReplicationStatus means --------
+
+
+def _listing(*keys: str) -> dict[str, Any]:
+    """A ListObjectsV2 page whose objects are newer the later they come in `keys`."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    return {
+        "Contents": [
+            {"Key": key, "LastModified": start + timedelta(minutes=i), "Size": 1}
+            for i, key in enumerate(keys)
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected", "reason"),
+    [
+        ({}, Status.NOT_PERFORMED, "no object has replicated yet on this backend: b holds no object"),
+        ({"a": None}, Status.NOT_PERFORMED, "none is COMPLETED (none has a status)"),
+        ({"a": "PENDING", "b": None}, Status.NOT_PERFORMED, "none is COMPLETED (1 PENDING)"),
+        ({"a": "PENDING", "b": "COMPLETED"}, Status.HOLDS, "b ReplicationStatus COMPLETED (1 of the 2"),
+        ({"a": "COMPLETE"}, Status.HOLDS, "a ReplicationStatus COMPLETED"),
+        ({"a": "COMPLETED", "b": "FAILED"}, Status.BROKEN, "ReplicationStatus FAILED on 1 object(s): b"),
+    ],
+)
+def test_replication_evidence(statuses: dict[str, str | None], expected: Status, reason: str) -> None:
+    client = boto3.Session(region_name="us-east-1").client("s3")
+    stub = Stubber(client)
+    stub.add_response("list_objects_v2", _listing(*statuses), {"Bucket": "b"})
+    for key in reversed(list(statuses)):  # newest first
+        head = {"ReplicationStatus": statuses[key]} if statuses[key] else {}
+        stub.add_response("head_object", head, {"Bucket": "b", "Key": key})
+    with stub:
+        status, text = replication_evidence(client, "b")
+        stub.assert_no_pending_responses()
+    assert status == expected
+    assert reason in text
+
+
+def test_replication_evidence_reads_only_the_newest_objects() -> None:
+    keys = [f"k{i:02}" for i in range(OBJECT_SAMPLE + 5)]
+    client = boto3.Session(region_name="us-east-1").client("s3")
+    stub = Stubber(client)
+    stub.add_response("list_objects_v2", _listing(*keys), {"Bucket": "b"})
+    for key in reversed(keys[-OBJECT_SAMPLE:]):
+        stub.add_response("head_object", {}, {"Bucket": "b", "Key": key})
+    with stub:
+        status, text = replication_evidence(client, "b")
+        stub.assert_no_pending_responses()
+    assert status == Status.NOT_PERFORMED
+    assert f"of the {OBJECT_SAMPLE} newest objects" in text
