@@ -48,6 +48,7 @@ def transform_sam(template: dict[str, Any], context: _template_hook.TemplateCont
             f"not {', '.join(unsupported)}"
         )
     import boto3
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -58,7 +59,12 @@ def transform_sam(template: dict[str, Any], context: _template_hook.TemplateCont
 
     # What `samtranslator.translator.transform.transform` does, with the stack's region given
     # explicitly (the server process need not have AWS_DEFAULT_REGION).
-    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=context.region))
+    # The translator records usage metrics and warns on exit when nobody publishes them; here
+    # they go to samtranslator's own no-op publisher, published right after the translation.
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(
+        None, Parser(), boto_session=boto3.Session(region_name=context.region), metrics=metrics
+    )
     parameter_values = context.parameter_values(template)
     to_py27_compatible_template(template, parameter_values)
     try:
@@ -68,6 +74,8 @@ def transform_sam(template: dict[str, Any], context: _template_hook.TemplateCont
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes)
         raise ValidationError(message=f"Transform {SAM_TRANSFORM} failed: {causes}") from exc
+    finally:
+        metrics.publish()
     return undo_mark_unicode_str_in_template(translated)  # type: ignore[no-any-return]
 
 
