@@ -39,9 +39,7 @@ RTC_MINUTES = 15  # the only value S3 Replication Time Control accepts
 # Only objects written after the rule existed replicate, so the newest are the evidence.
 OBJECT_SAMPLE = 10
 REPLICATED = frozenset({"COMPLETED", "COMPLETE"})  # S3 documents both spellings
-CONFIGURED_PROMISE = (
-    "replication configured as intended on the source bucket (SSE-KMS, delete markers, destination key)"
-)
+CONFIGURED_PROMISE = "replication configured as intended on the source bucket"
 
 
 @dataclass(frozen=True)
@@ -383,7 +381,8 @@ class S3ReplicationPlugin(Plugin):
             return Check(
                 promise,
                 Status.HOLDS,
-                f"{target.source_bucket} -> {target.destination_bucket} as intended",
+                "SSE-KMS objects, delete markers, destination key as intended: "
+                f"{target.source_bucket} -> {target.destination_bucket}",
                 pc.primary_region,
             )
         note = read_bucket_note(pc.client("s3", pc.primary_region), target.source_bucket)
