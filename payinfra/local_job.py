@@ -27,7 +27,7 @@ from payinfra.render.renderer import SAMCONFIG_OUTPUT, stacks
 # Promises the emulator accepts but cannot perform; `verify` reports them as "not performed".
 EMULATOR_LIMITS = (
     "no code runs: Lambda invocations, ECS tasks and the PostgreSQL engine are described, not executed",
-    "S3 objects are not replicated and the DynamoDB replica holds no data (verify says so per promise)",
+    "S3 objects are not replicated and no DynamoDB replica is created (verify says so per promise)",
     "bucket-policy statements with a Condition are stored but not enforced",
 )
 
