@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
+from payinfra.plugins.api import REGIONAL_ROLES, Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.stack_resources import skipped_resources
 
 PROMISE = "alarms present and wired to the alarm topic"
@@ -15,7 +15,7 @@ class AlarmsPlugin(Plugin):
     hooks = (Hook.VERIFY,)
 
     def verify(self, pc: PluginContext) -> list[Check]:
-        return [self._check(pc, role) for role in ("primary", "secondary")]
+        return [self._check(pc, role) for role in REGIONAL_ROLES]
 
     def _check(self, pc: PluginContext, role: str) -> Check:
         region = pc.stacks[role].region

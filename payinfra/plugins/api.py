@@ -30,6 +30,10 @@ class Hook(StrEnum):
     VERIFY = "verify"
 
 
+# The stacks that hold a region's resources (the peering stack holds only the connection).
+REGIONAL_ROLES = ("primary", "secondary")
+
+
 class Status(StrEnum):
     """The state of one promise in `verify`."""
 

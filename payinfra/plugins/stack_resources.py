@@ -20,15 +20,18 @@ def _template(cfn: Any, stack_name: str) -> dict[str, Any]:
     return body if isinstance(body, dict) else load_cfn_yaml(body, stack_name)
 
 
-def skipped_resources(pc: PluginContext, role: str, resource_type: str) -> list[str]:
-    """Logical ids of unconditional `resource_type` resources declared but absent from the stack."""
+def skipped_resources(pc: PluginContext, role: str, *resource_types: str) -> list[str]:
+    """Logical ids of unconditional resources of `resource_types` declared but absent from the stack.
+
+    One template read and one resource listing, however many types are asked for.
+    """
     stack = pc.stacks[role]
     cfn = pc.client("cloudformation", stack.region)
     resources = _template(cfn, stack.name).get("Resources") or {}
     declared = {
         logical_id
         for logical_id, resource in resources.items()
-        if resource.get("Type") == resource_type and "Condition" not in resource
+        if resource.get("Type") in resource_types and "Condition" not in resource
     }
     if not declared:
         return []

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import Hook, Plugin, PluginContext, PluginReporter
+from payinfra.plugins.api import REGIONAL_ROLES, Hook, Plugin, PluginContext, PluginReporter
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 
@@ -61,7 +61,7 @@ class VersionedBucketsPlugin(Plugin):
     hooks = (Hook.BEFORE_DESTROY,)
 
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
-        for role in ("primary", "secondary"):
+        for role in REGIONAL_ROLES:
             region = pc.stacks[role].region
             outputs = pc.existing(role)
             if outputs is None:

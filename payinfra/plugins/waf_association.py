@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
+from payinfra.plugins.api import REGIONAL_ROLES, Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.stack_resources import skipped_resources
 
@@ -17,14 +17,12 @@ class WafAssociationPlugin(Plugin):
     hooks = (Hook.VERIFY,)
 
     def verify(self, pc: PluginContext) -> list[Check]:
-        return [self._check(pc, role) for role in ("primary", "secondary")]
+        return [self._check(pc, role) for role in REGIONAL_ROLES]
 
     def _check(self, pc: PluginContext, role: str) -> Check:
         region = pc.stacks[role].region
         outputs = pc.deployed(role)
-        skipped = skipped_resources(pc, role, "AWS::WAFv2::WebACLAssociation") + skipped_resources(
-            pc, role, "AWS::WAFv2::WebACL"
-        )
+        skipped = skipped_resources(pc, role, "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::WebACL")
         if skipped:
             reason = (
                 f"stack is {outputs.status} but never created {', '.join(skipped)} declared in its "
