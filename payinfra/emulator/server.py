@@ -1,4 +1,5 @@
-"""`LocalAws`: moto's server, in this process, on a free loopback port, with the fixes applied.
+"""`LocalAws`: moto's server, in this process, on a free loopback port, with the fixes applied
+and the strict-AWS rules on (`payinfra.emulator.rules`: what AWS refuses is refused here too).
 
 Clients reach it exactly as they reach AWS, through the endpoint variable every current AWS SDK
 and SAM CLI honour (`AWS_ENDPOINT_URL`), so nothing in the templates, plugins or orchestration
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .fixes import Patcher, apply_fixes
 from .inventory import ResourceCheck, StackInventory, check_deleted, take_inventory
+from .rules import RULE_IDS, apply_rules, set_account_concurrency
 
 if TYPE_CHECKING:
     import boto3
@@ -61,7 +63,9 @@ class LocalAws:
     """A running local AWS endpoint. Use as a context manager, or call `start()`/`stop()`.
 
     `skip_fixes` names fixes (see `payinfra.emulator.fixes.FIX_NAMES`) to leave out: the tests
-    use it to show what each fix repairs. `quiet` silences the per-request log lines.
+    use it to show what each fix repairs. The strict-AWS rules (`payinfra.emulator.rules`) are
+    applied after the fixes; `skip_rules` names rule IDs to leave out (`RULE_IDS`).
+    `quiet` silences the per-request log lines.
     """
 
     def __init__(
@@ -71,12 +75,17 @@ class LocalAws:
         host: str = "127.0.0.1",
         primary_region: str = "us-east-1",
         skip_fixes: frozenset[str] | set[str] = frozenset(),
+        skip_rules: frozenset[str] | set[str] = frozenset(),
         quiet: bool = True,
     ) -> None:
+        unknown = set(skip_rules) - set(RULE_IDS)
+        if unknown:
+            raise EmulatorError(f"unknown strict-AWS rule(s) {sorted(unknown)}; known: {', '.join(RULE_IDS)}")
         self._requested_port = port
         self._host = host
         self.primary_region = primary_region
         self._skip_fixes = frozenset(skip_fixes)
+        self._skip_rules = frozenset(skip_rules)
         self._server: ThreadedMotoServer | None = None
         self._patcher: Patcher | None = None
         self._endpoint_url: str | None = None
@@ -99,6 +108,7 @@ class LocalAws:
 
             _check_port_free(self._host, self._requested_port)
             self._patcher = apply_fixes(skip=self._skip_fixes)
+            apply_rules(self._patcher, skip=self._skip_rules)  # after the fixes: some wrap their models
             if self._quiet:  # one log line per request drowns SAM's output
                 werkzeug_logger = logging.getLogger("werkzeug")
                 self._werkzeug_level = werkzeug_logger.level
@@ -127,6 +137,7 @@ class LocalAws:
         finally:
             if patcher is not None:
                 patcher.revert()
+                set_account_concurrency(None)  # a limit set on this emulator ends with it
             if self._werkzeug_level is not None:
                 logging.getLogger("werkzeug").setLevel(self._werkzeug_level)
                 self._werkzeug_level = None
@@ -196,6 +207,11 @@ class LocalAws:
         return self.session(region).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     # -- state ---------------------------------------------------------------------------------
+    def set_account_concurrency(self, limit: int | None) -> None:
+        """Set the account's Lambda concurrency limit (rule LAMBDA001) for every region; None
+        restores `PAYINFRA_EMULATOR_ACCOUNT_CONCURRENCY` or AWS's default of 1000."""
+        set_account_concurrency(limit)
+
     def reset(self) -> None:
         """Empty every service in every region (`POST /moto-api/reset`)."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310

@@ -12,7 +12,10 @@ moto 5.2.5's `DBInstance` CloudFormation model maps a subset of properties, and:
   (`SourceDBInstanceIdentifier` is an ARN in another region) shares the source's objects, and
   deleting it fails (`remove_replica` looks for the identifier where `add_replica` stored the ARN).
 Here the instance is created through `create_db_instance` with every mapped property; a replica
-is a new instance that takes engine, version, storage, name and user from its source. A
+is a new instance that takes engine, version, storage, name and user from its source, and its
+encryption (StorageEncrypted, and the KmsKeyId it declares: a cross-region replica describes the
+key of its own region). A replica of a source whose master password Secrets Manager manages is
+not made possible here: RDS refuses it, and so does the strict-AWS rule RDS001. A
 `DBSubnetGroup` had no physical ID (DescribeStackResources showed none); it is its name.
 """
 
@@ -106,7 +109,12 @@ def _create_replica(backend: Any, kwargs: dict[str, Any], source_id: str) -> DBI
         if kwargs.get(key) is None:
             kwargs[key] = value
     kwargs["db_instance_class"] = kwargs["db_instance_class"] or source.db_instance_class
-    kwargs["manage_master_user_password"] = False  # a replica has no master user secret of its own
+    # Encryption is the source's (CloudFormation: StorageEncrypted is inherited and must not be
+    # set on a replica). The key: the one declared (a cross-region replica must name a key of its
+    # region, rule RDS002), else, in the source's region, the source's key.
+    kwargs["storage_encrypted"] = bool(source.storage_encrypted)
+    if source.storage_encrypted and not kwargs.get("kms_key_id") and source.region == backend.region_name:
+        kwargs["kms_key_id"] = source.kms_key_id
     kwargs["source_db_instance_identifier"] = source_id
     replica = backend.create_db_instance(kwargs)
     replica.set_as_replica()

@@ -1,4 +1,4 @@
-"""Return the S3 replication configuration as it was put, and refuse a destination S3 would refuse.
+"""Return the S3 replication configuration as it was put.
 
 moto 5.2.5 stores the PutBucketReplication body whole (parsed with xmltodict), but its
 GetBucketReplication renders each rule from a fixed list of fields: `Filter` is always an empty
@@ -10,11 +10,8 @@ Here GetBucketReplication renders the stored rules through botocore's own S3 sha
 `ReplicationConfiguration`, so every field the API defines comes back with its type (Priority
 and minutes as integers, tag filters as lists), and nothing is invented.
 
-moto also accepts a rule whose destination bucket does not exist or is not versioned; S3
-refuses both with `InvalidRequest` ("Destination bucket must exist." / "Destination bucket must
-have versioning enabled."). The same checks run here before moto stores the configuration. An
-unversioned *source* is already refused by moto (InvalidRequest, "Versioning must be 'Enabled'
-on the bucket to apply a replication configuration"), as S3 does.
+What S3 refuses (an unversioned source, a missing or unversioned destination) is enforced by
+the strict-AWS rule S3001 (`payinfra/emulator/rules/s3_replication_versioning.py`), not here.
 
 Still not emulated: moto never copies an object, never sets `ReplicationStatus` on one, and
 never checks the role or the keys; `verify` says so per promise.
@@ -23,28 +20,15 @@ never checks the role or the keys; `verify` says so per promise.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from botocore.model import Shape
 from moto.core.responses import ActionResult
 from moto.core.utils import get_service_model
-from moto.s3.exceptions import MissingBucket, ReplicationConfigurationNotFoundError, S3ClientError
-from moto.s3.models import S3Backend
+from moto.s3.exceptions import ReplicationConfigurationNotFoundError
 from moto.s3.responses import S3Response
 
 from ._patching import Patcher
-
-S3_ARN_PREFIX = "arn:aws:s3:::"
-
-
-class InvalidReplicationDestination(S3ClientError):
-    """What S3 answers when a rule's destination bucket is missing or unversioned."""
-
-    code = "InvalidRequest"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
 
 
 @functools.cache
@@ -94,33 +78,5 @@ def _get_bucket_replication(self: S3Response) -> Any:
     return self.serialized(ActionResult({"ReplicationConfiguration": stored_configuration(stored)}))
 
 
-def destination_problem(backend: S3Backend, destination_arn: str) -> str | None:
-    """S3's refusal message for a destination bucket, or None when replication may target it."""
-    name = destination_arn.removeprefix(S3_ARN_PREFIX)
-    try:
-        bucket = backend.get_bucket(name)
-    except MissingBucket:
-        return "Destination bucket must exist."
-    if not bucket.is_versioned:
-        return "Destination bucket must have versioning enabled."
-    return None
-
-
-def _put_bucket_replication(original: Callable[..., None]) -> Callable[..., None]:
-    def put_bucket_replication(self: S3Backend, bucket_name: str, replication: dict[str, Any]) -> None:
-        rules = replication.get("Rule") or []
-        for rule in rules if isinstance(rules, list) else [rules]:
-            destination = (rule.get("Destination") or {}).get("Bucket") or ""
-            problem = destination_problem(self, destination)
-            if problem:
-                raise InvalidReplicationDestination(problem)
-        original(self, bucket_name, replication)
-
-    return put_bucket_replication
-
-
 def apply(patcher: Patcher) -> None:
     patcher.replace(S3Response, "get_bucket_replication", _get_bucket_replication)
-    patcher.replace(
-        S3Backend, "put_bucket_replication", _put_bucket_replication(S3Backend.put_bucket_replication)
-    )

@@ -1,0 +1,68 @@
+"""A strict local AWS: the emulator refuses what AWS refuses, one documented refusal per module.
+
+Each module here (in the spirit of cfn-lint's one rule per file) has `ID`, a one-line `TITLE`,
+the AWS documentation page that states the constraint (`DOC_URL`) and `apply(patcher)`, which
+hooks the moto backend method every path goes through (the API and CloudFormation's models), so
+a request AWS refuses fails here with AWS's error code, and a stack that would roll back on AWS
+rolls back here. Every refusal message ends with `[<ID>, <DOC_URL>]`.
+
+`apply_rules()` applies them in the order of `RULES`, after the fixes (`LocalAws` does this by
+default): several rules wrap a fix's CloudFormation model, so the fixes must be in place first.
+Order within `RULES`: by service, then by the order a deployment meets them. Two rules that wrap
+the same function are independent checks, so their relative order only decides which of two
+refusals a request that breaks both sees first.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..fixes import Patcher
+from . import (
+    dynamodb_global_table_stream,
+    dynamodb_global_table_strong,
+    kms_key_policy_lockout,
+    kms_pending_window,
+    lambda_unreserved_concurrency,
+    rds_cross_region_replica_key,
+    rds_replica_managed_password,
+    s3_bucket_not_empty,
+    s3_replication_versioning,
+    secretsmanager_replica_key,
+)
+
+RULES: tuple[ModuleType, ...] = (
+    kms_key_policy_lockout,  # KMS001: keys come first in every stack
+    kms_pending_window,  # KMS002
+    s3_replication_versioning,  # S3001
+    s3_bucket_not_empty,  # S3002 (documents moto's own refusal; patches nothing)
+    dynamodb_global_table_stream,  # DDB001
+    dynamodb_global_table_strong,  # DDB002
+    rds_replica_managed_password,  # RDS001
+    rds_cross_region_replica_key,  # RDS002
+    secretsmanager_replica_key,  # SM001
+    lambda_unreserved_concurrency,  # LAMBDA001
+)
+
+RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)
+set_account_concurrency = lambda_unreserved_concurrency.set_account_concurrency
+
+
+def apply_rules(patcher: Patcher | None = None, skip: frozenset[str] | set[str] = frozenset()) -> Patcher:
+    """Apply every rule except the IDs in `skip`, onto `patcher` (or a new one); returns it."""
+    unknown = set(skip) - set(RULE_IDS)
+    if unknown:
+        raise ValueError(f"unknown strict-AWS rule(s) {sorted(unknown)}; known: {', '.join(RULE_IDS)}")
+    patcher = patcher or Patcher()
+    for rule in RULES:
+        if rule.ID not in skip:
+            rule.apply(patcher)
+    return patcher
+
+
+def describe_rules() -> list[str]:
+    """One line per rule, in order: `ID  title` and its documentation URL."""
+    return [f"{rule.ID:<10} {rule.TITLE}\n{'':<10} {rule.DOC_URL}" for rule in RULES]
+
+
+__all__ = ["RULES", "RULE_IDS", "apply_rules", "describe_rules", "set_account_concurrency"]
