@@ -40,7 +40,10 @@ SPECS: dict[str, NameSpec] = {
     "web_acl": NameSpec("{app}-waf-{suffix}", 128, "WAF web ACL"),
     "cluster": NameSpec("{app}-{suffix}", 255, "ECS cluster"),
     "service": NameSpec("{app}-api-{suffix}", 255, "ECS service"),
-    "namespace": NameSpec("{app}-{suffix}.internal", 253, "Cloud Map namespace"),
+    # Per region: Route 53 refuses to associate a VPC with two private zones of one name
+    # (ConflictingDomainExists), and each region's VPC is associated with the peer's namespace zone.
+    # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html
+    "namespace": NameSpec("{app}-{suffix}.{region}.internal", 253, "Cloud Map namespace"),
     "function": NameSpec("{app}-payment-events-{suffix}", 64, "Lambda function"),
     "queue": NameSpec("{app}-payment-events-{suffix}", 80, "SQS queue"),
     "dlq": NameSpec("{app}-payment-events-dlq-{suffix}", 80, "SQS queue"),
@@ -55,6 +58,12 @@ SPECS: dict[str, NameSpec] = {
     # RDS picks these names itself; declaring them lets the stack own (encrypt, expire, delete) them.
     "log_group_rds_postgresql": NameSpec("/aws/rds/instance/{app}-db-{suffix}/postgresql", 512, "log group"),
     "log_group_rds_upgrade": NameSpec("/aws/rds/instance/{app}-db-{suffix}/upgrade", 512, "log group"),
+    # ECS Container Insights writes the cluster's performance events here and creates the group
+    # itself when absent (unencrypted, never expiring, left after the cluster is deleted):
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-reference-performance-logs-ECS.html
+    "log_group_container_insights": NameSpec(
+        "/aws/ecs/containerinsights/{app}-{suffix}/performance", 512, "log group"
+    ),
     # IAM is global: role names carry the region so both regional stacks can coexist.
     "role_function": NameSpec("{app}-fn-{suffix}-{region}", 64, "IAM role"),
     "role_task": NameSpec("{app}-task-{suffix}-{region}", 64, "IAM role"),

@@ -21,6 +21,8 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 POSTGRES_MAJOR_MINOR = re.compile(r"^\d{2}\.\d+$")
+# Environment names that are production: protected unless told otherwise (which is refused).
+PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 
 
 class Strict(BaseModel):
@@ -37,6 +39,15 @@ class Project(Strict):
     database_mode: Literal["replica", "independent"]
     primary_region: str
     secondary_region: str
+    # Production protection: deletion protection on, data stores retained on delete, HTTPS required,
+    # destroy only with the environment named. Unset: on exactly when `environment` is a production
+    # name (PRODUCTION_ENVIRONMENTS).
+    protect: bool | None = None
+
+    @property
+    def protected(self) -> bool:
+        """Whether this environment's data must survive a `destroy` (see `protect`)."""
+        return self.environment in PRODUCTION_ENVIRONMENTS if self.protect is None else self.protect
 
     @field_validator("primary_region", "secondary_region")
     @classmethod
@@ -63,6 +74,11 @@ class Project(Strict):
             raise ValueError(
                 f"@project.suffix: suffix {self.suffix!r} is {len(self.suffix)} characters; with app "
                 f"{self.app!r} at most {limit} fit ({longest})"
+            )
+        if self.environment in PRODUCTION_ENVIRONMENTS and self.protect is False:
+            raise ValueError(
+                f"@project.protect: environment {self.environment!r} is production and is always "
+                "protected; remove `protect = false` (or use another environment name)"
             )
         if self.primary_region == self.secondary_region:
             raise ValueError("@project.secondary_region: must differ from primary_region")
@@ -132,7 +148,9 @@ class Lambda(Strict):
     runtime: Literal["python3.11", "python3.12", "python3.13"]
     memory_mb: int = Field(ge=128, le=10240)
     timeout_s: int = Field(ge=1, le=900)
-    reserved_concurrency: int = Field(ge=1, le=1000)
+    # 0 (or absent) renders no reservation: AWS keeps 100 executions unreserved, so a reservation
+    # fails on accounts with a low concurrency quota (the preflight checks it).
+    reserved_concurrency: int = Field(default=0, ge=0, le=1000, description="0 = no reservation")
     batch_size: int = Field(ge=1, le=10)  # SQS standard queue maximum without a batching window >0
     batching_window_s: int = Field(ge=0, le=300)
     max_receive_count: int = Field(ge=1, le=1000, description="deliveries before the DLQ")
@@ -286,6 +304,13 @@ class Context(Strict):
             raise ValueError(
                 f"@{s}.waf.blocked_countries: must differ from {p}'s (per-region compliance)"
             )
+        if self.project.protected:
+            for name in (p, s):
+                if not self.regions[name].certificate_arn:
+                    raise ValueError(
+                        f"@{name}.certificate_arn: a protected environment serves HTTPS only: set an ACM "
+                        "certificate ARN (an HTTP-only load balancer is refused)"
+                    )
         replica = self.project.database_mode == "replica"
         if replica and primary.database.engine_version != secondary.database.engine_version:
             raise ValueError(
