@@ -17,6 +17,7 @@ import yaml
 
 from payinfra.config.model import Context
 from payinfra.naming import SUFFIX_PATTERN, max_suffix_length
+from payinfra.render.handler_limits import payment_limits
 from payinfra.render.network_plan import plan_subnets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,7 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
+        "payment_limits": payment_limits(),  # the handler's body limit and 413 body (edge WAF)
     }
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
+from payinfra.render.handler_limits import payment_limits
 from tests.templates.conftest import Template, props, resources_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
@@ -299,6 +301,47 @@ def test_managed_rule_groups_are_enforced(regional: Template) -> None:
         assert rule["Statement"]["ManagedRuleGroupStatement"]["VendorName"] == "AWS"
         assert rule["OverrideAction"] == {"None": {}}  # the groups' own block actions apply
         assert "ExcludedRules" not in rule["Statement"]["ManagedRuleGroupStatement"]
+    # The only rule overridden: the common set's 8 KB body rule counts; body-size-limit answers.
+    overrides = {
+        name: rule["Statement"]["ManagedRuleGroupStatement"].get("RuleActionOverrides")
+        for name, rule in managed.items()
+    }
+    assert overrides == {
+        "AWSManagedRulesCommonRuleSet": [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}],
+        "AWSManagedRulesKnownBadInputsRuleSet": None,
+        "AWSManagedRulesSQLiRuleSet": None,
+    }
+
+
+# --- One body limit for the edge and the API: the handler's constant, the handler's 413 body
+def test_oversize_bodies_get_the_handlers_413_before_any_managed_rule(
+    regional: Template, context: Context, primary: Template
+) -> None:
+    limits = payment_limits()
+    region_name = context.project.primary_region if regional is primary else context.project.secondary_region
+    rule = rule_with(regional, "SizeConstraintStatement")
+    statement = rule["Statement"]["SizeConstraintStatement"]
+    # WAF sees at most 8 KB of an ALB request body: a larger one is "oversize" and must match.
+    assert statement["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert (statement["ComparisonOperator"], statement["Size"]) == ("GT", limits.MAX_BODY_BYTES)
+    assert limits.MAX_BODY_BYTES == 8192
+    assert statement["TextTransformations"] == [{"Priority": 0, "Type": "NONE"}]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 413
+    body = props(regional, "WebAcl")["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body == {"ContentType": "APPLICATION_JSON", "Content": limits.payload_too_large_body(region_name)}
+    assert json.loads(body["Content"])["region"] == region_name  # each region answers as its handler
+    assert len(body["Content"]) <= 10240  # CustomResponseBody Content maximum
+    managed = [r["Priority"] for r in rules(regional) if "ManagedRuleGroupStatement" in r["Statement"]]
+    assert rule["Priority"] < min(managed)
+
+
+def test_the_body_limit_is_read_from_the_handler_source(tmp_path: Path) -> None:
+    source = Path(payment_limits().__file__).read_text().replace("8 * 1024", "4 * 1024")
+    changed = tmp_path / "limits.py"
+    changed.write_text(source)
+    assert payment_limits(changed).MAX_BODY_BYTES == 4096
+    assert "at most 4096 bytes" in payment_limits(changed).payload_too_large_body("us-east-1")
 
 
 def test_rules_have_unique_priorities_names_and_metrics(regional: Template) -> None:

@@ -2,8 +2,9 @@
 
 Status codes: 201 recorded, 200 duplicate (the stored record) or found, 400 invalid (every bad
 field named), 404 unknown payment or route, 405 wrong method, 409 same id with a different body,
-413 body too large, 415 not JSON, 503 transient AWS trouble or no configuration (Retry-After),
-500 anything unexpected (logged; the client only gets a request id).
+413 body over `limits.MAX_BODY_BYTES` (8 KiB; the WAF in front answers the same 413 body), 415 not
+JSON, 503 transient AWS trouble or no configuration (Retry-After), 500 anything unexpected (logged;
+the client only gets a request id).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 
 from .config import ConfigUnavailable
 from .ledger import LedgerUnavailable, Outcome
+from .limits import MAX_BODY_BYTES, PAYLOAD_TOO_LARGE_CODE, PAYLOAD_TOO_LARGE_MESSAGE
 from .observability import EmfMetrics, JsonLogger
 from .service import PaymentService
-from .validation import MAX_BODY_BYTES, FieldError, is_valid_id
+from .validation import FieldError, is_valid_id
 
 COLLECTION = "/payments"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -122,10 +124,9 @@ class AlbRouter:
             isinstance(request.body, str)
             and len(request.body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES
         ):
+            # The WAF answers the same body for what it stops first (limits.py).
             return self._error(
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                "payload_too_large",
-                f"the body must be at most {MAX_BODY_BYTES} bytes",
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, PAYLOAD_TOO_LARGE_CODE, PAYLOAD_TOO_LARGE_MESSAGE
             )
         result = self._service.submit_json(request.body, source="alb")
         if result.outcome is Outcome.INVALID:

@@ -16,8 +16,8 @@ from typing import Any
 
 from .config import PaymentConfig
 from .currencies import minor_units
+from .limits import MAX_BODY_BYTES
 
-MAX_BODY_BYTES = 16 * 1024
 MAX_REPORTED_ERRORS = 20
 PAYMENT_TYPES = ("authorize", "capture", "refund", "void")
 REQUIRED_FIELDS = ("payment_id", "account_id", "amount", "currency", "type", "created_at")

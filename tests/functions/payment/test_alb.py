@@ -188,3 +188,37 @@ def test_a_bug_is_a_500_not_a_traceback(function: Any, region: Region, monkeypat
 
     assert response["statusCode"] == 500
     assert "boom" not in response["body"] and "Traceback" not in response["body"]
+
+
+# --- One body limit for the edge and the API (payment_processor/limits.py)
+def test_the_body_limit_is_8_kib_counted_in_utf8_bytes(function: Any, region: Region) -> None:
+    from payment_processor.limits import MAX_BODY_BYTES
+
+    document = json.dumps(payment("pay_1"))
+    at_limit = document + " " * (MAX_BODY_BYTES - len(document))  # trailing blanks: still valid JSON
+    over_by_one = document + " " * (MAX_BODY_BYTES - len(document) - 1) + "é"  # 2 bytes, 1 character
+
+    assert MAX_BODY_BYTES == 8192  # what WAF can inspect on an ALB, so what the edge can enforce
+    assert post(function, at_limit)["statusCode"] == 201
+    assert len(over_by_one) == MAX_BODY_BYTES and post(function, over_by_one)["statusCode"] == 413
+
+
+def test_the_edge_answers_oversize_bodies_with_the_handlers_413_body(function: Any, region: Region) -> None:
+    from payment_processor.limits import MAX_BODY_BYTES, payload_too_large_body
+
+    from payinfra.config import load_context
+    from payinfra.render.renderer import load_cfn_yaml, render_all
+
+    response = post(function, "x" * (MAX_BODY_BYTES + 1))
+    rendered = render_all(load_context())
+    web_acl = load_cfn_yaml(rendered["template.primary.yaml"])["Resources"]["WebAcl"]["Properties"]
+    (rule,) = [r for r in web_acl["Rules"] if "SizeConstraintStatement" in r["Statement"]]
+    custom = rule["Action"]["Block"]["CustomResponse"]
+    edge_body = web_acl["CustomResponseBodies"][custom["CustomResponseBodyKey"]]
+
+    assert REGION == "us-east-1"  # the primary template's region
+    assert rule["Statement"]["SizeConstraintStatement"]["Size"] == MAX_BODY_BYTES
+    assert (custom["ResponseCode"], response["statusCode"]) == (413, 413)
+    assert edge_body["ContentType"] == "APPLICATION_JSON"
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert edge_body["Content"] == response["body"] == payload_too_large_body(REGION)  # byte for byte
