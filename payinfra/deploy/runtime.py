@@ -3,6 +3,12 @@
 Looked up on PATH first, then under pyenv (`pyenv root`/versions/X.Y.*), each candidate run once
 to confirm its version (a pyenv shim on PATH exists but fails when the version is not active).
 Never a hard-coded path; when nothing fits, the error says what to install.
+
+A user typing `sam build --config-env X` gets no such help: SAM CLI takes the first `python3.13`
+on PATH that runs. Under pyenv that is a shim, which runs only when the version is selected, so
+the repository's `.python-version` selects the project's Python (3.11, for `make setup`), then
+`system`, then every Lambda runtime's version (a missing version is skipped by pyenv).
+`versions_missing_from_file` keeps that file in step with the context's runtimes.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from payinfra.deploy.errors import OrchestrationError
 
 VersionProbe = Callable[[Path], str | None]
+PYTHON_VERSION_FILE = ".python-version"  # read by pyenv's shims in this directory and below
 
 
 def probe_version(executable: Path) -> str | None:
@@ -86,3 +93,27 @@ def path_with_runtimes(
             f"found via PYENV_ROOT, `pyenv root` or ~/.pyenv), or put a python{missing[0]} on PATH"
         )
     return path
+
+
+def runtime_versions(runtimes: set[str]) -> set[str]:
+    """{'python3.13'} -> {'3.13'}; non-Python runtimes need no interpreter on PATH."""
+    return {r.removeprefix("python") for r in runtimes if r.startswith("python")}
+
+
+def pyenv_file_versions(root: Path) -> list[str]:
+    """The versions a `.python-version` in `root` selects, in order (empty when there is none)."""
+    try:
+        text = (root / PYTHON_VERSION_FILE).read_text()
+    except FileNotFoundError:
+        return []
+    return text.split()
+
+
+def versions_missing_from_file(runtimes: set[str], root: Path) -> list[str]:
+    """Runtime versions that `.python-version` does not select, so `python3.X` shims would fail."""
+    listed = pyenv_file_versions(root)
+
+    def selected(version: str) -> bool:
+        return any(v == version or v.startswith(f"{version}.") for v in listed)
+
+    return sorted(v for v in runtime_versions(runtimes) if not selected(v))

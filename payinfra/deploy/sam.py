@@ -1,9 +1,14 @@
 """The only place that runs SAM CLI: `sam build|deploy|delete --config-env <env>`.
 
-The commands are exactly what a user types in the repository root; every setting comes from
-samconfig.toml. Output goes to a log file per stack and step (concurrent deploys would interleave
-on the terminal); the terminal gets a heartbeat with the elapsed time and, on failure, the last
-lines of the log. Tests substitute `CommandRunner`.
+The commands are what a user types in the repository root, and every setting comes from
+samconfig.toml, with one exception: the orchestration builds into a directory of its own
+(`--build-dir .aws-sam/payinfra-build/<env>/build`, then `sam deploy --template-file` of that
+build). `sam build` empties its build directory before it builds, so a user's failed `sam build
+--config-env X` would otherwise delete the orchestration's build of X, and the reverse.
+
+Output goes to a log file per stack and step (concurrent deploys would interleave on the
+terminal); the terminal gets a heartbeat with the elapsed time and, on failure, the last lines of
+the log. Tests substitute `CommandRunner`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ from payinfra.deploy.graph import StepFailed
 NO_CHANGES = "No changes to deploy"  # sam deploy's message for an empty change set
 TAIL_LINES = 25
 HEARTBEAT_S = 30.0
+# The orchestration's builds, apart from the per-env build dirs that samconfig.toml gives users.
+ORCHESTRATION_BUILD_ROOT = Path(".aws-sam") / "payinfra-build"
+
+
+def orchestration_build_dir(config_env: str, root: Path = ORCHESTRATION_BUILD_ROOT) -> Path:
+    """Where the orchestration builds one samconfig env (relative to the repository root)."""
+    return root / config_env / "build"
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class SamCli:
         log_dir: Path,
         runner: CommandRunner,
         echo: Callable[[str], None] = print,
+        build_root: Path | None = ORCHESTRATION_BUILD_ROOT,
     ) -> None:
         self.executable = executable
         self.env = env
@@ -124,9 +137,19 @@ class SamCli:
         self.log_dir = log_dir
         self.runner = runner
         self.echo = echo
+        self.build_root = build_root  # None: samconfig's build_dir, exactly as a user runs it
+        self._built: set[str] = set()  # envs built by this instance: their deploy uses that build
 
     def command(self, verb: str, config_env: str) -> list[str]:
         argv = [self.executable, verb, "--config-env", config_env]
+        if self.build_root is not None:
+            # Command-line options override samconfig.toml's scalar settings (only
+            # parameter_overrides is special, aws-sam-cli#2380, and it is not used here).
+            built = orchestration_build_dir(config_env, self.build_root)
+            if verb == "build":
+                return [*argv, "--build-dir", str(built)]
+            if verb == "deploy" and config_env in self._built:
+                return [*argv, "--template-file", str(built / "template.yaml")]
         # `sam delete` reads its settings from [env.deploy.parameters] (SAM CLI 1.170:
         # delete_context.CONFIG_COMMAND = "deploy"), so a [env.delete.parameters] no_prompts is
         # never seen: destroy has asked for confirmation already, say it on the command line.
@@ -146,6 +169,10 @@ class SamCli:
         result = self.runner(argv, env=self.env, cwd=self.cwd, log_path=log_path, label=label)
         if verb == "deploy" and NO_CHANGES in result.tail:
             return "no changes"  # exit code 1 unless --no-fail-on-empty-changeset: still a success
+        if verb == "build":
+            self._built.discard(config_env)
+            if result.returncode == 0:
+                self._built.add(config_env)
         if result.returncode != 0:
             indented = "\n".join(f"      {line}" for line in result.tail.splitlines()[-12:])
             raise StepFailed(

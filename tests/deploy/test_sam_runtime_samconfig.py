@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,10 +15,15 @@ import pytest
 from payinfra.config import load_context
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed
-from payinfra.deploy.runtime import find_interpreter, path_with_runtimes
-from payinfra.deploy.sam import CommandResult, SamCli, StreamingRunner
+from payinfra.deploy.runtime import (
+    find_interpreter,
+    path_with_runtimes,
+    pyenv_file_versions,
+    versions_missing_from_file,
+)
+from payinfra.deploy.sam import ORCHESTRATION_BUILD_ROOT, CommandResult, SamCli, StreamingRunner
 from payinfra.deploy.samconfig import read_samconfig
-from payinfra.render.renderer import render_all, stacks
+from payinfra.render.renderer import ROOT, render_all, stacks
 
 
 class FakeRunner:
@@ -29,9 +38,15 @@ class FakeRunner:
         return self.results.pop(0)
 
 
-def sam(tmp_path: Path, runner: FakeRunner) -> SamCli:
+def sam(tmp_path: Path, runner: FakeRunner, build_root: Path | None = None) -> SamCli:
     return SamCli(
-        "/opt/bin/sam", env={}, cwd=tmp_path, log_dir=tmp_path / "logs", runner=runner, echo=lambda _: None
+        "/opt/bin/sam",
+        env={},
+        cwd=tmp_path,
+        log_dir=tmp_path / "logs",
+        runner=runner,
+        echo=lambda _: None,
+        build_root=build_root,
     )
 
 
@@ -44,6 +59,29 @@ def test_commands_are_the_ones_a_user_types(tmp_path: Path) -> None:
         ["/opt/bin/sam", "build", "--config-env", "us-east-2"],
         ["/opt/bin/sam", "deploy", "--config-env", "us-east-2"],
     ]
+
+
+def test_the_orchestration_builds_and_deploys_from_its_own_build_dir(tmp_path: Path) -> None:
+    runner = FakeRunner([CommandResult(0, ""), CommandResult(0, "Successfully created/updated stack")])
+    cli = sam(tmp_path, runner, build_root=ORCHESTRATION_BUILD_ROOT)
+    cli.run("build", "us-east-2", "secondary")
+    cli.run("deploy", "us-east-2", "secondary")
+    assert runner.argv == [
+        ["/opt/bin/sam", "build", "--config-env", "us-east-2", "--build-dir",
+         ".aws-sam/payinfra-build/us-east-2/build"],
+        ["/opt/bin/sam", "deploy", "--config-env", "us-east-2", "--template-file",
+         ".aws-sam/payinfra-build/us-east-2/build/template.yaml"],
+    ]
+
+
+def test_a_deploy_without_a_build_of_its_own_uses_samconfig(tmp_path: Path) -> None:
+    """After a failed build (or none), never point sam deploy at a build that did not happen."""
+    runner = FakeRunner([CommandResult(1, "Build Failed"), CommandResult(0, "done")])
+    cli = sam(tmp_path, runner, build_root=ORCHESTRATION_BUILD_ROOT)
+    with pytest.raises(StepFailed):
+        cli.run("build", "peering", "peering")
+    cli.run("deploy", "peering", "peering")
+    assert runner.argv[-1] == ["/opt/bin/sam", "deploy", "--config-env", "peering"]
 
 
 def test_delete_says_no_prompts_on_the_command_line(tmp_path: Path) -> None:
@@ -106,6 +144,23 @@ def test_pyenv_versions_are_searched_newest_first_and_shims_rejected(tmp_path: P
     assert path.split(":")[0] == str(newest.parent)
 
 
+def test_python_version_file_selects_every_lambda_runtime_of_the_context() -> None:
+    """pyenv shims read .python-version, so a plain `sam build` finds the runtime's Python."""
+    ctx = load_context()
+    runtimes = {region.function.runtime for region in ctx.regions.values()}
+    assert versions_missing_from_file(runtimes, ROOT) == []
+    # The project's own Python stays first (`make setup` runs python3 here); missing ones are skipped.
+    assert pyenv_file_versions(ROOT)[:2] == ["3.11", "system"]
+
+
+def test_versions_missing_from_file_names_the_runtime(tmp_path: Path) -> None:
+    (tmp_path / ".python-version").write_text("3.11\n3.13.0\n")
+    assert versions_missing_from_file({"python3.13"}, tmp_path) == []
+    assert versions_missing_from_file({"python3.12", "python3.13"}, tmp_path) == ["3.12"]
+    assert versions_missing_from_file({"python3.1"}, tmp_path) == ["3.1"]  # 3.11 is not 3.1
+    assert versions_missing_from_file({"python3.13"}, tmp_path / "none") == ["3.13"]
+
+
 def test_missing_runtime_says_what_to_install(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path), "PYENV_ROOT": str(tmp_path / "nothing")}
     with pytest.raises(OrchestrationError, match=r"sam build needs python3\.13 .*pyenv install 3\.13"):
@@ -139,7 +194,7 @@ def test_region_and_name_mismatches_are_named(tmp_path: Path, samconfig_text: st
         read_samconfig(path, stacks(load_context()))
     path.write_text(
         samconfig_text.replace(
-            'template_file = ".aws-sam/build-primary/template.yaml"',
+            'template_file = ".aws-sam/default/build/template.yaml"',
             'template_file = "template.primary.yaml"',
             1,
         )
@@ -153,3 +208,70 @@ def test_missing_samconfig_env(tmp_path: Path) -> None:
     path.write_text("version = 0.1\n")
     with pytest.raises(OrchestrationError, match=r"\[peering\]: no deploy parameters for the peering stack"):
         read_samconfig(path, stacks(load_context()))
+
+
+def test_each_env_builds_into_its_own_dir_outside_the_orchestrations(samconfig_text: str) -> None:
+    document = tomllib.loads(samconfig_text)
+    build_dirs = {env: table["build"]["parameters"]["build_dir"] for env, table in document.items()
+                  if isinstance(table, dict)}
+    assert build_dirs == {env: f".aws-sam/{env}/build" for env in ("default", "us-east-2", "peering")}
+    for env, build_dir in build_dirs.items():
+        built = f"{build_dir}/template.yaml"
+        assert document[env]["deploy"]["parameters"]["template_file"] == built
+        assert document[env]["local_invoke"]["parameters"]["template_file"] == built
+        assert not Path(build_dir).is_relative_to(ORCHESTRATION_BUILD_ROOT)
+        # The cached strategy shares and prunes .aws-sam/deps across envs.
+        assert document[env]["build"]["parameters"]["cached"] is False
+
+
+# -- the documented command, run for real --------------------------------------------------------
+
+
+def _repo_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("samconfig.toml", "template.secondary.yaml", ".python-version"):
+        shutil.copy(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "functions", copy / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _sam_build(cwd: Path, path: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0"}
+    env.pop("PYENV_VERSION", None)  # would override .python-version
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("sam")), "build", "--config-env", "us-east-2"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )
+
+
+def test_documented_sam_build_works_as_written_and_spares_the_orchestrations_build(tmp_path: Path) -> None:
+    """`sam build --config-env us-east-2` in the repository root, as the README says (~5 s).
+
+    First with no runnable python3.13 (the reported `Binary validation failed`): the failure
+    empties only the user's build dir. Then with the PATH this shell has: the runtime's Python
+    must be found, through pyenv's shims and .python-version when that is where it lives.
+    """
+    if not Path(sys.executable).with_name("sam").exists():
+        pytest.skip("SAM CLI is not installed next to this Python")
+    repo = _repo_copy(tmp_path)
+    probe = subprocess.run(["python3.13", "--version"], cwd=repo, capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("no python3.13 on PATH, nor selectable by pyenv here: see README, Prerequisites")
+    theirs = repo / ".aws-sam/payinfra-build/us-east-2/build/template.yaml"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("# the orchestration's build\n")
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / "python3.13").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "python3.13").chmod(0o755)
+
+    failed = _sam_build(repo, os.pathsep.join([str(fake), str(Path(sys.executable).parent), "/usr/bin:/bin"]))
+    assert failed.returncode != 0 and "Binary validation failed" in failed.stdout + failed.stderr
+    assert theirs.read_text() == "# the orchestration's build\n"
+
+    built = _sam_build(repo, os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    assert (repo / ".aws-sam/us-east-2/build/template.yaml").is_file()
+    assert (repo / ".aws-sam/us-east-2/build/PaymentFunction/app.py").is_file()
+    assert theirs.read_text() == "# the orchestration's build\n"
