@@ -38,6 +38,15 @@ class FakeSam:
         return next((r for key, r in self.fail.items() if key in command), CommandResult(0, "done"))
 
 
+def build(env: str) -> str:
+    """`sam build` as the orchestration runs it: into its own build dir, never a user's."""
+    return f"sam build --config-env {env} --build-dir .aws-sam/payinfra-build/{env}/build"
+
+
+def deploy(env: str) -> str:
+    return f"sam deploy --config-env {env} --template-file .aws-sam/payinfra-build/{env}/build/template.yaml"
+
+
 @pytest.fixture
 def credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
@@ -70,7 +79,7 @@ def test_failed_primary_stops_secondary_peering_and_plugins(
     sam = FakeSam(fail={"deploy --config-env default": CommandResult(1, "Error: Failed to create changeset")})
     lines: list[str] = []
     assert commands.deploy(runtime(ctx, root, sam, lines)) == 1
-    assert sam.commands == ["sam build --config-env default", "sam deploy --config-env default"]
+    assert sam.commands == [build("default"), deploy("default")]
     text = "\n".join(lines)
     assert "primary    failed" in text and "not run: primary failed" in text
     assert "] after-deploy plugins" not in text
@@ -84,12 +93,12 @@ def test_stacks_then_plugins_in_order(credentials: None, ctx: Context, root: Pat
     lines: list[str] = []
     code = commands.deploy(runtime(ctx, root, sam, lines))
     assert sam.commands == [
-        "sam build --config-env default",
-        "sam deploy --config-env default",
-        "sam build --config-env us-east-2",
-        "sam deploy --config-env us-east-2",
-        "sam build --config-env peering",
-        "sam deploy --config-env peering",
+        build("default"),
+        deploy("default"),
+        build("us-east-2"),
+        deploy("us-east-2"),
+        build("peering"),
+        deploy("peering"),
     ]
     text = "\n".join(lines)
     assert "peering: no changes" in text
