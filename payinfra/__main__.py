@@ -60,7 +60,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     destroy = sub.add_parser(
         "destroy", parents=[common], help="before-destroy plugins, then sam delete per stack"
     )
-    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation (development only)")
+    destroy.add_argument(
+        "--confirm-environment",
+        metavar="NAME",
+        help="confirm by naming the environment; the only way to destroy a protected one without a prompt",
+    )
     destroy.add_argument("--dry-run", action="store_true", help="print the plan only")
     plugins = sub.add_parser("plugins", parents=[common], help="list the plugins, or run one hook")
     plugin_sub = plugins.add_subparsers(dest="plugins_command")
@@ -101,7 +106,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return commands.verify(rt)
     if args.command == "destroy":
-        return commands.destroy(rt, yes=args.yes, dry_run=args.dry_run)
+        return commands.destroy(
+            rt, yes=args.yes, dry_run=args.dry_run, confirm_environment=args.confirm_environment
+        )
     return commands.run_plugins(rt, args.hook, args.only)
 
 

@@ -214,17 +214,51 @@ def list_plugins(echo: Callable[[str], None]) -> int:
 # -- destroy -----------------------------------------------------------------------------------
 
 
-def confirm_destroy(rt: Runtime, *, yes: bool, stdin_is_tty: bool, ask: Callable[[str], str] = input) -> None:
-    if yes:
+def confirm_destroy(
+    rt: Runtime,
+    *,
+    yes: bool,
+    stdin_is_tty: bool,
+    confirm_environment: str | None = None,
+    ask: Callable[[str], str] = input,
+) -> None:
+    """Refuse to destroy without confirmation; a protected environment must be named explicitly.
+
+    Development: `--yes`, or the suffix typed at the prompt. Protected (production): `--yes` is not
+    enough; `--confirm-environment NAME` or the environment's name typed at the prompt. Its data
+    stores survive even then (Retain policies, deletion protection): see the README.
+    """
+    project = rt.ctx.project
+    names = ", ".join(s.name for s in stacks(rt.ctx))
+    if project.protected:
+        if confirm_environment is not None:
+            if confirm_environment != project.environment:
+                raise OrchestrationError(
+                    f"--confirm-environment {confirm_environment!r} does not name this environment "
+                    f"({project.environment!r}): nothing was deleted"
+                )
+            return
+        if not stdin_is_tty:
+            raise OrchestrationError(
+                f"environment {project.environment!r} is protected: --yes is not enough; pass "
+                f"--confirm-environment {project.environment} to delete its stacks (data stores are kept)"
+            )
+        prompt = (
+            f"Environment {project.environment!r} is protected. This deletes {names}; its databases, "
+            "tables, keys and buckets are kept. Type the environment name to confirm: "
+        )
+        if ask(prompt).strip() != project.environment:
+            raise OrchestrationError("not confirmed: nothing was deleted")
+        return
+    if yes or confirm_environment == project.environment:
         return
     if not stdin_is_tty:
         raise OrchestrationError(
             "destroy needs confirmation and stdin is not a terminal: pass --yes to confirm"
         )
-    suffix = rt.ctx.project.suffix
-    names = ", ".join(s.name for s in stacks(rt.ctx))
-    answer = ask(f"This deletes {names} and empties their buckets. Type the suffix '{suffix}' to confirm: ")
-    if answer.strip() != suffix:
+    prompt = f"This deletes {names} and empties their buckets. Type the suffix {project.suffix!r}: "
+    answer = ask(prompt)
+    if answer.strip() != project.suffix:
         raise OrchestrationError("not confirmed: nothing was deleted")
 
 
@@ -245,14 +279,26 @@ def delete_stacks(rt: Runtime, sam: SamCli | None, settings: dict[str, EnvSettin
     return run_graph(destroy_plan(rt.ctx), _timed(rt, "delete", step))
 
 
-def destroy(rt: Runtime, *, yes: bool, dry_run: bool = False, stdin_is_tty: bool | None = None) -> int:
+def destroy(
+    rt: Runtime,
+    *,
+    yes: bool,
+    dry_run: bool = False,
+    stdin_is_tty: bool | None = None,
+    confirm_environment: str | None = None,
+) -> int:
     settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, destroy_plan(rt.ctx), settings, "destroy")
     rt.echo("  before: before-destroy plugins (replica, replication, routes, bucket contents)")
     if dry_run:
         rt.echo("dry run: nothing deleted")
         return 0
-    confirm_destroy(rt, yes=yes, stdin_is_tty=sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty)
+    confirm_destroy(
+        rt,
+        yes=yes,
+        stdin_is_tty=sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty,
+        confirm_environment=confirm_environment,
+    )
     return run_destroy(rt, settings).exit_code
 
 

@@ -252,10 +252,11 @@ def customer_managed_keys(template: Template) -> Iterator[Finding]:
                 yield _finding("PRJ.KMS.CMK", lid, problem)
 
 
-# --- destroyability ---------------------------------------------------------------------------
+# --- destroyability / production protection -----------------------------------------------------
 
 KEEPING_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
-# Types that keep data: their policies must say Delete explicitly (RDS defaults to Snapshot).
+# Types that keep data: their policies must be explicit (RDS defaults to Snapshot): Delete in a
+# development environment, a keeping policy in a protected one.
 STATEFUL_TYPES = (
     "AWS::RDS::DBInstance",
     "AWS::RDS::DBCluster",
@@ -269,33 +270,72 @@ STATEFUL_TYPES = (
     "AWS::EFS::FileSystem",
     "AWS::EC2::Volume",
 )
+# Where deletion protection lives, per type: a property name, or the ALB attribute.
+PROTECTION_FLAGS = {
+    "AWS::RDS::DBInstance": "DeletionProtection",
+    "AWS::RDS::DBCluster": "DeletionProtection",
+    "AWS::DynamoDB::Table": "DeletionProtectionEnabled",
+    "AWS::DynamoDB::GlobalTable": "DeletionProtectionEnabled",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "deletion_protection.enabled",
+}
 
 
-@check("PRJ.DELETE.POLICY", "nothing is retained or snapshotted on delete; stateful resources say Delete")
+def protected(template: Template) -> bool:
+    """The template's environment is protected (`Metadata.Environment.protected`, set by render)."""
+    environment = (template.get("Metadata") or {}).get("Environment") or {}
+    return isinstance(environment, dict) and is_true(environment.get("protected"))
+
+
+@check(
+    "PRJ.DELETE.POLICY",
+    "development: every stateful resource says Delete; protected: every stateful resource is kept",
+)
 def deletion_policies(template: Template) -> Iterator[Finding]:
     rule = "PRJ.DELETE.POLICY"
+    keep = protected(template)
     for lid, resource in template.get("Resources", {}).items():
         if not isinstance(resource, dict):
             continue
+        stateful = resource.get("Type") in STATEFUL_TYPES
         for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
             value = resource.get(attribute)
-            if value in KEEPING_POLICIES:
+            if keep and stateful and value not in KEEPING_POLICIES:
+                problem = f"{attribute}: {value or 'unset'} in a protected environment"
+                yield _finding(rule, lid, f"{problem}: use Retain or Snapshot")
+            elif not keep and value in KEEPING_POLICIES:
                 yield _finding(rule, lid, f"{attribute}: {value} leaves data behind on teardown: use Delete")
-            elif value is None and resource.get("Type") in STATEFUL_TYPES:
+            elif not keep and value is None and stateful:
                 yield _finding(rule, lid, f"{attribute} unset on a stateful resource: say Delete explicitly")
 
 
-@check("PRJ.DELETE.PROTECTION", "no deletion protection, so every stack can be torn down")
+def _protection_flag(resource_type: str, props: dict[str, Any]) -> bool | None:
+    """The deletion-protection setting of a resource (None: the type has none)."""
+    name = PROTECTION_FLAGS.get(resource_type)
+    if name is None:
+        return None
+    if resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        pairs = props.get("LoadBalancerAttributes") or []
+        attributes = {(a or {}).get("Key"): (a or {}).get("Value") for a in pairs}
+        return is_true(attributes.get(name))
+    return is_true(props.get(name))
+
+
+@check(
+    "PRJ.DELETE.PROTECTION",
+    "development: deletion protection off (teardown works); protected: on for databases, tables, ALBs",
+)
 def deletion_protection(template: Template) -> Iterator[Finding]:
     rule = "PRJ.DELETE.PROTECTION"
+    keep = protected(template)
     for lid, resource in template.get("Resources", {}).items():
         props = resource.get("Properties") if isinstance(resource, dict) else None
         if not isinstance(props, dict):
             continue
-        for name in ("DeletionProtection", "DeletionProtectionEnabled", "DisableApiTermination"):
-            if is_true(props.get(name)):
-                yield _finding(rule, lid, f"{name} is on: teardown would fail; set it off")
-        for attribute in props.get("LoadBalancerAttributes") or []:
-            key, value = (attribute or {}).get("Key"), (attribute or {}).get("Value")
-            if key == "deletion_protection.enabled" and is_true(value):
-                yield _finding(rule, lid, "deletion_protection.enabled is true: teardown would fail")
+        if not keep and is_true(props.get("DisableApiTermination")):
+            yield _finding(rule, lid, "DisableApiTermination is on: teardown would fail; set it off")
+        flag = _protection_flag(resource.get("Type", ""), props)
+        name = PROTECTION_FLAGS.get(resource.get("Type", ""))
+        if flag is True and not keep:
+            yield _finding(rule, lid, f"{name} is on: teardown would fail; set it off")
+        elif flag is False and keep:
+            yield _finding(rule, lid, f"{name} is off in a protected environment: turn it on")

@@ -140,6 +140,37 @@ def test_destroy_confirmation(ctx: Context, root: Path) -> None:
     commands.confirm_destroy(rt, yes=True, stdin_is_tty=False)
 
 
+PROD = [
+    "project.environment=prod",
+    "us-east-1.certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    "us-east-2.certificate_arn=arn:aws:acm:us-east-2:123456789012:certificate/abc",
+]
+
+
+def test_a_protected_environment_is_destroyed_only_when_named(root: Path) -> None:
+    from payinfra.config import load_context
+
+    rt = runtime(load_context(overrides=PROD), root, FakeSam(), [])
+    with pytest.raises(OrchestrationError, match="protected: --yes is not enough"):
+        commands.confirm_destroy(rt, yes=True, stdin_is_tty=False)
+    with pytest.raises(OrchestrationError, match="does not name this environment"):
+        commands.confirm_destroy(rt, yes=True, stdin_is_tty=False, confirm_environment="dev")
+    with pytest.raises(OrchestrationError, match="not confirmed"):
+        commands.confirm_destroy(rt, yes=False, stdin_is_tty=True, ask=lambda _: "dev")  # the suffix
+    commands.confirm_destroy(rt, yes=False, stdin_is_tty=True, ask=lambda _: "prod")
+    commands.confirm_destroy(rt, yes=False, stdin_is_tty=False, confirm_environment="prod")
+
+
+def test_a_refused_protected_destroy_deletes_nothing(credentials: None, root: Path) -> None:
+    from payinfra.config import load_context
+
+    sam = FakeSam()
+    rt = runtime(load_context(overrides=PROD), root, sam, [])
+    with pytest.raises(OrchestrationError):
+        commands.destroy(rt, yes=True, stdin_is_tty=False)
+    assert sam.commands == []
+
+
 def test_destroy_of_nothing_converges_without_sam(credentials: None, ctx: Context, root: Path) -> None:
     sam = FakeSam()
     lines: list[str] = []

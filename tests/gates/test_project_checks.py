@@ -205,3 +205,59 @@ def test_check_catches_the_break_in_the_rendered_template(
     template = copy.deepcopy(primary_expanded)
     breakage(template)
     assert {(f.rule, f.resource) for f in project_checks.run_all(template)} == {(rule, resource)}
+
+
+# --- production protection: the same checks flip their expectation in a protected template -----
+
+KEEP = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
+
+def protected_sound() -> dict[str, Any]:
+    """The sound template as a protected environment renders it: data kept, protection on."""
+    template = sound()
+    template["Metadata"] = {"Environment": {"name": "prod", "protected": True}}
+    for resource in template["Resources"].values():
+        if resource.get("DeletionPolicy") == "Delete":
+            resource.update(KEEP)
+    props(template, "Database")["DeletionProtection"] = True
+    props(template, "Table")["DeletionProtectionEnabled"] = True
+    props(template, "Global")["DeletionProtectionEnabled"] = True
+    props(template, "Alb")["LoadBalancerAttributes"][0]["Value"] = "true"
+    return template
+
+
+def test_the_protected_sound_template_passes_every_check() -> None:
+    assert project_checks.run_all(protected_sound()) == []
+
+
+def test_a_development_template_with_protection_fails() -> None:
+    template = protected_sound()
+    template["Metadata"]["Environment"]["protected"] = False
+    rules = {f.rule for f in project_checks.run_all(template)}
+    assert rules == {"PRJ.DELETE.POLICY", "PRJ.DELETE.PROTECTION"}
+
+
+PROTECTED_BROKEN: list[tuple[str, str, str, Breakage]] = [
+    ("PRJ.DELETE.POLICY", "Database", "DeletionPolicy: Delete",
+     lambda t: t["Resources"]["Database"].update(DeletionPolicy="Delete")),
+    ("PRJ.DELETE.POLICY", "Bucket", "UpdateReplacePolicy: unset",
+     lambda t: t["Resources"]["Bucket"].pop("UpdateReplacePolicy")),
+    ("PRJ.DELETE.PROTECTION", "Database", "DeletionProtection is off",
+     lambda t: props(t, "Database").update(DeletionProtection=False)),
+    ("PRJ.DELETE.PROTECTION", "Table", "DeletionProtectionEnabled is off",
+     lambda t: props(t, "Table").pop("DeletionProtectionEnabled")),
+    ("PRJ.DELETE.PROTECTION", "Alb", "deletion_protection.enabled is off",
+     lambda t: props(t, "Alb")["LoadBalancerAttributes"][0].update(Value="false")),
+]
+
+
+@pytest.mark.parametrize(("rule", "resource", "words", "breakage"), PROTECTED_BROKEN,
+                         ids=[f"{r}-{res}" for r, res, _, _ in PROTECTED_BROKEN])
+def test_protected_check_catches_data_left_unprotected(
+    rule: str, resource: str, words: str, breakage: Breakage
+) -> None:
+    template = protected_sound()
+    breakage(template)
+    findings = project_checks.run_all(template)
+    assert {(f.rule, f.resource) for f in findings} == {(rule, resource)}, findings
+    assert any(words in f.message for f in findings), findings
