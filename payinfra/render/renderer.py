@@ -19,6 +19,7 @@ from payinfra.config.model import Context
 from payinfra.naming import SUFFIX_PATTERN, max_suffix_length
 from payinfra.render.handler_limits import payment_limits
 from payinfra.render.network_plan import plan_subnets
+from payinfra.render.peering_flows import region_network_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -119,6 +120,7 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "peer": ctx.regions[peer_name],
         "replica_mode": ctx.project.database_mode == "replica",
         "subnets": plan_subnets(region.vpc_cidr, region.az_count),
+        "peering_network": region_network_plan(ctx, role),  # ACL tables, peer SG rules
         "azs": list(range(region.az_count)),
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
