@@ -37,6 +37,7 @@ from . import (  # noqa: E402
     changeset_outputs,
     cloudwatch_alarm,
     deletion,
+    dynamic_references,
     dynamodb,
     ec2_network,
     ecs,
@@ -53,6 +54,7 @@ from . import (  # noqa: E402
     s3_replication,
     sam_transform,
     secretsmanager,
+    secretsmanager_transform,
     servicediscovery,
     ssm_parameter,
     stack_failures,
@@ -66,7 +68,8 @@ from ._patching import Patcher  # noqa: E402
 
 # Order matters only where two fixes wrap the same function: the one applied later runs outside.
 # So stack_failures catches what changeset_outputs raises, and Fn::GetStackOutput and dotted
-# GetAtt names are resolved before the SAM transform sees the template.
+# GetAtt names are resolved before the SAM transform sees the template, and the
+# AWS::SecretsManager transform (listed first in the templates) runs just before SAM's.
 FIXES: tuple[ModuleType, ...] = (
     template_url,
     changeset_outputs,
@@ -75,6 +78,7 @@ FIXES: tuple[ModuleType, ...] = (
     stack_resources,
     deletion,
     sam_transform,
+    secretsmanager_transform,
     get_stack_output,
     getatt_dotted,
     kms_key_policy,
@@ -91,6 +95,7 @@ FIXES: tuple[ModuleType, ...] = (
     elbv2,
     cloudwatch_alarm,
     secretsmanager,
+    dynamic_references,
     ssm_parameter,
     lambda_permission,
     logs,
