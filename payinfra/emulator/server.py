@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .fixes import Patcher, apply_fixes
 from .inventory import ResourceCheck, StackInventory, check_deleted, take_inventory
 from .rules import RULE_IDS, apply_rules, set_account_concurrency
+from .rules.lambda_unreserved_concurrency import AccountConcurrencyError, account_concurrency
 
 if TYPE_CHECKING:
     import boto3
@@ -98,6 +99,10 @@ class LocalAws:
         """Apply the fixes, start the server and reset every backend; returns `self`."""
         if self._server is not None:
             return self
+        try:  # a bad PAYINFRA_EMULATOR_ACCOUNT_CONCURRENCY is one clear error now, not a 500 later
+            account_concurrency()
+        except AccountConcurrencyError as exc:
+            raise EmulatorError(str(exc)) from None
         if not _ONE_AT_A_TIME.acquire(blocking=False):
             raise EmulatorError(
                 "another LocalAws is running in this process (moto's state is process-global)"
@@ -210,7 +215,10 @@ class LocalAws:
     def set_account_concurrency(self, limit: int | None) -> None:
         """Set the account's Lambda concurrency limit (rule LAMBDA001) for every region; None
         restores `PAYINFRA_EMULATOR_ACCOUNT_CONCURRENCY` or AWS's default of 1000."""
-        set_account_concurrency(limit)
+        try:
+            set_account_concurrency(limit)
+        except AccountConcurrencyError as exc:
+            raise EmulatorError(str(exc)) from None
 
     def reset(self) -> None:
         """Empty every service in every region (`POST /moto-api/reset`)."""
