@@ -1,8 +1,9 @@
 """The shipped plugins, in the order every hook runs them.
 
 Order matters only for a few pairs, and the list encodes it: the replication configuration is
-removed before the buckets are emptied (a replication rule would keep writing replicas), and the
-peering is accepted before anything needs cross-region traffic.
+removed before the buckets are emptied (a replication rule would keep writing replicas), the
+peering is accepted before anything needs cross-region traffic, and the database secret's replicas
+are removed before its stack is deleted (Secrets Manager refuses to delete a replicated secret).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
 from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
 from payinfra.plugins.s3_replication import S3ReplicationPlugin
+from payinfra.plugins.secret_replication import SecretReplicationPlugin
 from payinfra.plugins.stack_status import StackStatusPlugin
 from payinfra.plugins.versioned_buckets import VersionedBucketsPlugin
 from payinfra.plugins.waf_association import WafAssociationPlugin
@@ -23,6 +25,7 @@ def default_plugins() -> list[Plugin]:
         StackStatusPlugin(),
         DefaultSecurityGroupPlugin(),
         PeeringAccepterPlugin(),
+        SecretReplicationPlugin(),
         S3ReplicationPlugin(),
         DynamoDbReplicaPlugin(),
         VersionedBucketsPlugin(),
