@@ -7,22 +7,45 @@ secondary region, name lengths) are model validators so their errors name the of
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+import botocore.loaders
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from payinfra.naming import SUFFIX_PATTERN, Names, max_suffix_length
 
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 POSTGRES_MAJOR_MINOR = re.compile(r"^\d{2}\.\d+$")
 # Environment names that are production: protected unless told otherwise (which is refused).
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
+
+
+@functools.cache
+def region_partitions() -> dict[str, str]:
+    """Every region name -> its partition, from the endpoints data botocore ships (no network).
+
+    Regions and partitions: https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+    A region newer than the installed botocore is unknown here: upgrade botocore to use it.
+    """
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return {region: p["partition"] for p in data["partitions"] for region in p["regions"]}
+
+
+def check_region(value: str) -> str:
+    """`value` if it names a region, else a message listing the closest region names."""
+    regions = region_partitions()
+    if value in regions:
+        return value
+    close = difflib.get_close_matches(value, sorted(regions), n=4, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else "e.g. us-east-1"
+    raise ValueError(f"{value!r} is not an AWS region (botocore's region list); {hint}")
 
 
 class Strict(BaseModel):
@@ -52,9 +75,7 @@ class Project(Strict):
     @field_validator("primary_region", "secondary_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not REGION_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not an AWS region name such as us-east-1")
-        return value
+        return check_region(value)
 
     @field_validator("suffix")
     @classmethod
@@ -82,6 +103,15 @@ class Project(Strict):
             )
         if self.primary_region == self.secondary_region:
             raise ValueError("@project.secondary_region: must differ from primary_region")
+        partitions = region_partitions()
+        if partitions[self.primary_region] != partitions[self.secondary_region]:
+            # Cross-region features (replication, peering) stay inside one partition:
+            # https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+            raise ValueError(
+                f"@project.secondary_region: {self.secondary_region} is in partition "
+                f"{partitions[self.secondary_region]}, primary_region {self.primary_region} in "
+                f"{partitions[self.primary_region]}: cross-region replication and peering need one partition"
+            )
         return self
 
 

@@ -106,3 +106,57 @@ def test_missing_and_broken_files_are_clear_errors(tmp_path: Path) -> None:
     broken.write_text("[project\napp = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_context(broken)
+
+
+# -- region names ---------------------------------------------------------------------------------
+
+
+def _context_with_secondary(tmp_path: Path, region: str) -> Path:
+    """context.toml with the us-east-2 table and secondary_region renamed, as a user would."""
+    text = (Path(__file__).resolve().parents[2] / "context.toml").read_text()
+    path = tmp_path / "context.toml"
+    path.write_text(text.replace("us-east-2", region))
+    return path
+
+
+def test_unknown_region_names_the_key_and_the_closest_regions(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_context(_context_with_secondary(tmp_path, "us-east-3"))
+    (problem,) = err.value.problems
+    assert problem.startswith("project.secondary_region: 'us-east-3' is not an AWS region")
+    suggested = problem.partition("did you mean ")[2].rstrip("?").split(", ")
+    assert {"us-east-1", "us-east-2"} <= set(suggested) and len(suggested) <= 4
+
+
+def test_a_region_outside_the_primarys_partition_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_context(_context_with_secondary(tmp_path, "us-gov-west-1"))
+    assert err.value.problems == [
+        "project.secondary_region: us-gov-west-1 is in partition aws-us-gov, primary_region us-east-1 "
+        "in aws: cross-region replication and peering need one partition"
+    ]
+
+
+def test_any_region_of_the_partition_loads(tmp_path: Path) -> None:
+    """The positive control: the list is botocore's, not a hard-coded pair."""
+    ctx = load_context(_context_with_secondary(tmp_path, "eu-west-1"))
+    assert ctx.project.secondary_region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ("project.primary_region=useast1", "project.primary_region: 'useast1' is not an AWS region"),
+        ("us-east-2.vpc_cidr=10.1.0.0/33", "us-east-2.vpc_cidr: '10.1.0.0/33' is not a valid IPv4 CIDR"),
+        ("us-east-2.foo=1", "us-east-2.foo: unknown key (typo?)"),
+    ],
+)
+def test_bad_input_to_local_is_one_line_and_exit_2(
+    override: str, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from payinfra.__main__ import main
+
+    assert main(["local", "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[1].strip().startswith(line), err
