@@ -1,10 +1,16 @@
-"""versioned-buckets: every version and delete marker gone, in batches, before stack deletion."""
+"""versioned-buckets: log delivery stopped first, every version and delete marker gone in batches,
+and the ALB log bucket drained and deleted with a bounded retry (fake clock: nothing sleeps)."""
 
 from __future__ import annotations
 
-from payinfra.plugins.api import EventKind
+from typing import Any
+
+import pytest
+
+from payinfra.plugins.api import EventKind, PluginContext
+from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import StaticOutputs
-from payinfra.plugins.versioned_buckets import VersionedBucketsPlugin
+from payinfra.plugins.versioned_buckets import LOG_DRAIN_LIMIT_S, VersionedBucketsPlugin
 from tests.plugins.conftest import World
 
 
@@ -25,32 +31,81 @@ def _left(world: World, bucket: str) -> int:
     return len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
 
 
+def _bucket_exists(world: World, bucket: str, region: str) -> bool:
+    return bucket in {b["Name"] for b in world.client("s3", region).list_buckets()["Buckets"]}
+
+
+def _with_alb(world: World, role: str = "primary", region: str = "us-east-1") -> str:
+    """An ALB publishing access logs to the region's log bucket; its ARN joins the outputs."""
+    ec2 = world.client("ec2", region)
+    vpc = world.outputs[role]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for cidr, zone in zip(_subnet_cidrs(world.outputs[role]["VpcCidr"]), zones, strict=True)
+    ]
+    elbv2 = world.client("elbv2", region)
+    arn = elbv2.create_load_balancer(Name="payments-alb-dev", Subnets=subnets, Type="application")[
+        "LoadBalancers"
+    ][0]["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=arn,
+        Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": world.outputs[role]["AlbLogsBucketName"]},
+        ],
+    )
+    world.outputs[role]["LoadBalancerArn"] = arn
+    return arn
+
+
+def _subnet_cidrs(vpc_cidr: str) -> list[str]:
+    first, second, _, _ = vpc_cidr.split("/", maxsplit=1)[0].split(".")
+    return [f"{first}.{second}.250.0/24", f"{first}.{second}.251.0/24"]
+
+
+def _late_log_files(pc: PluginContext, bucket: str, region: str, arrivals: int | None) -> list[str]:
+    """Before each DeleteBucket on `bucket`, a log file lands (the first `arrivals` times, or always)."""
+    landed: list[str] = []
+
+    def land(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Bucket") == bucket and (arrivals is None or len(landed) < arrivals):
+            key = f"alb/late-{len(landed)}.log.gz"
+            pc.client("s3", region).put_object(Bucket=bucket, Key=key, Body=b"log")
+            landed.append(key)
+
+    pc.client("s3", region).meta.events.register("before-parameter-build.s3.DeleteBucket", land)
+    return landed
+
+
 def test_empties_versions_and_markers_in_batches(world: World) -> None:
     bucket, total = _fill(world, keys=360, versions=2)
     assert total > 1000  # more than one DeleteObjects batch
     VersionedBucketsPlugin().before_destroy(world.context(), world.reporter.for_plugin("buckets"))
     assert _left(world, bucket) == 0
     assert world.client("s3", "us-east-1").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
-    deletes = [op for _, _, op in world.log.writes() if op == "DeleteObjects"]
+    deletes = [op for region, service, op in world.log.writes() if op == "DeleteObjects"]
     assert len(deletes) == 2
-    changed = world.reporter.changes()
-    assert len(changed) == 1
-    assert (
-        f"deleted {total} object version(s)/delete marker(s), aborted 1 multipart upload(s)"
-        in changed[0].message
-    )
+    changed = [e.message for e in world.reporter.changes() if bucket in e.message]
+    assert changed == [
+        f"{bucket} (us-east-1): deleted {total} object version(s)/delete marker(s), "
+        "aborted 1 multipart upload(s)"
+    ]
     # The bucket can now be deleted, which is all CloudFormation needs.
     world.client("s3", "us-east-1").delete_bucket(Bucket=bucket)
 
 
-def test_second_run_and_empty_buckets_change_nothing(world: World) -> None:
+def test_log_buckets_are_deleted_and_a_second_run_changes_nothing(world: World) -> None:
     _fill(world, keys=3, versions=2)
     plugin = VersionedBucketsPlugin()
     plugin.before_destroy(world.context(), world.reporter.for_plugin("buckets"))
+    for role, region in (("primary", "us-east-1"), ("secondary", "us-east-2")):
+        assert not _bucket_exists(world, world.outputs[role]["AlbLogsBucketName"], region)
+        assert _bucket_exists(world, world.outputs[role]["UploadsBucketName"], region)  # CloudFormation's
     world.reset_log()
     plugin.before_destroy(world.context(), world.reporter.for_plugin("buckets"))
     assert world.log.writes() == []
-    assert [e.kind for e in world.reporter.events] == [EventKind.NO_CHANGE] * 4
+    assert {e.kind for e in world.reporter.events} == {EventKind.NO_CHANGE}
 
 
 def test_tolerates_deleted_stacks_and_buckets(world: World) -> None:
@@ -61,3 +116,45 @@ def test_tolerates_deleted_stacks_and_buckets(world: World) -> None:
     messages = [e.message for e in world.reporter.events]
     assert messages[0].startswith("stack payments-primary-dev is gone")
     assert any("no longer exists" in m for m in messages)
+
+
+def test_delivery_stops_before_emptying_and_late_files_are_retried(world: World) -> None:
+    alb = _with_alb(world)
+    uploads = world.outputs["primary"]["UploadsBucketName"]
+    logs = world.outputs["primary"]["AlbLogsBucketName"]
+    s3 = world.client("s3", "us-east-1")
+    s3.put_bucket_acl(Bucket=logs, ACL="log-delivery-write")  # lets moto accept the logging target
+    s3.put_bucket_logging(
+        Bucket=uploads,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": logs, "TargetPrefix": "s3-access/"}},
+    )
+    s3.put_object(Bucket=logs, Key="alb/early.log.gz", Body=b"log")
+    pc = world.context()
+    landed = _late_log_files(pc, logs, "us-east-1", arrivals=2)
+
+    VersionedBucketsPlugin().before_destroy(pc, world.reporter.for_plugin("buckets"))
+
+    attributes = world.client("elbv2", "us-east-1").describe_load_balancer_attributes(LoadBalancerArn=alb)
+    assert {a["Key"]: a["Value"] for a in attributes["Attributes"]}["access_logs.s3.enabled"] == "false"
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=uploads)
+    assert landed == ["alb/late-0.log.gz", "alb/late-1.log.gz"]
+    assert not _bucket_exists(world, logs, "us-east-1")
+    # Delivery was stopped before anything was deleted from either bucket.
+    writes = [op for region, _, op in world.log.writes() if region == "us-east-1"]
+    assert writes.index("ModifyLoadBalancerAttributes") < writes.index("PutBucketLogging")
+    assert writes.index("PutBucketLogging") < writes.index("DeleteObjects")
+    assert writes.count("DeleteBucket") == 3  # refused twice (late files), then deleted
+    assert world.clock.sleeps == [10.0, 10.0]  # the context's poll interval; no real sleep
+    deleted = f"{logs} (us-east-1) deleted after 3 attempt(s)"
+    assert any(deleted in e.message for e in world.reporter.changes())
+
+
+def test_drain_is_bounded_by_a_deadline(world: World) -> None:
+    logs = world.outputs["primary"]["AlbLogsBucketName"]
+    pc = world.context(wait_timeout_s=3600.0, poll_interval_s=60.0)
+    _late_log_files(pc, logs, "us-east-1", arrivals=None)  # files never stop arriving
+    with pytest.raises(PluginError, match=rf"{logs} \(us-east-1\) still receives objects after 900s"):
+        VersionedBucketsPlugin().before_destroy(pc, world.reporter.for_plugin("buckets"))
+    assert world.clock.t == LOG_DRAIN_LIMIT_S  # capped at 900 s even with a longer --wait-timeout
+    assert len(world.clock.sleeps) == LOG_DRAIN_LIMIT_S / 60.0
+    assert _bucket_exists(world, logs, "us-east-1")
