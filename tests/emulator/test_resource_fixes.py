@@ -565,13 +565,22 @@ def test_cross_region_read_replica_is_created_and_deleted() -> None:
             }
         }
     }
+    # RDS makes no replica of a source whose password Secrets Manager manages (rule RDS001).
+    source = json.loads(json.dumps(DATABASE))
+    source_properties = source["Resources"]["Db"]["Properties"]
+    del source_properties["ManageMasterUserPassword"]
+    source_properties["MasterUserPassword"] = "s3cret-pass"
     with emulated() as client:
-        create(client, "db", DATABASE)
+        create(client, "db", source)
+        key = client("kms", "us-east-2").create_key()["KeyMetadata"]["Arn"]
+        replica["Resources"]["Replica"]["Properties"]["KmsKeyId"] = key
         create(client, "replica", replica, region="us-east-2")
         east2 = client("rds", "us-east-2")
         db = east2.describe_db_instances(DBInstanceIdentifier="db1")["DBInstances"][0]
         assert db["ReadReplicaSourceDBInstanceIdentifier"] == "arn:aws:rds:us-east-1:123456789012:db:db1"
         assert (db["Engine"], "MasterUserSecret" in db) == ("postgres", False)
+        # Encrypted like its source, with the key it declares (a key of its own region).
+        assert (db["StorageEncrypted"], db["KmsKeyId"]) == (True, key)
         client("cloudformation", "us-east-2").delete_stack(StackName="replica")
         assert east2.describe_db_instances()["DBInstances"] == []
         primary = client("rds").describe_db_instances(DBInstanceIdentifier="db1")["DBInstances"][0]

@@ -1,11 +1,13 @@
-"""s3_replication fix: GetBucketReplication returns what was put; bad destinations are refused."""
+"""s3_replication fix: GetBucketReplication returns what was put.
+
+What S3 refuses (unversioned or missing buckets) is rule S3001: tests/emulator/rules/test_s3.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from payinfra.emulator import LocalAws
 
@@ -82,49 +84,6 @@ def test_the_configuration_reads_back_as_it_was_put_through_the_endpoint(fixed: 
         assert first["DeleteMarkerReplication"] == {"Status": "Disabled"}
         assert "SourceSelectionCriteria" not in first
         assert stored["Rules"][1]["Filter"] == {"Prefix": ""}
-
-
-@ON_OFF
-def test_a_missing_destination_bucket_is_refused(fixed: bool) -> None:
-    with emulated(skip=set() if fixed else {"s3_replication"}) as client:
-        s3 = client("s3")
-        _buckets(s3, destination=None)
-        if not fixed:
-            _put(s3)  # moto alone accepts a rule that points nowhere
-            return
-        with pytest.raises(ClientError) as refused:
-            _put(s3)
-        assert refused.value.response["Error"]["Code"] == "InvalidRequest"
-        assert refused.value.response["Error"]["Message"] == "Destination bucket must exist."
-        with pytest.raises(ClientError, match="ReplicationConfigurationNotFoundError"):
-            s3.get_bucket_replication(Bucket="source")
-
-
-@ON_OFF
-@pytest.mark.parametrize("versioning", ["", "Suspended"])
-def test_an_unversioned_destination_bucket_is_refused(fixed: bool, versioning: str) -> None:
-    with emulated(skip=set() if fixed else {"s3_replication"}) as client:
-        s3 = client("s3")
-        _buckets(s3, destination=versioning)
-        if not fixed:
-            _put(s3)
-            return
-        with pytest.raises(ClientError) as refused:
-            _put(s3)
-        assert refused.value.response["Error"]["Code"] == "InvalidRequest"
-        message = refused.value.response["Error"]["Message"]
-        assert message == "Destination bucket must have versioning enabled."
-
-
-def test_an_unversioned_source_bucket_is_refused() -> None:
-    """moto's own check, which the fix must keep (S3 refuses the same way)."""
-    with emulated() as client:
-        s3 = client("s3")
-        _buckets(s3, source_versioned=False)
-        with pytest.raises(ClientError) as refused:
-            _put(s3)
-        assert refused.value.response["Error"]["Code"] == "InvalidRequest"
-        assert "Versioning must be 'Enabled'" in refused.value.response["Error"]["Message"]
 
 
 def test_a_replaced_configuration_reads_back_as_the_new_one() -> None:
