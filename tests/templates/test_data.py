@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,31 @@ from tests.templates.conftest import Template, props, resources_of
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 # What a read replica inherits from its source; the CloudFormation reference says not to set them.
 INHERITED_BY_REPLICA = (
-    "Engine", "EngineVersion", "MasterUsername", "MasterUserPassword", "ManageMasterUserPassword",
-    "MasterUserSecret", "DBName", "BackupRetentionPeriod", "PreferredBackupWindow", "AllocatedStorage",
-    "StorageEncrypted", "DBSnapshotIdentifier",
+    "Engine",
+    "EngineVersion",
+    "MasterUsername",
+    "MasterUserPassword",
+    "ManageMasterUserPassword",
+    "MasterUserSecret",
+    "DBName",
+    "BackupRetentionPeriod",
+    "PreferredBackupWindow",
+    "AllocatedStorage",
+    "StorageEncrypted",
+    "DBSnapshotIdentifier",
+)
+
+
+PASSWORD_REFERENCE = "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}"
+# RDS refuses '/', '"', '@' and spaces in a master password (CreateDBInstance MasterUserPassword).
+RDS_REFUSED = set('/"@ ')
+SECRET_RESOURCES = (
+    "DatabaseSecret",
+    "DatabaseSecretAttachment",
+    "DatabaseSecretRotation",
+    "DatabaseRotationSecurityGroup",
+    "DatabaseRotationToDatabaseEgress",
+    "DatabaseFromRotationIngress",
 )
 
 
@@ -120,9 +143,7 @@ def test_primary_region_runs_a_primary_instance(primary: Template, context: Cont
     assert "SourceDBInstanceIdentifier" not in p
     assert (p["Engine"], p["EngineVersion"]) == ("postgres", db.engine_version)
     assert p["StorageEncrypted"] is True
-    assert p["ManageMasterUserPassword"] is True
-    assert getatt(p["MasterUserSecret"]["KmsKeyId"]) == "Key.Arn"
-    assert "MasterUserPassword" not in p
+    assert p["MasterUserPassword"] == {"Fn::Sub": PASSWORD_REFERENCE}
     assert p["BackupRetentionPeriod"] == db.backup_retention_days
     assert (p["MasterUsername"], p["DBName"]) == (db.username, db.name)
     assert p["DBInstanceIdentifier"] == {"Fn::Sub": context.names.sub("db_instance")}
@@ -166,7 +187,8 @@ def test_independent_mode_secondary_is_its_own_primary(
     p = props(secondary, "Database")
     assert "SourceDBInstanceIdentifier" not in p
     assert (p["Engine"], p["EngineVersion"]) == ("postgres", context.secondary.database.engine_version)
-    assert p["ManageMasterUserPassword"] is True
+    assert p["MasterUserPassword"] == {"Fn::Sub": PASSWORD_REFERENCE}
+    assert "DatabaseSecret" in secondary["Resources"]  # its own secret, not a replica of the primary's
     assert getatt(p["KmsKeyId"]) == "Key.Arn"
     assert "PrimaryDbArn" not in secondary["Parameters"]
     assert tag(p, "DatabaseRole") == "primary"
@@ -237,3 +259,111 @@ def test_data_outputs(primary: Template, secondary: Template) -> None:
         assert getatt(outputs["DatabaseEndpoint"]["Value"]) == "Database.Endpoint.Address"
         assert getatt(outputs["DatabaseArn"]["Value"]) == "Database.DBInstanceArn"
     assert getatt(primary["Outputs"]["SessionsTableStreamArn"]["Value"]) == "SessionsTable.StreamArn"
+
+
+# --- The master password: a secret the stack owns (no ManageMasterUserPassword) ------------------
+
+
+def _db_owners(primary: Template, independent: dict[str, Template]) -> list[Template]:
+    """Every template that runs a primary instance (replica mode primary, both independent regions)."""
+    return [primary, *(t for t in independent.values() if "Database" in t.get("Resources", {}))]
+
+
+def test_no_template_lets_rds_manage_the_master_password(
+    primary: Template, secondary: Template, independent: dict[str, Template]
+) -> None:
+    # RDS creates no read replica of a source whose password Secrets Manager manages.
+    for template in (primary, secondary, *independent.values()):
+        if "Database" in template.get("Resources", {}):
+            p = props(template, "Database")
+            assert "ManageMasterUserPassword" not in p and "MasterUserSecret" not in p
+
+
+def test_the_secret_generates_a_password_rds_accepts_encrypted_with_the_cmk(
+    primary: Template, context: Context
+) -> None:
+    secret = primary["Resources"]["DatabaseSecret"]
+    p = secret["Properties"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert getatt(p["KmsKeyId"]) == "Key.Arn"
+    spec = p["GenerateSecretString"]
+    assert json.loads(spec["SecretStringTemplate"]) == {"username": context.primary.database.username}
+    assert spec["GenerateStringKey"] == "password"
+    assert set(spec["ExcludeCharacters"]) >= RDS_REFUSED
+    assert 8 <= spec["PasswordLength"] <= 128  # RDS for PostgreSQL master password length
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert "SecretString" not in p
+
+
+def test_the_secret_is_attached_to_the_instance_and_rotated_single_user_in_the_vpc(
+    primary: Template, context: Context
+) -> None:
+    attachment = props(primary, "DatabaseSecretAttachment")
+    assert attachment == {
+        "SecretId": {"Ref": "DatabaseSecret"},
+        "TargetId": {"Ref": "Database"},
+        "TargetType": "AWS::RDS::DBInstance",
+    }
+    rotation = primary["Resources"]["DatabaseSecretRotation"]
+    assert "DatabaseSecretAttachment" in rotation["DependsOn"]  # the secret must hold the host first
+    hosted = rotation["Properties"]["HostedRotationLambda"]
+    assert rotation["Properties"]["SecretId"] == {"Ref": "DatabaseSecret"}
+    assert hosted["RotationType"] == "PostgreSQLSingleUser"
+    assert getatt(hosted["KmsKeyArn"]) == "Key.Arn"
+    assert (
+        hosted["ExcludeCharacters"]
+        == props(primary, "DatabaseSecret")["GenerateSecretString"]["ExcludeCharacters"]
+    )
+    assert getatt(hosted["VpcSecurityGroupIds"]) == "DatabaseRotationSecurityGroup.GroupId"
+    separator, subnets = hosted["VpcSubnetIds"]["Fn::Join"]
+    assert separator == ","  # a comma-separated string, not a list
+    assert subnets == [{"Ref": f"PrivateSubnet{n}"} for n in range(1, context.primary.az_count + 1)]
+    assert 1 <= rotation["Properties"]["RotationRules"]["AutomaticallyAfterDays"] <= 365
+
+
+def test_the_rotation_lambda_reaches_only_postgresql_and_the_secrets_manager_api(primary: Template) -> None:
+    group = props(primary, "DatabaseRotationSecurityGroup")
+    assert group["SecurityGroupEgress"] == [
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "CidrIp": "0.0.0.0/0",
+            "Description": "Secrets Manager API via NAT",
+        }
+    ]
+    egress = props(primary, "DatabaseRotationToDatabaseEgress")
+    ingress = props(primary, "DatabaseFromRotationIngress")
+    assert (egress["FromPort"], egress["ToPort"], getatt(egress["DestinationSecurityGroupId"])) == (
+        5432,
+        5432,
+        "DatabaseSecurityGroup.GroupId",
+    )
+    assert (ingress["FromPort"], getatt(ingress["GroupId"]), getatt(ingress["SourceSecurityGroupId"])) == (
+        5432,
+        "DatabaseSecurityGroup.GroupId",
+        "DatabaseRotationSecurityGroup.GroupId",
+    )
+
+
+def test_the_transform_that_builds_the_hosted_rotation_is_declared_before_sam(
+    primary: Template, secondary: Template
+) -> None:
+    for template in (primary, secondary):
+        assert template["Transform"] == ["AWS::SecretsManager-2020-07-23", "AWS::Serverless-2016-10-31"]
+
+
+def test_consumers_get_the_secret_arn_never_the_value(
+    primary: Template, secondary: Template, independent: dict[str, Template]
+) -> None:
+    for template in _db_owners(primary, independent):
+        assert template["Outputs"]["DatabaseSecretArn"]["Value"] == {"Ref": "DatabaseSecret"}
+        assert [key for key in SECRET_RESOURCES if key not in template["Resources"]] == []
+    # Replica mode: the secondary's copy is the plugin's replica, not a resource of its stack.
+    assert [key for key in SECRET_RESOURCES if key in secondary["Resources"]] == []
+    assert "DatabaseSecretArn" not in secondary["Outputs"]
+    # No output and no environment variable carries a secret's value.
+    for template in (primary, secondary):
+        assert "resolve:secretsmanager" not in json.dumps(template.get("Outputs", {}))
+        text = json.dumps({k: v for k, v in template["Resources"].items() if k != "Database"})
+        assert "resolve:secretsmanager" not in text
