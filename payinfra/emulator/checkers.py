@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
 
 Clients = Callable[[str], Any]  # service name -> boto3 client
 Checker = Callable[[Clients, str], str]
@@ -236,6 +239,24 @@ def secret(c: Clients, pid: str) -> str:
     return str(s["Name"])
 
 
+@checks("AWS::SecretsManager::SecretTargetAttachment")
+def secret_attachment(c: Clients, pid: str) -> str:
+    """The physical ID is the secret's ARN; the attachment lives in the secret (never read here)."""
+    s = c("secretsmanager").describe_secret(SecretId=pid)
+    if s.get("DeletedDate"):
+        raise Missing(f"secret {pid} is scheduled for deletion")
+    return f"target attached to {s['Name']}"
+
+
+@checks("AWS::SecretsManager::RotationSchedule")
+def rotation_schedule(c: Clients, pid: str) -> str:
+    """The physical ID is the secret's ARN; a schedule exists while its rotation is enabled."""
+    s = c("secretsmanager").describe_secret(SecretId=pid)
+    if s.get("DeletedDate") or not s.get("RotationEnabled"):
+        raise Missing(f"secret {pid} has no rotation enabled")
+    return f"every {s.get('RotationRules', {}).get('AutomaticallyAfterDays', '?')} days"
+
+
 # -- Data -------------------------------------------------------------------------------------------
 @checks("AWS::RDS::DBInstance")
 def db_instance(c: Clients, pid: str) -> str:
@@ -424,6 +445,13 @@ def topic_policy(c: Clients, pid: str) -> str:
     return f"{len(pid.split(','))} topic(s)"
 
 
+@checks("AWS::SNS::Subscription")
+def subscription(c: Clients, pid: str) -> str:
+    attrs = c("sns").get_subscription_attributes(SubscriptionArn=pid)["Attributes"]
+    pending = str(attrs.get("PendingConfirmation", "false")).lower() == "true"
+    return f"{attrs.get('Protocol')} {'pending confirmation' if pending else 'confirmed'}"
+
+
 # -- Monitoring -------------------------------------------------------------------------------------
 @checks("AWS::CloudWatch::Alarm")
 def alarm(c: Clients, pid: str) -> str:
@@ -444,3 +472,512 @@ def wait_condition_handle(c: Clients, pid: str) -> str:
     if not pid.startswith("https://"):
         raise Missing(f"wait condition handle {pid} is not a signal URL")
     return "signal URL (CloudFormation-internal, no service API)"
+
+
+# == Property read-back: what the template declares, as the resource's own service describes it ==
+# "Created and describable" is not enough: a resource can exist without the key, tracing, logging,
+# public-access block, deletion protection or replication its template declares (a backend that
+# drops a property, or a property AWS silently ignores in a combination). Each `Readback` names,
+# for one resource type, how to describe it (`view`: a dict built from its own service's API,
+# as AWS answers it) and which declared property maps to which described field (`Prop`).
+#
+# Paths (declared: into the resource's template `Properties`; described: into the view):
+#   `A.B`  nested keys;  `A.*.B`  every element of list A;
+#   `A[k]` in a list of {Key|Name|Region: ..., Value: ...} items, the item named k (its Value if it
+#          has one, else the item itself); `{region}` in k is the stack's region.
+# Kinds: `value` (booleans, numbers and strings compare as text; dicts/lists recursively),
+#   `key` (KMS key references: ARN, key id or alias compare by key id), `set` (order-free list),
+#   `member` (the declared value is one of the described list).
+# A property the template does not declare is not compared (AWS's default applies, and checking
+# defaults is the security gate's job).
+ReadbackKind = Literal["value", "key", "set", "member"]
+View = Callable[[Clients, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Prop:
+    """Declared path -> described path, compared as `kind`; reported under the declared path."""
+
+    declared: str
+    described: str
+    kind: ReadbackKind = "value"
+    # When set: declaring `declared` (any value) implies the described field reads `implies`
+    # (e.g. a DB instance given a KmsKeyId is encrypted, replicas included, which do not
+    # declare StorageEncrypted because they inherit it).
+    implies: Any = None
+
+    @property
+    def label(self) -> str:
+        if self.implies is None:
+            return self.declared
+        return f"{self.described} (implied by {self.declared})"
+
+
+@dataclass(frozen=True)
+class Readback:
+    view: View
+    props: tuple[Prop, ...]
+    doc: str  # the CloudFormation reference page of the type: what each declared property means
+
+
+READBACKS: dict[str, Readback] = {}
+
+
+def reads_back(resource_type: str, doc: str, *props: Prop) -> Callable[[View], View]:
+    def register(view: View) -> View:
+        READBACKS[resource_type] = Readback(view, props, doc)
+        return view
+
+    return register
+
+
+def _absent_unless(call: Callable[[], dict[str, Any]], *codes: str) -> dict[str, Any]:
+    """The response, or {} when the service answers that nothing is configured (`codes`)."""
+    try:
+        return call()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in codes:
+            return {}
+        raise
+
+
+_CFN = "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+
+
+@reads_back(
+    "AWS::Lambda::Function",
+    _CFN + "aws-resource-lambda-function.html",
+    Prop("TracingConfig.Mode", "TracingConfig.Mode"),
+    Prop("KmsKeyArn", "KMSKeyArn", "key"),
+    Prop("LoggingConfig.LogGroup", "LoggingConfig.LogGroup"),
+    Prop("LoggingConfig.LogFormat", "LoggingConfig.LogFormat"),
+    Prop("VpcConfig.SubnetIds", "VpcConfig.SubnetIds", "set"),
+    Prop("VpcConfig.SecurityGroupIds", "VpcConfig.SecurityGroupIds", "set"),
+)
+def _function_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("lambda").get_function_configuration(FunctionName=pid)  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::RDS::DBInstance",
+    _CFN + "aws-resource-rds-dbinstance.html",
+    Prop("StorageEncrypted", "StorageEncrypted"),
+    Prop("KmsKeyId", "KmsKeyId", "key"),
+    # "If you specify the KmsKeyId property, then you must enable encryption"; a cross-region
+    # read replica is encrypted with the KmsKeyId given in its own region.
+    Prop("KmsKeyId", "StorageEncrypted", implies=True),
+    Prop("PubliclyAccessible", "PubliclyAccessible"),
+    Prop("DeletionProtection", "DeletionProtection"),
+    Prop("EnableCloudwatchLogsExports", "EnabledCloudwatchLogsExports", "set"),
+    Prop("EnableIAMDatabaseAuthentication", "IAMDatabaseAuthenticationEnabled"),
+    Prop("MasterUserSecret.KmsKeyId", "MasterUserSecret.KmsKeyId", "key"),
+    Prop("PerformanceInsightsKMSKeyId", "PerformanceInsightsKMSKeyId", "key"),
+    Prop("BackupRetentionPeriod", "BackupRetentionPeriod"),
+    Prop("VPCSecurityGroups", "VpcSecurityGroups.*.VpcSecurityGroupId", "set"),
+)
+def _db_instance_view(c: Clients, pid: str) -> dict[str, Any]:
+    return _one(c("rds").describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"], "DB instance", pid)  # type: ignore[no-any-return]
+
+
+def _dynamodb_view(c: Clients, pid: str) -> dict[str, Any]:
+    table = dict(c("dynamodb").describe_table(TableName=pid)["Table"])
+    backups = c("dynamodb").describe_continuous_backups(TableName=pid)["ContinuousBackupsDescription"]
+    pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+    sse = table.get("SSEDescription", {})
+    # DescribeTable has no SSEEnabled: a table shows an SSEDescription (status ENABLED) only when
+    # encrypted with a KMS key (customer managed or aws/dynamodb); AWS-owned-key tables show none.
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html
+    table["SSEEnabled"] = sse.get("Status") in ("ENABLED", "UPDATING")
+    table["PointInTimeRecoveryEnabled"] = pitr == "ENABLED"
+    return table
+
+
+reads_back(
+    "AWS::DynamoDB::Table",
+    _CFN + "aws-resource-dynamodb-table.html",
+    Prop("SSESpecification.SSEEnabled", "SSEEnabled"),
+    Prop("SSESpecification.SSEType", "SSEDescription.SSEType"),
+    Prop("SSESpecification.KMSMasterKeyId", "SSEDescription.KMSMasterKeyArn", "key"),
+    Prop("StreamSpecification.StreamViewType", "StreamSpecification.StreamViewType"),
+    Prop(
+        "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled",
+        "PointInTimeRecoveryEnabled",
+    ),
+    Prop("DeletionProtectionEnabled", "DeletionProtectionEnabled"),
+)(_dynamodb_view)
+# A global table's Ref is its name; this stack's region holds the replica it reads back.
+reads_back(
+    "AWS::DynamoDB::GlobalTable",
+    _CFN + "aws-resource-dynamodb-globaltable.html",
+    Prop("SSESpecification.SSEEnabled", "SSEEnabled"),
+    Prop(
+        "Replicas[{region}].SSESpecification.KMSMasterKeyId",
+        "SSEDescription.KMSMasterKeyArn",
+        "key",
+    ),
+    Prop("StreamSpecification.StreamViewType", "StreamSpecification.StreamViewType"),
+    Prop(
+        "Replicas[{region}].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled",
+        "PointInTimeRecoveryEnabled",
+    ),
+    Prop(
+        "Replicas[{region}].DeletionProtectionEnabled",
+        "DeletionProtectionEnabled",
+    ),
+)(_dynamodb_view)
+
+
+_S3_SSE = "BucketEncryption.ServerSideEncryptionConfiguration.*"
+_S3_PAB = "PublicAccessBlockConfiguration"
+
+
+@reads_back(
+    "AWS::S3::Bucket",
+    _CFN + "aws-resource-s3-bucket.html",
+    Prop(
+        f"{_S3_SSE}.ServerSideEncryptionByDefault.SSEAlgorithm",
+        "Rules.*.ApplyServerSideEncryptionByDefault.SSEAlgorithm",
+    ),
+    Prop(
+        f"{_S3_SSE}.ServerSideEncryptionByDefault.KMSMasterKeyID",
+        "Rules.*.ApplyServerSideEncryptionByDefault.KMSMasterKeyID",
+        "key",
+    ),
+    Prop(f"{_S3_SSE}.BucketKeyEnabled", "Rules.*.BucketKeyEnabled"),
+    Prop("VersioningConfiguration.Status", "Versioning.Status"),
+    *(
+        Prop(f"{_S3_PAB}.{flag}", f"{_S3_PAB}.{flag}")
+        for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+    ),
+    Prop("LoggingConfiguration.DestinationBucketName", "LoggingEnabled.TargetBucket"),
+    Prop("LoggingConfiguration.LogFilePrefix", "LoggingEnabled.TargetPrefix"),
+    Prop("OwnershipControls.Rules.*.ObjectOwnership", "OwnershipControls.Rules.*.ObjectOwnership"),
+)
+def _bucket_view(c: Clients, pid: str) -> dict[str, Any]:
+    s3 = c("s3")
+    encryption = _absent_unless(
+        lambda: s3.get_bucket_encryption(Bucket=pid), "ServerSideEncryptionConfigurationNotFoundError"
+    )
+    return {
+        **encryption.get("ServerSideEncryptionConfiguration", {}),
+        "Versioning": s3.get_bucket_versioning(Bucket=pid),
+        **_absent_unless(
+            lambda: s3.get_public_access_block(Bucket=pid), "NoSuchPublicAccessBlockConfiguration"
+        ),
+        **s3.get_bucket_logging(Bucket=pid),
+        **_absent_unless(
+            lambda: s3.get_bucket_ownership_controls(Bucket=pid), "OwnershipControlsNotFoundError"
+        ),
+    }
+
+
+@reads_back(
+    "AWS::SQS::Queue",
+    _CFN + "aws-resource-sqs-queue.html",
+    Prop("KmsMasterKeyId", "KmsMasterKeyId", "key"),
+    Prop("SqsManagedSseEnabled", "SqsManagedSseEnabled"),
+    Prop("KmsDataKeyReusePeriodSeconds", "KmsDataKeyReusePeriodSeconds"),
+)
+def _queue_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("sqs").get_queue_attributes(QueueUrl=pid, AttributeNames=["All"])["Attributes"]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::SNS::Topic",
+    _CFN + "aws-resource-sns-topic.html",
+    Prop("KmsMasterKeyId", "KmsMasterKeyId", "key"),
+)
+def _topic_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("sns").get_topic_attributes(TopicArn=pid)["Attributes"]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::KMS::Key",
+    _CFN + "aws-resource-kms-key.html",
+    Prop("EnableKeyRotation", "KeyRotationEnabled"),
+    Prop("Enabled", "Enabled"),
+    Prop("KeySpec", "KeySpec"),
+    Prop("KeyUsage", "KeyUsage"),
+    Prop("MultiRegion", "MultiRegion"),
+)
+def _key_view(c: Clients, pid: str) -> dict[str, Any]:
+    meta = dict(c("kms").describe_key(KeyId=pid)["KeyMetadata"])
+    meta["KeyRotationEnabled"] = c("kms").get_key_rotation_status(KeyId=pid)["KeyRotationEnabled"]
+    return meta
+
+
+@reads_back(
+    "AWS::Logs::LogGroup",
+    _CFN + "aws-resource-logs-loggroup.html",
+    Prop("KmsKeyId", "kmsKeyId", "key"),
+    Prop("RetentionInDays", "retentionInDays"),
+)
+def _log_group_view(c: Clients, pid: str) -> dict[str, Any]:
+    groups = c("logs").describe_log_groups(logGroupNamePrefix=pid)["logGroups"]
+    return _one([g for g in groups if g["logGroupName"] == pid], "log group", pid)  # type: ignore[no-any-return]
+
+
+_LB_ATTRIBUTES = (
+    "deletion_protection.enabled",
+    "access_logs.s3.enabled",
+    "access_logs.s3.bucket",
+    "access_logs.s3.prefix",
+    "connection_logs.s3.enabled",
+    "connection_logs.s3.bucket",
+    "routing.http.drop_invalid_header_fields.enabled",
+    "routing.http.desync_mitigation_mode",
+    "waf.fail_open.enabled",
+)
+
+
+@reads_back(
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    _CFN + "aws-resource-elasticloadbalancingv2-loadbalancer.html",
+    Prop("Scheme", "Scheme"),
+    Prop("SecurityGroups", "SecurityGroups", "set"),
+    *(Prop(f"LoadBalancerAttributes[{a}]", f"Attributes[{a}]") for a in _LB_ATTRIBUTES),
+)
+def _load_balancer_view(c: Clients, pid: str) -> dict[str, Any]:
+    lb = dict(c("elbv2").describe_load_balancers(LoadBalancerArns=[pid])["LoadBalancers"][0])
+    lb["Attributes"] = c("elbv2").describe_load_balancer_attributes(LoadBalancerArn=pid)["Attributes"]
+    return lb
+
+
+@reads_back(
+    "AWS::ElasticLoadBalancingV2::Listener",
+    _CFN + "aws-resource-elasticloadbalancingv2-listener.html",
+    Prop("Protocol", "Protocol"),
+    Prop("Port", "Port"),
+    Prop("SslPolicy", "SslPolicy"),
+    Prop("Certificates.*.CertificateArn", "Certificates.*.CertificateArn", "set"),
+)
+def _listener_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("elbv2").describe_listeners(ListenerArns=[pid])["Listeners"][0]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::WAFv2::WebACL",
+    _CFN + "aws-resource-wafv2-webacl.html",
+    Prop("DefaultAction", "DefaultAction"),
+    Prop("Rules.*.Name", "Rules.*.Name"),
+    Prop("Rules.*.Priority", "Rules.*.Priority"),
+)
+def _web_acl_view(c: Clients, pid: str) -> dict[str, Any]:
+    name, acl_id, scope = pid.split("|")
+    return c("wafv2").get_web_acl(Name=name, Id=acl_id, Scope=scope)["WebACL"]  # type: ignore[no-any-return]
+
+
+# ListResourcesForWebACL lists one resource type per call, named by the protected resource's
+# service: https://docs.aws.amazon.com/waf/latest/APIReference/API_ListResourcesForWebACL.html
+WAF_RESOURCE_TYPES = {
+    "elasticloadbalancing": "APPLICATION_LOAD_BALANCER",
+    "apigateway": "API_GATEWAY",
+    "appsync": "APPSYNC",
+    "cognito-idp": "COGNITO_USER_POOL",
+    "apprunner": "APP_RUNNER_SERVICE",
+    "ec2": "VERIFIED_ACCESS_INSTANCE",
+    "amplify": "AMPLIFY",
+}
+
+
+@reads_back(
+    "AWS::WAFv2::WebACLAssociation",
+    _CFN + "aws-resource-wafv2-webaclassociation.html",
+    Prop("WebACLArn", "WebACLArn"),
+    Prop("ResourceArn", "ListResourcesForWebACL", "member"),
+)
+def _web_acl_association_view(c: Clients, pid: str) -> dict[str, Any]:
+    acl_arn, _, resource_arn = pid.partition("|")
+    acl = c("wafv2").get_web_acl_for_resource(ResourceArn=resource_arn).get("WebACL") or {}
+    resource_type = WAF_RESOURCE_TYPES.get(resource_arn.split(":")[2] if resource_arn.count(":") > 2 else "")
+    listed = c("wafv2").list_resources_for_web_acl(
+        WebACLArn=acl_arn, **({"ResourceType": resource_type} if resource_type else {})
+    )["ResourceArns"]
+    return {"WebACLArn": acl.get("ARN"), "ListResourcesForWebACL": listed}
+
+
+@reads_back(
+    "AWS::WAFv2::LoggingConfiguration",
+    _CFN + "aws-resource-wafv2-loggingconfiguration.html",
+    Prop("LogDestinationConfigs", "LogDestinationConfigs", "set"),
+    Prop("RedactedFields", "RedactedFields"),
+)
+def _waf_logging_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("wafv2").get_logging_configuration(ResourceArn=pid)["LoggingConfiguration"]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::ECS::Cluster",
+    _CFN + "aws-resource-ecs-cluster.html",
+    Prop("ClusterSettings[containerInsights]", "settings[containerInsights]"),
+    Prop(
+        "Configuration.ExecuteCommandConfiguration.Logging",
+        "configuration.executeCommandConfiguration.logging",
+    ),
+    Prop(
+        "Configuration.ExecuteCommandConfiguration.KmsKeyId",
+        "configuration.executeCommandConfiguration.kmsKeyId",
+        "key",
+    ),
+)
+def _cluster_view(c: Clients, pid: str) -> dict[str, Any]:
+    clusters = c("ecs").describe_clusters(clusters=[pid], include=["SETTINGS", "CONFIGURATIONS"])["clusters"]
+    return _one(clusters, "cluster", pid)  # type: ignore[no-any-return]
+
+
+_AWSVPC = "NetworkConfiguration.AwsvpcConfiguration"
+
+
+@reads_back(
+    "AWS::ECS::Service",
+    _CFN + "aws-resource-ecs-service.html",
+    Prop("LaunchType", "launchType"),
+    Prop(f"{_AWSVPC}.AssignPublicIp", "networkConfiguration.awsvpcConfiguration.assignPublicIp"),
+    Prop(f"{_AWSVPC}.Subnets", "networkConfiguration.awsvpcConfiguration.subnets", "set"),
+    Prop(
+        f"{_AWSVPC}.SecurityGroups",
+        "networkConfiguration.awsvpcConfiguration.securityGroups",
+        "set",
+    ),
+    Prop("EnableExecuteCommand", "enableExecuteCommand"),
+)
+def _service_view(c: Clients, pid: str) -> dict[str, Any]:
+    after = pid.rsplit(":service/", maxsplit=1)[-1]
+    kwargs = {"cluster": after.split("/", maxsplit=1)[0]} if ":service/" in pid and "/" in after else {}
+    return _one(c("ecs").describe_services(services=[pid], **kwargs)["services"], "service", pid)  # type: ignore[no-any-return]
+
+
+_CONTAINERS = "ContainerDefinitions.*"
+
+
+@reads_back(
+    "AWS::ECS::TaskDefinition",
+    _CFN + "aws-resource-ecs-taskdefinition.html",
+    Prop("RequiresCompatibilities", "requiresCompatibilities", "set"),
+    Prop("NetworkMode", "networkMode"),
+    Prop("TaskRoleArn", "taskRoleArn"),
+    Prop("ExecutionRoleArn", "executionRoleArn"),
+    Prop(f"{_CONTAINERS}.Privileged", "containerDefinitions.*.privileged"),
+    Prop(
+        f"{_CONTAINERS}.ReadonlyRootFilesystem",
+        "containerDefinitions.*.readonlyRootFilesystem",
+    ),
+    Prop(f"{_CONTAINERS}.User", "containerDefinitions.*.user"),
+    Prop(
+        f"{_CONTAINERS}.LogConfiguration.LogDriver",
+        "containerDefinitions.*.logConfiguration.logDriver",
+    ),
+    Prop(
+        f"{_CONTAINERS}.LogConfiguration.Options.awslogs-group",
+        "containerDefinitions.*.logConfiguration.options.awslogs-group",
+    ),
+)
+def _task_definition_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("ecs").describe_task_definition(taskDefinition=pid)["taskDefinition"]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::SecretsManager::Secret",
+    _CFN + "aws-resource-secretsmanager-secret.html",
+    Prop("KmsKeyId", "KmsKeyId", "key"),
+    Prop("ReplicaRegions.*.Region", "ReplicationStatus.*.Region", "set"),
+    Prop("ReplicaRegions.*.KmsKeyId", "ReplicationStatus.*.KmsKeyId", "key"),
+)
+def _secret_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("secretsmanager").describe_secret(SecretId=pid)  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::SSM::Parameter",
+    _CFN + "aws-resource-ssm-parameter.html",
+    Prop("Type", "Type"),
+)
+def _parameter_view(c: Clients, pid: str) -> dict[str, Any]:
+    return c("ssm").get_parameter(Name=pid)["Parameter"]  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::EC2::FlowLog",
+    _CFN + "aws-resource-ec2-flowlog.html",
+    Prop("ResourceId", "ResourceId"),
+    Prop("TrafficType", "TrafficType"),
+    Prop("LogDestinationType", "LogDestinationType"),
+    Prop("LogGroupName", "LogGroupName"),
+    Prop("LogDestination", "LogDestination"),
+    Prop("DeliverLogsPermissionArn", "DeliverLogsPermissionArn"),
+    Prop("MaxAggregationInterval", "MaxAggregationInterval"),
+)
+def _flow_log_view(c: Clients, pid: str) -> dict[str, Any]:
+    return _one(c("ec2").describe_flow_logs(FlowLogIds=[pid])["FlowLogs"], "flow log", pid)  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::EC2::Subnet",
+    _CFN + "aws-resource-ec2-subnet.html",
+    Prop("MapPublicIpOnLaunch", "MapPublicIpOnLaunch"),
+)
+def _subnet_view(c: Clients, pid: str) -> dict[str, Any]:
+    return _one(c("ec2").describe_subnets(SubnetIds=[pid])["Subnets"], "subnet", pid)  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::CloudWatch::Alarm",
+    _CFN + "aws-resource-cloudwatch-alarm.html",
+    Prop("ActionsEnabled", "ActionsEnabled"),
+    Prop("AlarmActions", "AlarmActions", "set"),
+    Prop("OKActions", "OKActions", "set"),
+    Prop("InsufficientDataActions", "InsufficientDataActions", "set"),
+)
+def _alarm_view(c: Clients, pid: str) -> dict[str, Any]:
+    return _one(c("cloudwatch").describe_alarms(AlarmNames=[pid])["MetricAlarms"], "alarm", pid)  # type: ignore[no-any-return]
+
+
+@reads_back(
+    "AWS::IAM::Role",
+    _CFN + "aws-resource-iam-role.html",
+    Prop("ManagedPolicyArns", "AttachedPolicyArns", "set"),
+    Prop("PermissionsBoundary", "PermissionsBoundary.PermissionsBoundaryArn"),
+)
+def _role_view(c: Clients, pid: str) -> dict[str, Any]:
+    role = dict(c("iam").get_role(RoleName=pid)["Role"])
+    pages = c("iam").get_paginator("list_attached_role_policies").paginate(RoleName=pid)
+    role["AttachedPolicyArns"] = [p["PolicyArn"] for page in pages for p in page["AttachedPolicies"]]
+    return role
+
+
+# -- Fn::GetAtt of the attributes declared values use, read from the resource's own service --------
+# (a `Ref` is the physical ID itself; an `Arn` attribute of a resource whose physical ID is an ARN
+# is that ARN, so only the others need a reader here)
+def _key_arn(c: Clients, pid: str) -> str:
+    return c("kms").describe_key(KeyId=pid)["KeyMetadata"]["Arn"]  # type: ignore[no-any-return]
+
+
+def _web_acl_arn(c: Clients, pid: str) -> str:
+    return _web_acl_view(c, pid)["ARN"]  # type: ignore[no-any-return]
+
+
+ATTRIBUTES: dict[tuple[str, str], Callable[[Clients, str], str]] = {
+    ("AWS::KMS::Key", "Arn"): _key_arn,
+    ("AWS::KMS::Key", "KeyId"): lambda c, pid: pid,
+    ("AWS::WAFv2::WebACL", "Arn"): _web_acl_arn,
+    ("AWS::WAFv2::WebACL", "Id"): lambda c, pid: pid.split("|")[1],
+    ("AWS::SQS::Queue", "Arn"): lambda c, pid: _queue_view(c, pid)["QueueArn"],
+    ("AWS::SQS::Queue", "QueueName"): lambda c, pid: pid.rsplit("/", 1)[-1],
+    ("AWS::SNS::Topic", "TopicArn"): lambda c, pid: pid,
+    ("AWS::Logs::LogGroup", "Arn"): lambda c, pid: _log_group_view(c, pid)["arn"],
+    ("AWS::IAM::Role", "Arn"): lambda c, pid: c("iam").get_role(RoleName=pid)["Role"]["Arn"],
+    ("AWS::Lambda::Function", "Arn"): lambda c, pid: _function_view(c, pid)["FunctionArn"],
+    ("AWS::EC2::SecurityGroup", "GroupId"): lambda c, pid: pid,
+    ("AWS::EC2::VPC", "CidrBlock"): lambda c, pid: c("ec2").describe_vpcs(VpcIds=[pid])["Vpcs"][0][
+        "CidrBlock"
+    ],
+    ("AWS::ServiceDiscovery::Service", "Arn"): lambda c, pid: c("servicediscovery").get_service(Id=pid)[
+        "Service"
+    ]["Arn"],
+    ("AWS::DynamoDB::Table", "Arn"): lambda c, pid: c("dynamodb").describe_table(TableName=pid)["Table"][
+        "TableArn"
+    ],
+    ("AWS::DynamoDB::Table", "StreamArn"): lambda c, pid: (
+        c("dynamodb").describe_table(TableName=pid)["Table"].get("LatestStreamArn")
+    ),
+}

@@ -1,18 +1,32 @@
-"""Create ECS services with the properties the template sets; delete ECS resources with the stack.
+"""Create ECS clusters, task definitions and services with the properties the template sets;
+delete ECS resources with the stack.
 
 moto 5.2.5's `AWS::ECS::Service` model passes only cluster, name, desired count and task
 definition: `LaunchType` (so a Fargate service shows as EC2), `NetworkConfiguration`,
-`LoadBalancers`, `ServiceRegistries`, `PlatformVersion`, `PropagateTags`, `DeploymentController`
-and `Tags` are lost. None of the ECS models (`Cluster`, `TaskDefinition`, `Service`) can be
-deleted by CloudFormation: stack deletion leaves them ACTIVE. Here the service is created with
-every mapped property, and deletion does what CloudFormation does: the service is deleted
-(forced, INACTIVE), the task definition revision deregistered, the cluster deleted.
+`LoadBalancers`, `ServiceRegistries`, `PlatformVersion`, `PropagateTags`, `DeploymentController`,
+`EnableExecuteCommand` and `Tags` are lost (moto's service has no `enableExecuteCommand` at all;
+DescribeServices on AWS always returns it). Its `AWS::ECS::Cluster` model passes only the name:
+`ClusterSettings` (Container Insights shows `disabled`), `Configuration` (ECS Exec logging and
+key) and `Tags` are lost. Its `AWS::ECS::TaskDefinition` model passes family, containers,
+volumes and memory: `RequiresCompatibilities`, `NetworkMode` (a Fargate `awsvpc` task shows
+`bridge`), `Cpu`, `TaskRoleArn`, `ExecutionRoleArn`, `RuntimePlatform` and the rest are lost.
+None of the ECS models (`Cluster`, `TaskDefinition`, `Service`) can be deleted by
+CloudFormation: stack deletion leaves them ACTIVE.
+
+Here each is created (and updated) with every mapped property, and deletion does what
+CloudFormation does: the service is deleted (forced, INACTIVE), the task definition revision
+deregistered, the cluster deleted.
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-cluster.html
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-taskdefinition.html
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html
+- https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html (enableExecuteCommand)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs.models import Cluster, Service, TaskDefinition, ecs_backends
 
 from ._patching import Patcher
@@ -55,7 +69,7 @@ def create_service(
     task_definition = p.get("TaskDefinition")
     if isinstance(task_definition, TaskDefinition):
         task_definition = task_definition.arn
-    return ecs_backends[account_id][region_name].create_service(
+    service = ecs_backends[account_id][region_name].create_service(
         _name(p.get("Cluster", "default"), "name"),
         resource_name,
         int(p["DesiredCount"]) if p.get("DesiredCount") is not None else None,  # type: ignore[arg-type]
@@ -71,6 +85,99 @@ def create_service(
         network_configuration=_network_configuration(p.get("NetworkConfiguration")),
         role_arn=p.get("Role"),
     )
+    service.enable_execute_command = _true(p.get("EnableExecuteCommand", False))
+    return service
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _tags(p: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"key": t["Key"], "value": t["Value"]} for t in p.get("Tags", [])]
+
+
+def create_cluster(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **_: Any,
+) -> Cluster:
+    p = cloudformation_json.get("Properties", {})
+    return ecs_backends[account_id][region_name].create_cluster(
+        cluster_name=resource_name,
+        tags=_tags(p) or None,
+        cluster_settings=_camel(p.get("ClusterSettings")),
+        configuration=_camel(p.get("Configuration")),
+        capacity_providers=p.get("CapacityProviders"),
+        default_capacity_provider_strategy=_camel(p.get("DefaultCapacityProviderStrategy")),
+        service_connect_defaults=_camel(p.get("ServiceConnectDefaults")),
+    )
+
+
+def update_cluster(  # noqa: PLR0917 - moto's update_from_cloudformation_json signature
+    cls: type,
+    original_resource: Cluster,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Cluster:
+    """A new name replaces the cluster; otherwise its settings and configuration change in place."""
+    if original_resource.name != new_resource_name:
+        ecs_backends[account_id][region_name].delete_cluster(original_resource.arn)
+        return create_cluster(cls, new_resource_name, cloudformation_json, account_id, region_name)
+    p = cloudformation_json.get("Properties", {})
+    original_resource.settings = _camel(p.get("ClusterSettings")) or [
+        {"name": "containerInsights", "value": "disabled"}
+    ]
+    original_resource.configuration = _camel(p.get("Configuration"))
+    return original_resource
+
+
+def create_task_definition(
+    cls: type,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **_: Any,
+) -> TaskDefinition:
+    p = cloudformation_json.get("Properties", {})
+    return ecs_backends[account_id][region_name].register_task_definition(
+        family=p.get("Family", resource_name),
+        container_definitions=remap_nested_keys(p.get("ContainerDefinitions", []), pascal_to_camelcase),
+        volumes=remap_nested_keys(p.get("Volumes", []), pascal_to_camelcase),
+        network_mode=p.get("NetworkMode"),
+        tags=_tags(p) or None,
+        placement_constraints=_camel(p.get("PlacementConstraints")),
+        requires_compatibilities=p.get("RequiresCompatibilities"),
+        cpu=p.get("Cpu"),
+        memory=p.get("Memory"),
+        task_role_arn=p.get("TaskRoleArn"),
+        execution_role_arn=p.get("ExecutionRoleArn"),
+        proxy_configuration=_camel(p.get("ProxyConfiguration")),
+        inference_accelerators=_camel(p.get("InferenceAccelerators")),
+        runtime_platform=_camel(p.get("RuntimePlatform")),
+        ipc_mode=p.get("IpcMode"),
+        pid_mode=p.get("PidMode"),
+        ephemeral_storage=_camel(p.get("EphemeralStorage")),
+    )
+
+
+def update_task_definition(  # noqa: PLR0917 - moto's update_from_cloudformation_json signature
+    cls: type,
+    original_resource: TaskDefinition,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> TaskDefinition:
+    """A task definition is immutable: a change registers a new revision (the old one is deregistered)."""
+    delete_task_definition(original_resource, account_id, region_name)
+    return create_task_definition(cls, new_resource_name, cloudformation_json, account_id, region_name)
 
 
 def delete_service(self: Service, account_id: str, region_name: str) -> None:
@@ -92,6 +199,11 @@ def delete_cluster(self: Cluster, account_id: str, region_name: str) -> None:
 
 def apply(patcher: Patcher) -> None:
     patcher.replace(Service, "create_from_cloudformation_json", classmethod(create_service))
+    patcher.replace(Service, "enable_execute_command", False)  # what API-created services describe
+    patcher.replace(Cluster, "create_from_cloudformation_json", classmethod(create_cluster))
+    patcher.replace(Cluster, "update_from_cloudformation_json", classmethod(update_cluster))
+    patcher.replace(TaskDefinition, "create_from_cloudformation_json", classmethod(create_task_definition))
+    patcher.replace(TaskDefinition, "update_from_cloudformation_json", classmethod(update_task_definition))
     patcher.replace(Service, "delete", delete_service)
     patcher.replace(TaskDefinition, "delete", delete_task_definition)
     patcher.replace(Cluster, "delete", delete_cluster)

@@ -6,13 +6,22 @@ but has no CloudFormation model for `AWS::WAFv2::WebACL`, `WebACLAssociation` or
 and GetWebACLForResource finds nothing. These models call that API. Physical IDs follow
 CloudFormation: a web ACL's `Ref` is `name|id|scope`; an association's is
 `<web ACL ARN>|<resource ARN>`; a logging configuration's is the web ACL ARN.
+
+moto also lacks ListResourcesForWebACL (HTTP 500 "not implemented"), the call that lists what
+a web ACL protects: here it lists the associated resources of the requested type (default
+APPLICATION_LOAD_BALANCER), and answers WAFNonexistentItemException for an unknown web ACL, as
+https://docs.aws.amazon.com/waf/latest/APIReference/API_ListResourcesForWebACL.html says.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from moto.core.common_types import TYPE_RESPONSE
+from moto.wafv2.exceptions import WAFNonexistentItemException
 from moto.wafv2.models import wafv2_backends
+from moto.wafv2.responses import WAFV2Response
 
 from ._patching import EmulatorModel, Patcher
 
@@ -136,5 +145,34 @@ class LoggingConfigurationModel(EmulatorModel):
             backend.delete_logging_configuration(self.physical_resource_id)
 
 
+# The resource types ListResourcesForWebACL distinguishes, by the protected resource ARN's service
+# (https://docs.aws.amazon.com/waf/latest/APIReference/API_ListResourcesForWebACL.html).
+RESOURCE_TYPES = {
+    "elasticloadbalancing": "APPLICATION_LOAD_BALANCER",
+    "apigateway": "API_GATEWAY",
+    "appsync": "APPSYNC",
+    "cognito-idp": "COGNITO_USER_POOL",
+    "apprunner": "APP_RUNNER_SERVICE",
+    "ec2": "VERIFIED_ACCESS_INSTANCE",
+    "amplify": "AMPLIFY",
+}
+
+
+def _resource_type(resource_arn: str) -> str | None:
+    parts = resource_arn.split(":")
+    return RESOURCE_TYPES.get(parts[2]) if len(parts) > 2 else None
+
+
+def list_resources_for_web_acl(self: WAFV2Response) -> TYPE_RESPONSE:
+    body = json.loads(self.body)
+    acl = self.wafv2_backend.wacls.get(body["WebACLArn"])
+    if acl is None:
+        raise WAFNonexistentItemException
+    wanted = body.get("ResourceType") or "APPLICATION_LOAD_BALANCER"
+    arns = [arn for arn in acl.associated_resources if _resource_type(arn) == wanted]
+    return 200, {"Content-Type": "application/json"}, json.dumps({"ResourceArns": arns})
+
+
 def apply(patcher: Patcher) -> None:
     patcher.register_models((WebAclModel, WebAclAssociationModel, LoggingConfigurationModel))
+    patcher.replace(WAFV2Response, "list_resources_for_web_acl", list_resources_for_web_acl)

@@ -1,0 +1,104 @@
+"""Keep an `AWS::Lambda::Function`'s tracing, key, logging and architecture settings.
+
+moto 5.2.5's CloudFormation model passes only Description, MemorySize, Publish, Timeout,
+VpcConfig, Environment and ReservedConcurrentExecutions to CreateFunction: a function whose
+template declares `TracingConfig: {Mode: Active}`, `KmsKeyArn` (the CMK that encrypts its
+environment variables), `LoggingConfig` or `Architectures` describes `TracingConfig: PassThrough`,
+no `KMSKeyArn` and x86_64 (the SAM transform turns `Tracing`/`KmsKeyArn`/`LoggingConfig` into
+exactly these properties, so every SAM function here loses them). moto's function has no
+`LoggingConfig` at all: GetFunctionConfiguration omits it, where AWS always returns one (the
+default group `/aws/lambda/<name>`, format `Text`).
+
+Here creation and update from CloudFormation carry these properties (CloudFormation's
+`KmsKeyArn` is the API's `KMSKeyArn`), and every function (API-created too) describes its
+`LoggingConfig` as AWS does.
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html
+- https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+
+from ._patching import Patcher
+
+# CloudFormation property -> the API field moto's function keeps it in (as an attribute).
+_KEPT = {
+    "TracingConfig": "tracing_config",
+    "KmsKeyArn": "kms_key_arn",
+    "Architectures": "architectures",
+    "LoggingConfig": "logging_config",
+}
+
+
+def _keep_properties(function: LambdaFunction, properties: dict[str, Any]) -> None:
+    for prop, attr in _KEPT.items():
+        if prop in properties:
+            setattr(function, attr, properties[prop])
+
+
+def _on_create(original: Callable[..., LambdaFunction]) -> Callable[..., LambdaFunction]:
+    def create(
+        resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> LambdaFunction:
+        function = original(resource_name, cloudformation_json, *args, **kwargs)
+        _keep_properties(function, cloudformation_json.get("Properties", {}))
+        return function
+
+    return create
+
+
+def _on_update(original: Callable[..., LambdaFunction]) -> Callable[..., LambdaFunction]:
+    def update(
+        original_resource: LambdaFunction,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> LambdaFunction:
+        function = original(original_resource, new_resource_name, cloudformation_json, *args, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        # A property removed from the template goes back to AWS's default.
+        function.tracing_config = properties.get("TracingConfig") or {"Mode": "PassThrough"}
+        function.kms_key_arn = properties.get("KmsKeyArn")
+        function.logging_config = properties.get("LoggingConfig")
+        _keep_properties(function, properties)
+        return function
+
+    return update
+
+
+def _init_keeping_logging(original: Callable[..., None]) -> Callable[..., None]:
+    def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(self, account_id, spec, *args, **kwargs)
+        self.logging_config = spec.get("LoggingConfig")
+
+    return init
+
+
+def _configuration_with_logging(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original(self, *args, **kwargs)
+        declared = getattr(self, "logging_config", None) or {}
+        config["LoggingConfig"] = {
+            "LogFormat": "Text",
+            "LogGroup": f"/aws/lambda/{self.function_name}",
+            **declared,
+        }
+        return config
+
+    return get_configuration
+
+
+def apply(patcher: Patcher) -> None:
+    patcher.wrap_classmethod(LambdaFunction, "create_from_cloudformation_json", _on_create)
+    patcher.wrap_classmethod(LambdaFunction, "update_from_cloudformation_json", _on_update)
+    patcher.replace(LambdaFunction, "__init__", _init_keeping_logging(LambdaFunction.__init__))
+    patcher.replace(
+        LambdaFunction, "get_configuration", _configuration_with_logging(LambdaFunction.get_configuration)
+    )
