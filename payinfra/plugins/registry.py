@@ -13,6 +13,8 @@ from payinfra.plugins.api import Hook, Plugin
 from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
 from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
+from payinfra.plugins.peering_dns import PeeringDnsPlugin
+from payinfra.plugins.peering_paths import PeeringFlowsPlugin
 from payinfra.plugins.s3_replication import S3ReplicationPlugin
 from payinfra.plugins.secret_replication import SecretReplicationPlugin
 from payinfra.plugins.stack_status import StackStatusPlugin
@@ -25,6 +27,8 @@ def default_plugins() -> list[Plugin]:
         StackStatusPlugin(),
         DefaultSecurityGroupPlugin(),
         PeeringAccepterPlugin(),
+        PeeringDnsPlugin(),  # DNS options need the accepted (active) connection
+        PeeringFlowsPlugin(),
         SecretReplicationPlugin(),
         S3ReplicationPlugin(),
         DynamoDbReplicaPlugin(),
