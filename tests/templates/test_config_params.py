@@ -99,3 +99,28 @@ def test_parameter_path_output_is_the_handler_setting(regional: Template, contex
     concrete = output["Fn::Sub"].replace("${EnvironmentSuffix}", context.project.suffix)
     assert concrete == context.names.concrete("ssm_path")
     assert concrete == f"/{context.project.app}/{context.project.suffix}"  # e.g. /payments/dev
+
+
+# Standard-tier parameter values: at most 4 KB
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+STANDARD_TIER_MAX_VALUE_BYTES = 4096
+
+
+def test_parameters_use_only_types_cloudformation_can_create_in_the_standard_tier(
+    regional: Template,
+) -> None:
+    """CloudFormation cannot create SecureString parameters (PutParameter reference:
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html)."""
+    for logical_id, resource in resources_of(regional, "AWS::SSM::Parameter").items():
+        p = resource["Properties"]
+        assert p["Type"] in ("String", "StringList"), logical_id
+        assert p["Tier"] == "Standard", logical_id
+        assert len(p["Value"].encode()) <= STANDARD_TIER_MAX_VALUE_BYTES, logical_id
+
+
+def test_string_list_items_are_non_empty_and_comma_free(regional: Template) -> None:
+    """A StringList item cannot carry a comma: the value is split on every one."""
+    for resource in resources_of(regional, "AWS::SSM::Parameter").values():
+        if resource["Properties"]["Type"] == "StringList":
+            items = resource["Properties"]["Value"].split(",")
+            assert all(item and item == item.strip() for item in items), items

@@ -144,3 +144,98 @@ def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
     if "PolicyDocument" in props:
         docs.append(props["PolicyDocument"])
     return [s for d in docs for s in d.get("Statement", [])]
+
+
+# --- Limits and key policy found by the resource-type review (/work/briefs/review-findings.md) ---
+
+# https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-nacls
+NACL_RULES_PER_DIRECTION = 20
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions
+MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 50, 128, 256
+# EC2 security group and rule descriptions (VPC): up to 255 of a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$*
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html
+SG_DESCRIPTION_CHARS = set(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-:/()#,@[]+=&;{}!$*"
+)
+
+
+def test_network_acls_stay_within_the_default_rule_quota_per_direction(regional: Template) -> None:
+    """AWS refuses a 21st inbound (or outbound) rule on an ACL unless the quota was raised."""
+    counts: dict[tuple[str, bool], int] = {}
+    for resource in regional["Resources"].values():
+        if resource["Type"] == "AWS::EC2::NetworkAclEntry":
+            p = resource["Properties"]
+            key = (json.dumps(p["NetworkAclId"]), p["Egress"] in (True, "true"))
+            counts[key] = counts.get(key, 0) + 1
+    assert counts, "no ACL entries rendered"
+    assert max(counts.values()) <= NACL_RULES_PER_DIRECTION, counts
+
+
+def test_tags_stay_within_aws_tag_limits(primary: Template, secondary: Template, peering: Template) -> None:
+    offenders = []
+    for label, template in _all_templates(primary, secondary, peering):
+        for logical_id, resource in template["Resources"].items():
+            tags = resource.get("Properties", {}).get("Tags")
+            if tags is None:
+                continue
+            pairs = (
+                [(t["Key"], t["Value"]) for t in tags]
+                if isinstance(tags, list) else list(tags.items())
+            )
+            if len(pairs) > MAX_TAGS:
+                offenders.append(f"{label}:{logical_id}: {len(pairs)} tags")
+            for key, value in pairs:
+                if len(key) > MAX_TAG_KEY or (isinstance(value, str) and len(value) > MAX_TAG_VALUE):
+                    offenders.append(f"{label}:{logical_id}: tag {key}")
+    assert offenders == []
+
+
+def test_security_group_descriptions_use_only_characters_ec2_accepts(regional: Template) -> None:
+    offenders = []
+    for logical_id, resource in regional["Resources"].items():
+        if not resource["Type"].startswith("AWS::EC2::SecurityGroup"):
+            continue
+        p = resource["Properties"]
+        rules = p.get("SecurityGroupIngress", []) + p.get("SecurityGroupEgress", [])
+        for text in [p.get("GroupDescription"), p.get("Description")] + [r.get("Description") for r in rules]:
+            if text is None:
+                continue
+            if not isinstance(text, str) or len(text) > 255 or set(text) - SG_DESCRIPTION_CHARS:
+                offenders.append(f"{logical_id}: {text!r}")
+    assert offenders == []
+
+
+def _key_policy(template: Template) -> list[dict[str, Any]]:
+    [key] = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    return key["Properties"]["KeyPolicy"]["Statement"]
+
+
+def _service_principals(statement: dict[str, Any]) -> list[Any]:
+    principal = statement.get("Principal")
+    service = principal.get("Service", []) if isinstance(principal, dict) else []
+    return service if isinstance(service, list) else [service]
+
+
+def test_key_policy_grants_only_the_service_principals_that_use_the_key(regional: Template) -> None:
+    """CloudWatch Logs (encrypted log groups) and CloudWatch (alarms publishing to the encrypted
+    topic); nothing for EventBridge, which has no rule targeting the topic."""
+    principals = [p for s in _key_policy(regional) for p in _service_principals(s)]
+    assert principals == [{"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}, "cloudwatch.amazonaws.com"]
+
+
+def test_key_policy_lets_cloudwatch_alarms_publish_to_the_encrypted_topic(regional: Template) -> None:
+    """https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services"""
+    [statement] = [s for s in _key_policy(regional) if "cloudwatch.amazonaws.com" in _service_principals(s)]
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_key_policy_scopes_cloudwatch_logs_by_the_log_group_encryption_context(regional: Template) -> None:
+    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"""
+    [statement] = [
+        s for s in _key_policy(regional)
+        if {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"} in _service_principals(s)
+    ]
+    context = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert context == {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}

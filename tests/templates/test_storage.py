@@ -244,3 +244,17 @@ def test_storage_outputs(regional: Template) -> None:
     assert outputs["UploadsBucketName"]["Value"] == {"Ref": "UploadsBucket"}
     assert getatt(outputs["UploadsBucketArn"]["Value"]) == "UploadsBucket.Arn"
     assert outputs["AlbLogsBucketName"]["Value"] == {"Ref": "AlbLogsBucket"}
+
+
+def test_lifecycle_rules_are_ones_s3_accepts(regional: Template) -> None:
+    """S3 refuses ExpiredObjectDeleteMarker in a rule that also expires by Days or Date
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html); with Days,
+    S3 removes expired delete markers itself. Rule ids are unique and at most 255 characters."""
+    for logical_id in ("UploadsBucket", "AlbLogsBucket"):
+        rules = props(regional, logical_id)["LifecycleConfiguration"]["Rules"]
+        ids = [r["Id"] for r in rules]
+        assert len(ids) == len(set(ids)) and all(len(i) <= 255 for i in ids), ids
+        for rule in rules:
+            assert rule["Status"] == "Enabled"
+            if rule.get("ExpiredObjectDeleteMarker"):
+                assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule, rule["Id"]
