@@ -27,9 +27,9 @@ def default_plugins() -> list[Plugin]:
         StackStatusPlugin(),
         DefaultSecurityGroupPlugin(),
         PeeringAccepterPlugin(),
+        SecretReplicationPlugin(),
         PeeringDnsPlugin(),  # DNS options need the accepted (active) connection
         PeeringFlowsPlugin(),
-        SecretReplicationPlugin(),
         S3ReplicationPlugin(),
         DynamoDbReplicaPlugin(),
         VersionedBucketsPlugin(),

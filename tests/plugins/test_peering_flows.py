@@ -385,3 +385,11 @@ def test_security_group_evaluation() -> None:
         "10.1.0.0/16",
         5432,
     )
+
+
+def test_registered_after_the_peering_accepter() -> None:
+    from payinfra.plugins.registry import default_plugins
+
+    kinds = [type(p) for p in default_plugins()]
+    accepter = kinds.index(PeeringAccepterPlugin)
+    assert accepter < kinds.index(PeeringDnsPlugin) < kinds.index(PeeringFlowsPlugin)
