@@ -44,9 +44,14 @@ class LocalRun:
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
+    def property_problems(self) -> list[str]:
+        """Every declared security-relevant property that did not read back as declared."""
+        return [f"{inv.stack_name}: {p.line()}" for inv in self.inventories for p in inv.property_problems()]
+
+    @property
     def exit_code(self) -> int:
         codes = [o.exit_code for o in (self.deploy, self.destroy) if o is not None]
-        if self.deploy is None or any(codes):
+        if self.deploy is None or any(codes) or self.property_problems:
             return 1
         return 1 if self.stacks_left or any(self.leftovers.values()) else 0
 
@@ -99,9 +104,24 @@ def print_summary(run: LocalRun, echo: Callable[[str], None]) -> None:
         for problem in inv.problems():
             echo(f"  ! {inv.stack_name}: {problem.status} {problem.logical_id} ({problem.resource_type}) "
                  f"{problem.detail}".rstrip())
+    print_readback(run, echo)
     echo("what the emulator cannot do at all:")
     for limit in EMULATOR_LIMITS:
         echo(f"  - {limit}")
+
+
+def print_readback(run: LocalRun, echo: Callable[[str], None]) -> None:
+    """Per stack: the declared security-relevant properties read back; every one that differs."""
+    echo("security-relevant properties (keys, tracing, logging, public access, deletion protection, "
+         "replication) read back through each resource's own API:")
+    for inv in run.inventories:
+        echo(f"  {inv.stack_name} ({inv.region}): {inv.readback_summary()}")
+    if run.property_problems:
+        echo(f"{len(run.property_problems)} declared properties do not read back as declared:")
+        for line in run.property_problems:
+            echo(f"  ! {line}")
+    elif run.inventories:
+        echo("every declared security-relevant property reads back as declared")
 
 
 def check_nothing_left(aws: LocalAws, run: LocalRun, ctx: Context, echo: Callable[[str], None]) -> None:
@@ -141,6 +161,41 @@ def wait_for_interrupt(aws: LocalAws, ctx: Context, echo: Callable[[str], None])
         echo("stopping the emulator (everything in it is discarded)")
 
 
+def confirm_alarm_subscriptions(aws: LocalAws, echo: Callable[[str], None]) -> int:
+    """Do what each alarm subscriber does on AWS after a deploy: follow the link in the confirmation
+    message SNS sent (ConfirmSubscription with its token). The emulator keeps email and HTTPS
+    subscriptions pending until then, as AWS does (emulator fix `sns_subscriptions`), so without
+    this step `verify` reports the alarm topics broken, naming the pending subscribers."""
+    from payinfra.emulator.fixes.sns_subscriptions import confirmation_messages
+
+    messages = confirmation_messages()
+    for message in messages:
+        sns = aws.client("sns", message.region)
+        sns.confirm_subscription(TopicArn=message.topic_arn, Token=message.token)
+        echo(f"  recipient confirmed: {message.protocol} {message.endpoint} ({message.region})")
+    return len(messages)
+
+
+def verify_after_recipients(
+    aws: LocalAws, rt: commands.Runtime, deployed: commands.Outcome, echo: Callable[[str], None]
+) -> commands.Outcome:
+    """After a deploy run without its verify: recipients confirm their subscriptions, then verify."""
+    from dataclasses import replace
+
+    from payinfra.plugins.registry import default_plugins
+    from payinfra.plugins.runner import run_verify
+
+    if deployed.exit_code != 0:  # a stack or plugin failed: nothing to verify, as in run_deploy
+        return deployed
+    echo("alarm subscribers confirm their subscriptions (as recipients do on AWS)")
+    confirm_alarm_subscriptions(aws, echo)
+    echo("verify")
+    began = time.monotonic()
+    checks = run_verify(default_plugins(), rt.plugin_context())
+    report.checks_table(echo, checks)
+    return replace(deployed, checks=checks, verify_s=time.monotonic() - began)
+
+
 def run_local(
     ctx: Context, *, keep: bool = False, wait_timeout_s: float = 1800.0, echo: Callable[[str], None] = print
 ) -> LocalRun:
@@ -155,7 +210,8 @@ def run_local(
             began = time.monotonic()
             check_rendered(ctx, rt.root)
             commands.describe_plan(rt, deploy_plan(ctx), settings, "deploy")
-            run.deploy = commands.run_deploy(rt, settings)
+            deployed = commands.run_deploy(rt, settings, run_verify_after=False)
+            run.deploy = verify_after_recipients(aws, rt, deployed, echo)
             run.phases["deploy (build, deploy, plugins, verify)"] = time.monotonic() - began
             run.inventories = take_inventories(aws, ctx)
             print_summary(run, echo)
@@ -166,6 +222,9 @@ def run_local(
             run.destroy = commands.run_destroy(rt, settings)
             run.phases["destroy"] = time.monotonic() - began
             check_nothing_left(aws, run, ctx, echo)
+    if run.property_problems:
+        echo(f"\nlocal job: {len(run.property_problems)} declared properties do not read back as declared "
+             "(listed above)")
     echo(f"\nlocal job: {'OK' if run.exit_code == 0 else 'FAILED'} "
          f"({', '.join(f'{k} {report.duration(v)}' for k, v in run.phases.items())})")
     return run

@@ -9,9 +9,11 @@ exactly these properties, so every SAM function here loses them). moto's functio
 `LoggingConfig` at all: GetFunctionConfiguration omits it, where AWS always returns one (the
 default group `/aws/lambda/<name>`, format `Text`).
 
+moto's UpdateFunctionConfiguration ignores `TracingConfig`, `KMSKeyArn` and `LoggingConfig` too.
+
 Here creation and update from CloudFormation carry these properties (CloudFormation's
-`KmsKeyArn` is the API's `KMSKeyArn`), and every function (API-created too) describes its
-`LoggingConfig` as AWS does.
+`KmsKeyArn` is the API's `KMSKeyArn`), UpdateFunctionConfiguration applies them, and every
+function (API-created too) describes its `LoggingConfig` as AWS does.
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html
 - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html
@@ -73,6 +75,26 @@ def _on_update(original: Callable[..., LambdaFunction]) -> Callable[..., LambdaF
     return update
 
 
+# UpdateFunctionConfiguration field -> moto's attribute.
+_API_FIELDS = {
+    "TracingConfig": "tracing_config",
+    "KMSKeyArn": "kms_key_arn",
+    "LoggingConfig": "logging_config",
+}
+
+
+def _update_configuration(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        for field, attr in _API_FIELDS.items():
+            if field in config_updates:
+                setattr(self, attr, config_updates[field] or None)
+        if "TracingConfig" in config_updates and not self.tracing_config:
+            self.tracing_config = {"Mode": "PassThrough"}
+        return original(self, config_updates)
+
+    return update_configuration
+
+
 def _init_keeping_logging(original: Callable[..., None]) -> Callable[..., None]:
     def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         original(self, account_id, spec, *args, **kwargs)
@@ -99,6 +121,9 @@ def apply(patcher: Patcher) -> None:
     patcher.wrap_classmethod(LambdaFunction, "create_from_cloudformation_json", _on_create)
     patcher.wrap_classmethod(LambdaFunction, "update_from_cloudformation_json", _on_update)
     patcher.replace(LambdaFunction, "__init__", _init_keeping_logging(LambdaFunction.__init__))
+    patcher.replace(
+        LambdaFunction, "update_configuration", _update_configuration(LambdaFunction.update_configuration)
+    )
     patcher.replace(
         LambdaFunction, "get_configuration", _configuration_with_logging(LambdaFunction.get_configuration)
     )
