@@ -1,4 +1,4 @@
-"""`python -m payinfra deploy|verify|destroy|plugins|local`: the orchestration's command line.
+"""`python -m payinfra deploy|preflight|verify|destroy|plugins|local`: the orchestration's command line.
 
 Expected failures (bad config, stale render, missing credentials, a stack in a bad state, a
 missing output) print one clear message and exit 2; a broken promise or failed step exits 1.
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from payinfra.config import ConfigError, Context, load_context
 from payinfra.config.loader import DEFAULT_PATH
@@ -56,6 +57,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--dry-run", action="store_true", help="check the render and samconfig, print the plan"
     )
     deploy.add_argument("--no-verify", action="store_true", help="skip verify after the plugins")
+    deploy.add_argument(
+        "--skip-preflight", action="store_true", help="do not run the read-only account checks first"
+    )
+    sub.add_parser(
+        "preflight",
+        parents=[common],
+        help="read-only account checks: what a deploy would fail on (quotas, names, versions, states)",
+    )
     sub.add_parser("verify", parents=[common], help="check every cross-region promise against live state")
     destroy = sub.add_parser(
         "destroy", parents=[common], help="before-destroy plugins, then sam delete per stack"
@@ -84,6 +93,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="after deploy, keep the emulator running with the stacks and print its endpoint (Ctrl-C ends)",
     )
+    invoke = sub.add_parser(
+        "invoke",
+        parents=[common],
+        help="run the payment handler in-process with the deployed function's environment, against a "
+        "local AWS (AWS_ENDPOINT_URL); no Docker",
+    )
+    invoke.add_argument("--event", type=Path, required=True, help="event file (JSON): see events/")
+    invoke.add_argument("--region", help="the region whose deployed function to use (default: the primary)")
+    invoke.add_argument("--endpoint-url", help="the local AWS (default: $AWS_ENDPOINT_URL)")
     return parser.parse_args(argv)
 
 
@@ -94,17 +112,26 @@ def run_local(args: argparse.Namespace, ctx: Context) -> int:
     return local_job(ctx, keep=args.keep, wait_timeout_s=args.wait_timeout).exit_code
 
 
+def run_invoke(args: argparse.Namespace, ctx: Context) -> int:
+    """The payment handler in-process against a local AWS, with its deployed environment."""
+    from payinfra.deploy import invoke
+
+    return invoke.run(ctx, args.event, region=args.region, endpoint_url=args.endpoint_url)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "plugins" and args.plugins_command in (None, "list"):
         return commands.list_plugins(print)
     ctx = load_context(args.config, args.overrides, args.suffix)
-    if args.command == "local":
-        return run_local(args, ctx)
+    if args.command in ("local", "invoke"):
+        return run_local(args, ctx) if args.command == "local" else run_invoke(args, ctx)
     rt = commands.Runtime(ctx, wait_timeout_s=args.wait_timeout)
     if args.command == "deploy":
-        return commands.deploy(rt, dry_run=args.dry_run, run_verify_after=not args.no_verify)
-    if args.command == "verify":
-        return commands.verify(rt)
+        return commands.deploy(
+            rt, dry_run=args.dry_run, run_verify_after=not args.no_verify, preflight=not args.skip_preflight
+        )
+    if args.command in ("verify", "preflight"):
+        return commands.verify(rt) if args.command == "verify" else commands.preflight(rt)
     if args.command == "destroy":
         return commands.destroy(
             rt, yes=args.yes, dry_run=args.dry_run, confirm_environment=args.confirm_environment
@@ -126,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS error: {error_message(err)}", file=sys.stderr)
     except BotoCoreError as err:
         print(f"AWS client error: {err}", file=sys.stderr)
+    except ResponseParserError as err:  # e.g. an endpoint answering HTML: not a BotoCoreError
+        print(f"AWS client error: unreadable response from the endpoint: {str(err).splitlines()[0]}",
+              file=sys.stderr)
     except KeyboardInterrupt:
         print(
             "\ninterrupted: every step is idempotent, run the same command again to converge", file=sys.stderr

@@ -1,7 +1,8 @@
 """deploy, verify, destroy and the plugin commands: the orchestration a user runs.
 
-deploy:  render check -> samconfig check -> credentials -> stack states -> `sam build` + `sam
-         deploy` per stack in dependency order -> after-deploy plugins -> verify -> summary.
+deploy:  render check -> samconfig check -> preflight (unless --skip-preflight) -> stack states ->
+         `sam build` + `sam deploy` per stack in dependency order -> after-deploy plugins -> verify
+         -> summary.
 verify:  every plugin's checks against live state; exit 1 when a promise is broken.
 destroy: confirmation -> before-destroy plugins -> `sam delete` per stack in reverse order.
 """
@@ -21,6 +22,7 @@ from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed, StepResult, StepState, run_graph
 from payinfra.deploy.plan import Node, deploy_plan, destroy_plan, waves
 from payinfra.deploy.preflight import check_credentials, check_rendered, check_stack_states
+from payinfra.deploy.preflight import preflight as run_preflight
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
@@ -140,13 +142,19 @@ class Outcome:
         return 1 if failed or any(c.status == Status.BROKEN for c in self.checks) else 0
 
 
-def deploy(rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True) -> int:
+def deploy(
+    rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True, preflight: bool = True
+) -> int:
     settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, deploy_plan(rt.ctx), settings, "deploy")
     check_rendered(rt.ctx, rt.root)
     if dry_run:
         rt.echo("dry run: nothing deployed (rendered files and samconfig.toml checked)")
         return 0
+    if preflight:
+        run_preflight(rt.ctx, rt.sessions, rt.echo)  # raises (exit 2) on any problem: nothing created
+    else:
+        rt.echo("preflight skipped (--skip-preflight)")
     return run_deploy(rt, settings, run_verify_after=run_verify_after).exit_code
 
 
@@ -175,6 +183,12 @@ def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_afte
             verify_s = time.monotonic() - began
     report.summary(rt.echo, "deploy", results, hook_results, checks)
     return Outcome(results, hook_results, events, checks, plugins_s, verify_s)
+
+
+def preflight(rt: Runtime) -> int:
+    """`python -m payinfra preflight`: read-only; a problem raises (one line each, exit 2)."""
+    run_preflight(rt.ctx, rt.sessions, rt.echo)
+    return 0
 
 
 # -- verify and plugins ------------------------------------------------------------------------
