@@ -6,14 +6,24 @@ skipped, and an ECS service whose `ServiceRegistries` does `Fn::GetAtt Discovery
 then fails the stack ("Fn::GetAtt references undefined resource"). Deleting a namespace through
 the API also leaves its private hosted zone in Route 53; CloudFormation removes both.
 Physical IDs follow CloudFormation: the namespace ID (`ns-...`) and the service ID (`srv-...`).
+
+The namespace's hosted zone: moto names it `<namespace>-hz` and associates it with no VPC. On AWS
+the private zone has the namespace's name and answers the namespace's VPC; other VPCs (a peer's)
+are added with AssociateVPCWithHostedZone, which refuses a VPC already associated with another
+private zone of the same name (ConflictingDomainExists: "The VPC that you specified is already
+associated with another hosted zone that has the same name"). moto accepts that association, so
+two regions' namespaces of one name would pass here and fail on AWS.
+https://docs.aws.amazon.com/cloud-map/latest/api/API_CreatePrivateDnsNamespace.html
+https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from moto.route53.models import route53_backends
-from moto.servicediscovery.models import servicediscovery_backends
+from moto.route53.exceptions import Route53ClientError
+from moto.route53.models import Route53Backend, route53_backends
+from moto.servicediscovery.models import ServiceDiscoveryBackend, servicediscovery_backends
 
 from ._patching import EmulatorModel, Patcher
 
@@ -105,5 +115,49 @@ class ServiceModel(EmulatorModel):
         servicediscovery_backends[account_id][region_name].delete_service(self.physical_resource_id)
 
 
+def _bare(zone_id: str) -> str:
+    return zone_id.rsplit("/", 1)[-1]
+
+
+def _zone_name(name: str) -> str:
+    return name.rstrip(".").lower() + "."
+
+
+class ConflictingDomain(Route53ClientError):
+    def __init__(self, vpc_id: str, name: str) -> None:
+        super().__init__(
+            "ConflictingDomainExists",
+            f"The VPC {vpc_id} is already associated with another hosted zone named {name}",
+        )
+
+
 def apply(patcher: Patcher) -> None:
     patcher.register_models((PrivateDnsNamespaceModel, ServiceModel))
+    create_namespace = ServiceDiscoveryBackend.create_private_dns_namespace
+    associate = Route53Backend.associate_vpc_with_hosted_zone
+
+    def create_private_dns_namespace(self: Any, name: str, *args: Any, **kwargs: Any) -> str:
+        operation_id = create_namespace(self, name, *args, **kwargs)
+        namespace = self.get_namespace(self.get_operation(operation_id).targets["NAMESPACE"])
+        zone = route53_backends[self.account_id]["aws"].get_hosted_zone(
+            _bare(namespace.dns_properties["HostedZoneId"])
+        )
+        zone.name = _zone_name(name)
+        zone.add_vpc(namespace.vpc, self.region_name)
+        return str(operation_id)
+
+    def associate_vpc_with_hosted_zone(self: Any, zone_id: str, vpcid: str, vpcregion: str) -> Any:
+        zone = self.get_hosted_zone(zone_id)
+        for other in self.zones.values():
+            same_name = _zone_name(other.name) == _zone_name(zone.name)
+            if (
+                other is not zone
+                and other.private_zone
+                and same_name
+                and any(v.get("vpc_id") == vpcid for v in other.vpcs)
+            ):
+                raise ConflictingDomain(vpcid, _zone_name(zone.name))
+        return associate(self, zone_id, vpcid, vpcregion)
+
+    patcher.replace(ServiceDiscoveryBackend, "create_private_dns_namespace", create_private_dns_namespace)
+    patcher.replace(Route53Backend, "associate_vpc_with_hosted_zone", associate_vpc_with_hosted_zone)
