@@ -26,6 +26,7 @@ from typing import Protocol
 
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed
+from payinfra.render.renderer import SAMCONFIG_OUTPUT
 
 NO_CHANGES = "No changes to deploy"  # sam deploy's message for an empty change set
 TAIL_LINES = 25
@@ -149,7 +150,10 @@ class SamCli:
             if verb == "build":
                 return [*argv, "--build-dir", str(built)]
             if verb == "deploy" and config_env in self._built:
-                return [*argv, "--template-file", str(built / "template.yaml")]
+                # With --template-file, SAM CLI 1.170 looks for samconfig.toml next to that
+                # template (options.py sets ctx.samconfig_dir) unless --config-file is absolute.
+                config = (self.cwd / SAMCONFIG_OUTPUT).resolve()
+                return [*argv, "--config-file", str(config), "--template-file", str(built / "template.yaml")]
         # `sam delete` reads its settings from [env.deploy.parameters] (SAM CLI 1.170:
         # delete_context.CONFIG_COMMAND = "deploy"), so a [env.delete.parameters] no_prompts is
         # never seen: destroy has asked for confirmation already, say it on the command line.

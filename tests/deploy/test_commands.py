@@ -43,8 +43,11 @@ def build(env: str) -> str:
     return f"sam build --config-env {env} --build-dir .aws-sam/payinfra-build/{env}/build"
 
 
-def deploy(env: str) -> str:
-    return f"sam deploy --config-env {env} --template-file .aws-sam/payinfra-build/{env}/build/template.yaml"
+def deploy(env: str, root: Path) -> str:
+    """`sam deploy` of that build; samconfig named absolutely (SAM looks beside the template)."""
+    config = (root / "samconfig.toml").resolve()
+    template = f".aws-sam/payinfra-build/{env}/build/template.yaml"
+    return f"sam deploy --config-env {env} --config-file {config} --template-file {template}"
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ def test_failed_primary_stops_secondary_peering_and_plugins(
     sam = FakeSam(fail={"deploy --config-env default": CommandResult(1, "Error: Failed to create changeset")})
     lines: list[str] = []
     assert commands.deploy(runtime(ctx, root, sam, lines)) == 1
-    assert sam.commands == [build("default"), deploy("default")]
+    assert sam.commands == [build("default"), deploy("default", root)]
     text = "\n".join(lines)
     assert "primary    failed" in text and "not run: primary failed" in text
     assert "] after-deploy plugins" not in text
@@ -94,11 +97,11 @@ def test_stacks_then_plugins_in_order(credentials: None, ctx: Context, root: Pat
     code = commands.deploy(runtime(ctx, root, sam, lines))
     assert sam.commands == [
         build("default"),
-        deploy("default"),
+        deploy("default", root),
         build("us-east-2"),
-        deploy("us-east-2"),
+        deploy("us-east-2", root),
         build("peering"),
-        deploy("peering"),
+        deploy("peering", root),
     ]
     text = "\n".join(lines)
     assert "peering: no changes" in text

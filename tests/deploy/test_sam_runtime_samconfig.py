@@ -69,7 +69,8 @@ def test_the_orchestration_builds_and_deploys_from_its_own_build_dir(tmp_path: P
     assert runner.argv == [
         ["/opt/bin/sam", "build", "--config-env", "us-east-2", "--build-dir",
          ".aws-sam/payinfra-build/us-east-2/build"],
-        ["/opt/bin/sam", "deploy", "--config-env", "us-east-2", "--template-file",
+        ["/opt/bin/sam", "deploy", "--config-env", "us-east-2", "--config-file",
+         str((tmp_path / "samconfig.toml").resolve()), "--template-file",
          ".aws-sam/payinfra-build/us-east-2/build/template.yaml"],
     ]
 
