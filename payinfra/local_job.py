@@ -22,6 +22,7 @@ from payinfra.deploy.plan import deploy_plan
 from payinfra.deploy.preflight import check_rendered
 from payinfra.deploy.samconfig import read_samconfig
 from payinfra.emulator import LocalAws, ResourceCheck, StackInventory
+from payinfra.naming import SHARED_LOG_GROUPS
 from payinfra.render.renderer import SAMCONFIG_OUTPUT, stacks
 
 # Promises the emulator accepts but cannot perform; `verify` reports them as "not performed".
@@ -41,6 +42,9 @@ class LocalRun:
     destroy: commands.Outcome | None = None
     leftovers: dict[str, list[ResourceCheck]] = field(default_factory=dict)
     stacks_left: list[str] = field(default_factory=list)
+    # Log groups still there after destroy: "<name> (<region>)". Shared ones are left on purpose.
+    log_groups_left: list[str] = field(default_factory=list)
+    shared_left: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -53,7 +57,7 @@ class LocalRun:
         codes = [o.exit_code for o in (self.deploy, self.destroy) if o is not None]
         if self.deploy is None or any(codes) or self.property_problems:
             return 1
-        return 1 if self.stacks_left or any(self.leftovers.values()) else 0
+        return 1 if self.stacks_left or self.log_groups_left or any(self.leftovers.values()) else 0
 
 
 @contextmanager
@@ -136,14 +140,36 @@ def check_nothing_left(aws: LocalAws, run: LocalRun, ctx: Context, echo: Callabl
             run.stacks_left.append(f"{stack.name} ({status})")
     for inv in run.inventories:
         run.leftovers[inv.stack_name] = aws.leftovers(inv)
+    check_log_groups_left(aws, run, ctx)
+    for name in run.shared_left:
+        echo(f"  shared, left on purpose: log group {name}")
     left = [c for checks in run.leftovers.values() for c in checks]
-    if not left and not run.stacks_left:
+    if not left and not run.stacks_left and not run.log_groups_left:
         echo("nothing the project created is left")
         return
     for name in run.stacks_left:
         echo(f"  left: stack {name}")
+    for name in run.log_groups_left:
+        echo(f"  left: log group {name} (created outside the templates, or not deleted with its stack)")
     for c in left:
         echo(f"  left: {c.logical_id} ({c.resource_type}) {c.physical_id or ''} {c.detail}".rstrip())
+
+
+def check_log_groups_left(aws: LocalAws, run: LocalRun, ctx: Context) -> None:
+    """Every log group still in the project's regions after destroy.
+
+    The emulator starts empty, so any group left was created by this run: one AWS created
+    implicitly (not declared in a template) or one a stack failed to delete. The account-wide
+    groups of `SHARED_LOG_GROUPS` are never deleted and are listed apart, as left on purpose.
+    """
+    for region in sorted(ctx.regions):
+        logs = aws.client("logs", region)
+        for page in logs.get_paginator("describe_log_groups").paginate():
+            for group in page.get("logGroups", []):
+                name = str(group["logGroupName"])
+                (run.shared_left if name in SHARED_LOG_GROUPS else run.log_groups_left).append(
+                    f"{name} ({region})"
+                )
 
 
 def wait_for_interrupt(aws: LocalAws, ctx: Context, echo: Callable[[str], None]) -> None:
@@ -161,6 +187,41 @@ def wait_for_interrupt(aws: LocalAws, ctx: Context, echo: Callable[[str], None])
         echo("stopping the emulator (everything in it is discarded)")
 
 
+def confirm_alarm_subscriptions(aws: LocalAws, echo: Callable[[str], None]) -> int:
+    """Do what each alarm subscriber does on AWS after a deploy: follow the link in the confirmation
+    message SNS sent (ConfirmSubscription with its token). The emulator keeps email and HTTPS
+    subscriptions pending until then, as AWS does (emulator fix `sns_subscriptions`), so without
+    this step `verify` reports the alarm topics broken, naming the pending subscribers."""
+    from payinfra.emulator.fixes.sns_subscriptions import confirmation_messages
+
+    messages = confirmation_messages()
+    for message in messages:
+        sns = aws.client("sns", message.region)
+        sns.confirm_subscription(TopicArn=message.topic_arn, Token=message.token)
+        echo(f"  recipient confirmed: {message.protocol} {message.endpoint} ({message.region})")
+    return len(messages)
+
+
+def verify_after_recipients(
+    aws: LocalAws, rt: commands.Runtime, deployed: commands.Outcome, echo: Callable[[str], None]
+) -> commands.Outcome:
+    """After a deploy run without its verify: recipients confirm their subscriptions, then verify."""
+    from dataclasses import replace
+
+    from payinfra.plugins.registry import default_plugins
+    from payinfra.plugins.runner import run_verify
+
+    if deployed.exit_code != 0:  # a stack or plugin failed: nothing to verify, as in run_deploy
+        return deployed
+    echo("alarm subscribers confirm their subscriptions (as recipients do on AWS)")
+    confirm_alarm_subscriptions(aws, echo)
+    echo("verify")
+    began = time.monotonic()
+    checks = run_verify(default_plugins(), rt.plugin_context())
+    report.checks_table(echo, checks)
+    return replace(deployed, checks=checks, verify_s=time.monotonic() - began)
+
+
 def run_local(
     ctx: Context, *, keep: bool = False, wait_timeout_s: float = 1800.0, echo: Callable[[str], None] = print
 ) -> LocalRun:
@@ -175,7 +236,8 @@ def run_local(
             began = time.monotonic()
             check_rendered(ctx, rt.root)
             commands.describe_plan(rt, deploy_plan(ctx), settings, "deploy")
-            run.deploy = commands.run_deploy(rt, settings)
+            deployed = commands.run_deploy(rt, settings, run_verify_after=False)
+            run.deploy = verify_after_recipients(aws, rt, deployed, echo)
             run.phases["deploy (build, deploy, plugins, verify)"] = time.monotonic() - began
             run.inventories = take_inventories(aws, ctx)
             print_summary(run, echo)

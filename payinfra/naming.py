@@ -73,6 +73,16 @@ SPECS: dict[str, NameSpec] = {
     "role_monitoring": NameSpec("{app}-rdsmon-{suffix}-{region}", 64, "IAM role"),
 }
 
+# Log groups AWS shares across every resource of an account and region: no stack may own them (one
+# environment's destroy would delete the others' data) nor encrypt them with a key that a destroy
+# schedules for deletion. Never declared, never deleted; `destroy` and `local` list them as left on
+# purpose. RDS Enhanced Monitoring writes every instance's OS metrics to RDSOSMetrics (30-day
+# default retention, set once per account and region):
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.retention
+SHARED_LOG_GROUPS: dict[str, str] = {
+    "RDSOSMetrics": "RDS Enhanced Monitoring, shared by every DB instance of the account and region",
+}
+
 CFN_PLACEHOLDERS = {
     "suffix": "${EnvironmentSuffix}",
     "region": "${AWS::Region}",

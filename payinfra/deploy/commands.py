@@ -26,6 +26,7 @@ from payinfra.deploy.preflight import preflight as run_preflight
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
+from payinfra.naming import SHARED_LOG_GROUPS
 from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
@@ -316,6 +317,17 @@ def destroy(
     return run_destroy(rt, settings).exit_code
 
 
+def left_on_purpose(ctx: Context) -> list[str]:
+    """What destroy never deletes because other environments share it (README, Teardown)."""
+    regions = sorted(r for r, settings in ctx.regions.items() if settings.database.monitoring_interval_s)
+    if not regions:
+        return []
+    return [
+        f"shared, left on purpose: log group {name} in {', '.join(regions)} ({why}; README: Teardown)"
+        for name, why in SHARED_LOG_GROUPS.items()
+    ]
+
+
 def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
     """Before-destroy plugins (stop at the first failure), then `sam delete` in reverse order."""
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
@@ -343,4 +355,6 @@ def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
         )
     results = delete_stacks(rt, sam, settings)
     report.summary(rt.echo, "destroy", results, hook_results, [])
+    for line in left_on_purpose(rt.ctx):
+        rt.echo(line)
     return Outcome(results, hook_results, list(pc.reporter.events), [], plugins_s)

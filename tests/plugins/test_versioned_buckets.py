@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 
 from payinfra.plugins.api import EventKind, PluginContext
@@ -158,3 +159,45 @@ def test_drain_is_bounded_by_a_deadline(world: World) -> None:
     assert world.clock.t == LOG_DRAIN_LIMIT_S  # capped at 900 s even with a longer --wait-timeout
     assert len(world.clock.sleeps) == LOG_DRAIN_LIMIT_S / 60.0
     assert _bucket_exists(world, logs, "us-east-1")
+
+
+# -- after destroy: log groups left, and the shared one left on purpose ---------------------------------
+
+
+class _Aws:
+    """The part of LocalAws that `check_log_groups_left` uses."""
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(service, region_name=region)
+
+
+def test_nothing_left_check_lists_log_groups_and_the_shared_one_apart(world: World) -> None:
+    from payinfra.deploy.commands import Outcome
+    from payinfra.local_job import LocalRun, check_log_groups_left
+
+    boto3.client("logs", region_name="us-east-1").create_log_group(logGroupName="RDSOSMetrics")
+    boto3.client("logs", region_name="us-east-2").create_log_group(
+        logGroupName="/aws/ecs/containerinsights/payments-dev/performance"
+    )
+    run = LocalRun()
+    check_log_groups_left(_Aws(), run, world.config)  # type: ignore[arg-type]
+    assert run.shared_left == ["RDSOSMetrics (us-east-1)"]
+    assert run.log_groups_left == ["/aws/ecs/containerinsights/payments-dev/performance (us-east-2)"]
+    # An implicit group left fails the run; the shared one alone does not.
+    done = Outcome(stacks={})
+    assert LocalRun(deploy=done, destroy=done, shared_left=run.shared_left).exit_code == 0
+    assert LocalRun(deploy=done, destroy=done, log_groups_left=run.log_groups_left).exit_code == 1
+
+
+def test_destroy_says_what_it_leaves_on_purpose(config: Any) -> None:
+    from payinfra.deploy.commands import left_on_purpose
+
+    lines = left_on_purpose(config)
+    monitored = sorted(r for r, s in config.regions.items() if s.database.monitoring_interval_s)
+    if monitored:
+        assert lines == [
+            f"shared, left on purpose: log group RDSOSMetrics in {', '.join(monitored)} (RDS Enhanced "
+            "Monitoring, shared by every DB instance of the account and region; README: Teardown)"
+        ]
+    else:
+        assert lines == []
