@@ -158,6 +158,9 @@ class Plugin:
     name: ClassVar[str]
     summary: ClassVar[str]
     hooks: ClassVar[tuple[Hook, ...]]
+    # True when `before_destroy` deletes data (bucket contents, replica tables): the runner skips
+    # it in a protected environment, whose data stores are retained (see `Project.protected`).
+    destroys_data: ClassVar[bool] = False
 
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
         raise NotImplementedError

@@ -5,6 +5,21 @@ making the primary stack depend on the secondary region's key, so this plugin ad
 `UpdateTable ReplicaUpdates`, encrypted with the secondary region's own key (each replica needs
 its region's CMK), and waits for ACTIVE. Replicas added outside CloudFormation are not removed by
 stack deletion: before destroy, this plugin removes it and waits.
+
+A replica is a table of its own region, and several settings are per replica, not inherited from
+the table the replica was created from (CloudFormation's GlobalTable ReplicaSpecification lists
+them: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-replicaspecification.html).
+So once the replica is ACTIVE the plugin sets, in the replica's region:
+- point-in-time recovery: UpdateContinuousBackups
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html);
+- the project's tags, copied from the primary table with `Region` set to the replica's: TagResource
+  on the replica's ARN (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TagResource.html);
+- deletion protection as the environment asks (`project.protect`, on for production): UpdateTable
+  DeletionProtectionEnabled (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
+The key is set with the replica itself (ReplicaUpdates Create/Update `KMSMasterKeyId`, the key ARN
+in the replica's region, from the secondary stack's `KeyArn` output). `verify` checks each. A
+backend that accepts ReplicaUpdates and creates no replica (moto) gets every one of these reported
+as not performed, never as holding.
 """
 
 from __future__ import annotations
@@ -17,16 +32,32 @@ from botocore.exceptions import ClientError
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.errors import PluginError
-from payinfra.plugins.observations import read_table_note, stamped, write_table_note
+from payinfra.plugins.observations import NOTE_TAG, read_table_note, stamped, write_table_note
 from payinfra.plugins.waiting import wait_until
 
 BUSY_STATES = frozenset({"CREATING", "UPDATING"})
+REPLICA_SETTINGS = "point-in-time recovery, tags, deletion protection"
 FAILED_STATES = frozenset({"CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "REGION_DISABLED"})
+
+
+def _tags(ddb: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", [])}
 
 
 def key_id(key: str) -> str:
     """`arn:aws:kms:r:a:key/ID` and `ID` compare equal (DynamoDB may report either)."""
     return key.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """What the replica's own region says about the settings that are per replica."""
+
+    arn: str
+    pitr: bool
+    tags: dict[str, str]
+    deletion_protection: bool
+    key: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,7 @@ class DynamoDbReplicaPlugin(Plugin):
     name = "dynamodb-replica"
     summary = "add the secondary-region replica of the sessions table (its region's key) and wait for ACTIVE"
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
+    destroys_data = True  # before-destroy deletes the replica
 
     def target(self, pc: PluginContext) -> ReplicaTarget:
         return ReplicaTarget(
@@ -72,6 +104,7 @@ class DynamoDbReplicaPlugin(Plugin):
             if note:
                 out.unchanged(f"{target.table}: no replica in {target.region}; {note}")
                 out.not_performed(f"replica of {target.table} in {target.region} (recorded: {note})")
+                out.not_performed(f"replica settings ({REPLICA_SETTINGS}): no replica on this backend")
                 return
             answer = self._update(ddb, target, "Create")
             out.changed(f"{target.table}: requested a replica in {target.region} (key {target.key_arn})")
@@ -87,8 +120,10 @@ class DynamoDbReplicaPlugin(Plugin):
                     f"UpdateTable accepted the replica request but {target.table} lists no replica: "
                     "this backend does not create replicas (recorded on the table; not retried)"
                 )
+                out.not_performed(f"replica settings ({REPLICA_SETTINGS}): no replica on this backend")
                 return
             self._wait_active(pc, out, ddb, target)
+            self._replica_settings(pc, out, ddb, table["TableArn"], target)
             return
         state = replica.get("ReplicaStatus", "")
         if state in FAILED_STATES:
@@ -111,8 +146,73 @@ class DynamoDbReplicaPlugin(Plugin):
                 f"to {target.key_arn}"
             )
             self._wait_active(pc, out, ddb, target)
-            return
-        out.unchanged(f"{target.table}: replica in {target.region} is ACTIVE with key {target.key_arn}")
+        else:
+            out.unchanged(f"{target.table}: replica in {target.region} is ACTIVE with key {target.key_arn}")
+        self._replica_settings(pc, out, ddb, table["TableArn"], target)
+
+    # -- per-replica settings ------------------------------------------------------------------
+    @staticmethod
+    def wanted_tags(ddb: Any, table_arn: str, region: str) -> dict[str, str]:
+        """The primary table's tags (the template's), with `Region` naming the replica's region."""
+        tags = _tags(ddb, table_arn)
+        wanted = {k: v for k, v in tags.items() if k != NOTE_TAG and not k.startswith("aws:")}
+        if "Region" in wanted:
+            wanted["Region"] = region
+        return wanted
+
+    def _replica_settings(
+        self, pc: PluginContext, out: PluginReporter, ddb: Any, table_arn: str, target: ReplicaTarget
+    ) -> None:
+        """Point-in-time recovery, tags and deletion protection on the replica, in its region."""
+        wanted_tags = self.wanted_tags(ddb, table_arn, target.region)
+        protect = pc.config.project.protected
+        replica_ddb = pc.client("dynamodb", target.region)
+        state = self.replica_state(replica_ddb, target.table)
+        where = f"{target.table} replica in {target.region}"
+        changed = False
+        if not state.pitr:
+            self._call(replica_ddb.update_continuous_backups, target, TableName=target.table,
+                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            out.changed(f"{where}: point-in-time recovery enabled")
+            changed = True
+        missing = {k: v for k, v in wanted_tags.items() if state.tags.get(k) != v}
+        if missing:
+            self._call(replica_ddb.tag_resource, target, ResourceArn=state.arn,
+                       Tags=[{"Key": k, "Value": v} for k, v in sorted(missing.items())])
+            out.changed(f"{where}: tagged {', '.join(f'{k}={v}' for k, v in sorted(missing.items()))}")
+            changed = True
+        if state.deletion_protection != protect:
+            self._call(
+                replica_ddb.update_table, target, TableName=target.table, DeletionProtectionEnabled=protect
+            )
+            out.changed(f"{where}: deletion protection {'on' if protect else 'off'} (project.protect)")
+            changed = True
+        if not changed:
+            out.unchanged(f"{where}: {REPLICA_SETTINGS} as declared")
+
+    @staticmethod
+    def replica_state(replica_ddb: Any, table: str) -> ReplicaState:
+        """The replica as its own region describes it."""
+        description = replica_ddb.describe_table(TableName=table)["Table"]
+        backups = replica_ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+        arn = description["TableArn"]
+        return ReplicaState(
+            arn=arn,
+            pitr=pitr,
+            tags=_tags(replica_ddb, arn),
+            deletion_protection=bool(description.get("DeletionProtectionEnabled", False)),
+            key=(description.get("SSEDescription") or {}).get("KMSMasterKeyArn", ""),
+        )
+
+    @staticmethod
+    def _call(method: Any, target: ReplicaTarget, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except ClientError as err:
+            raise PluginError(
+                f"replica of {target.table} in {target.region}: {method.__name__}: {error_message(err)}"
+            ) from None
 
     def _table(self, ddb: Any, table: str) -> dict[str, Any]:
         description = self.describe(ddb, table)
@@ -207,26 +307,69 @@ class DynamoDbReplicaPlugin(Plugin):
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:
         target = self.target(pc)
-        promise = f"sessions table replica in {target.region} ACTIVE with that region's key"
+        region = target.region
+        promise = f"sessions table replica in {region} ACTIVE with that region's key"
+        settings = self.setting_promises(pc, region)
         ddb = pc.client("dynamodb", pc.primary_region)
         table = self.describe(ddb, target.table)
         if table is None:
-            return [Check(promise, Status.BROKEN, f"table {target.table} does not exist", pc.primary_region)]
-        replica = self.replica(table, target.region)
+            reason = f"table {target.table} does not exist"
+            return [Check(p, Status.BROKEN, reason, pc.primary_region) for p in (promise, *settings)]
+        replica = self.replica(table, region)
         if replica is None:
             note = read_table_note(ddb, table["TableArn"])
-            if note:
-                return [Check(promise, Status.NOT_PERFORMED, note, target.region)]
-            return [
-                Check(
-                    promise, Status.BROKEN, f"{target.table} has no replica in {target.region}", target.region
-                )
-            ]
+            if note:  # the backend accepted the request and created nothing: nothing to check
+                return [Check(p, Status.NOT_PERFORMED, note, region) for p in (promise, *settings)]
+            reason = f"{target.table} has no replica in {region}"
+            return [Check(p, Status.BROKEN, reason, region) for p in (promise, *settings)]
         state = replica.get("ReplicaStatus", "?")
         key = replica.get("KMSMasterKeyId", "")
         if state != "ACTIVE":
-            return [Check(promise, Status.BROKEN, f"replica is {state}", target.region)]
-        if key_id(key) != key_id(target.key_arn):
+            main = Check(promise, Status.BROKEN, f"replica is {state}", region)
+        elif key_id(key) != key_id(target.key_arn):
             reason = f"replica key is {key or 'the AWS-owned key'}, expected {target.key_arn}"
-            return [Check(promise, Status.BROKEN, reason, target.region)]
-        return [Check(promise, Status.HOLDS, f"ACTIVE, key {target.key_arn}", target.region)]
+            main = Check(promise, Status.BROKEN, reason, region)
+        else:
+            main = Check(promise, Status.HOLDS, f"ACTIVE, key {target.key_arn}", region)
+        return [main, *self._verify_settings(pc, ddb, table["TableArn"], target, settings)]
+
+    @staticmethod
+    def setting_promises(pc: PluginContext, region: str) -> tuple[str, str, str]:
+        protect = "on" if pc.config.project.protected else "off"
+        return (
+            f"sessions replica in {region} has point-in-time recovery",
+            f"sessions replica in {region} carries the project tags",
+            f"sessions replica in {region} deletion protection {protect} (project.protect)",
+        )
+
+    def _verify_settings(
+        self, pc: PluginContext, ddb: Any, table_arn: str, target: ReplicaTarget, promises: tuple[str, ...]
+    ) -> list[Check]:
+        pitr_promise, tags_promise, protection_promise = promises
+        region = target.region
+        try:
+            state = self.replica_state(pc.client("dynamodb", region), target.table)
+        except ClientError as err:
+            reason = f"the replica cannot be described in {region}: {error_message(err)}"
+            return [Check(p, Status.BROKEN, reason, region) for p in promises]
+        checks = [
+            Check(pitr_promise, Status.HOLDS, "PointInTimeRecoveryStatus ENABLED", region)
+            if state.pitr
+            else Check(pitr_promise, Status.BROKEN, "point-in-time recovery is off on the replica", region)
+        ]
+        wanted = self.wanted_tags(ddb, table_arn, region)
+        wrong = sorted(k for k, v in wanted.items() if state.tags.get(k) != v)
+        if wrong:
+            detail = ", ".join(f"{k}={state.tags.get(k, '(none)')} (want {wanted[k]})" for k in wrong)
+            checks.append(Check(tags_promise, Status.BROKEN, detail, region))
+        else:
+            listed = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items())) or "no tags declared"
+            checks.append(Check(tags_promise, Status.HOLDS, listed, region))
+        protect = pc.config.project.protected
+        if state.deletion_protection == protect:
+            reason = f"DeletionProtectionEnabled {protect}"
+            checks.append(Check(protection_promise, Status.HOLDS, reason, region))
+        else:
+            reason = f"DeletionProtectionEnabled is {state.deletion_protection}, want {protect}"
+            checks.append(Check(protection_promise, Status.BROKEN, reason, region))
+        return checks

@@ -41,6 +41,13 @@ def run_hook(
             continue
         pc.reporter.echo(f"{plugin.name} ({hook})")
         out = pc.reporter.for_plugin(plugin.name)
+        if hook == Hook.BEFORE_DESTROY and plugin.destroys_data and pc.config.project.protected:
+            out.unchanged(
+                f"environment {pc.config.project.environment!r} is protected: its data is kept "
+                "(retained with the stack), so nothing is emptied or removed"
+            )
+            results.append(HookResult(plugin.name, True))
+            continue
         try:
             if hook == Hook.AFTER_DEPLOY:
                 plugin.after_deploy(pc, out)

@@ -63,6 +63,7 @@ class SecretReplicationPlugin(Plugin):
         "(replica mode); remove the replicas before destroy; verify InSync and rotation"
     )
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
+    destroys_data = True  # before-destroy deletes the replica
 
     @staticmethod
     def replicated(pc: PluginContext) -> bool:

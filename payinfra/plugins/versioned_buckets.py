@@ -115,6 +115,7 @@ class VersionedBucketsPlugin(Plugin):
         "markers, uploads) and delete the ALB log bucket once nothing more arrives"
     )
     hooks = (Hook.BEFORE_DESTROY,)
+    destroys_data = True
 
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
         for role in REGIONAL_ROLES:

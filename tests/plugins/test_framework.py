@@ -154,3 +154,41 @@ def test_runner_reports_unexpected_errors_by_type(world: World) -> None:
 
     (result,) = run_hook([_Buggy()], Hook.AFTER_DEPLOY, world.context())
     assert (result.ok, result.error) == (False, "unexpected KeyError: 'Rules'")
+
+
+def test_protected_environment_keeps_data_on_destroy(world: World) -> None:
+    """Every plugin whose before-destroy deletes data is skipped, with a reason, when protected."""
+    from payinfra.config import load_context
+    from payinfra.plugins.registry import default_plugins
+
+    class _Destroyer(_Fine):
+        name = "destroyer"
+        destroys_data = True
+
+        def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
+            raise AssertionError("a protected environment's data must not be touched")
+
+    protected = load_context(overrides=[
+        "project.protect=true",
+        "us-east-1.certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        "us-east-2.certificate_arn=arn:aws:acm:us-east-2:123456789012:certificate/abc",
+    ])
+    pc = world.context()
+    pc.config = protected
+    results = run_hook([_Destroyer(), _Fine()], Hook.BEFORE_DESTROY, pc, stop_on_error=True)
+    assert [(r.plugin, r.ok) for r in results] == [("destroyer", True), ("fine", True)]
+    kept = [e.message for e in world.reporter.events if e.plugin == "destroyer"]
+    assert kept and "protected" in kept[0] and "kept" in kept[0]
+    # The shipped plugins that empty buckets or drop replicas are the ones marked.
+    marked = {p.name for p in default_plugins() if p.destroys_data}
+    assert {"versioned-buckets", "dynamodb-replica", "secret-replication"} <= marked
+
+
+def test_development_environment_runs_data_deleting_plugins(world: World) -> None:
+    class _Destroyer(_Fine):
+        name = "destroyer"
+        destroys_data = True
+
+    results = run_hook([_Destroyer()], Hook.BEFORE_DESTROY, world.context())
+    assert [e.message for e in world.reporter.events if e.plugin == "destroyer"] == ["ok"]
+    assert results[0].ok
