@@ -23,6 +23,12 @@ from payinfra.naming import SUFFIX_PATTERN, Names, max_suffix_length
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 POSTGRES_MAJOR_MINOR = re.compile(r"^\d{2}\.\d+$")
+# Alarm subscribers: a plain address (no display name), and an https URL SNS can POST to.
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+HTTPS_ENDPOINT_PATTERN = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?")
 # Environment names that are production: protected unless told otherwise (which is refused).
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 
@@ -255,6 +261,37 @@ class Alarms(Strict):
     dynamodb_replication_latency_ms: int = Field(gt=0)
     sqs_oldest_message_age_s: int = Field(gt=0)
     dlq_messages: int = Field(gt=0)
+    # Who is told: each becomes an AWS::SNS::Subscription on the region's alarm topic. AWS keeps
+    # email and HTTPS subscriptions pending until the recipient confirms (Subscribe API:
+    # https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html); verify wants one confirmed.
+    subscriber_emails: tuple[str, ...] = ()
+    subscriber_https_endpoint: str = ""
+
+    @field_validator("subscriber_emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [e for e in value if not EMAIL_PATTERN.fullmatch(e)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(repr(e) for e in bad)}")
+        if len({e.lower() for e in value}) != len(value):
+            raise ValueError("contains duplicates (SNS subscribes an endpoint once per topic)")
+        return value
+
+    @field_validator("subscriber_https_endpoint")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not HTTPS_ENDPOINT_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} must be empty or an https:// URL (SNS https protocol)")
+        return value
+
+    @model_validator(mode="after")
+    def _someone_is_told(self) -> Alarms:
+        if not self.subscriber_emails and not self.subscriber_https_endpoint:
+            raise ValueError(
+                "@subscriber_emails: no subscriber: set subscriber_emails and/or "
+                "subscriber_https_endpoint, or every alarm notifies nobody"
+            )
+        return self
 
 
 class Region(Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -17,8 +18,16 @@ from payinfra.deploy.graph import StepState
 from payinfra.deploy.runtime import find_interpreter
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
 from payinfra.emulator import LocalAws
-from payinfra.local_job import LocalRun, check_nothing_left, environment, take_inventories
+from payinfra.local_job import (
+    LocalRun,
+    check_nothing_left,
+    confirm_alarm_subscriptions,
+    environment,
+    take_inventories,
+)
 from payinfra.plugins.api import EventKind, Status
+from payinfra.plugins.registry import default_plugins
+from payinfra.plugins.runner import run_verify
 from payinfra.render.renderer import ROOT, SAMCONFIG_OUTPUT, stacks
 
 pytestmark = pytest.mark.e2e
@@ -53,9 +62,18 @@ def test_deploy_redeploy_destroy(
     }
     assert all(h.ok for h in first.hooks), first.hooks
     assert any(e.kind == EventKind.CHANGED for e in first.events)  # the plugins wired something
+    # Until the recipients confirm, AWS and the emulator keep alarm subscriptions pending: broken.
+    pending = [c for c in first.checks if c.status == Status.BROKEN]
+    assert {(c.promise, c.region) for c in pending} == {
+        ("alarm topic has a confirmed subscriber", region) for region in ctx.regions
+    }, pending
+    assert all("pending confirmation: email payments-oncall@example.com" in c.reason for c in pending)
+    assert confirm_alarm_subscriptions(aws, echo=lambda _line: None) == 2
+    first = replace(first, checks=run_verify(default_plugins(), rt.plugin_context()))
     broken = [c for c in first.checks if c.status == Status.BROKEN]
     assert broken == []
     holds = {c.promise for c in first.checks if c.status == Status.HOLDS}
+    assert "alarm topic has a confirmed subscriber" in holds
     assert len(holds) >= 10, holds
     # What moto cannot perform is reported as such, never as holding.
     not_performed = {c.promise for c in first.checks if c.status == Status.NOT_PERFORMED}

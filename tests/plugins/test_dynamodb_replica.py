@@ -15,7 +15,13 @@ from payinfra.plugins.errors import PluginError
 from tests.plugins.conftest import Interrupted, World, fresh_world
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/payments-sessions-dev"
+REPLICA_ARN = ARN.replace("us-east-1", "us-east-2")
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+PRIMARY_TAGS = {
+    "Name": "payments-sessions-dev", "Environment": "dev", "Region": "us-east-1", "CostCenter": "fin"
+}
+# What the replica must carry: the template's tags, in its own region (never the plugin's note tag).
+REPLICA_TAGS = {**PRIMARY_TAGS, "Region": "us-east-2"}
 
 
 def table(status: str = "ACTIVE", replica: str | None = None, key: str = "", **extra: Any) -> dict[str, Any]:
@@ -43,6 +49,35 @@ def describe(stub: Stubber, description: dict[str, Any]) -> None:
     stub.add_response("describe_table", {"Table": description}, {"TableName": "payments-sessions-dev"})
 
 
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def primary_tags(stub: Stubber, tags: dict[str, str] = PRIMARY_TAGS) -> None:
+    with_note = {**tags, "payinfra:not-performed-by-backend": "never copied"}
+    stub.add_response("list_tags_of_resource", {"Tags": tag_list(with_note)}, {"ResourceArn": ARN})
+
+
+def replica_side(
+    pc: Any, *, pitr: bool = True, tags: dict[str, str] = REPLICA_TAGS, protection: bool = False
+) -> Stubber:
+    """The replica as us-east-2 describes it (DescribeTable, DescribeContinuousBackups, tags)."""
+    client = boto3.Session(region_name="us-east-2").client("dynamodb")
+    pc.sessions.set_client("dynamodb", "us-east-2", client)
+    stub = Stubber(client)
+    name = {"TableName": "payments-sessions-dev"}
+    table = {**name, "TableArn": REPLICA_ARN, "DeletionProtectionEnabled": protection}
+    stub.add_response("describe_table", {"Table": table}, name)
+    status = "ENABLED" if pitr else "DISABLED"
+    backups = {
+        "ContinuousBackupsStatus": "ENABLED",
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": status},
+    }
+    stub.add_response("describe_continuous_backups", {"ContinuousBackupsDescription": backups}, name)
+    stub.add_response("list_tags_of_resource", {"Tags": tag_list(tags)}, {"ResourceArn": REPLICA_ARN})
+    return stub
+
+
 def replica_request(action: str, key: str) -> dict[str, Any]:
     return {
         "TableName": "payments-sessions-dev",
@@ -65,11 +100,22 @@ def test_creates_the_replica_with_the_secondary_key_and_waits(world: World) -> N
     )
     describe(stub, table("UPDATING", "CREATING", key))
     describe(stub, table("ACTIVE", "ACTIVE", key))
-    with stub:
+    primary_tags(stub)
+    replica = replica_side(pc, pitr=False, tags={})
+    name = {"TableName": "payments-sessions-dev"}
+    enable = {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}
+    replica.add_response("update_continuous_backups", {}, {**name, **enable})
+    replica.add_response("tag_resource", {}, {"ResourceArn": REPLICA_ARN, "Tags": tag_list(REPLICA_TAGS)})
+    with stub, replica:
         DynamoDbReplicaPlugin().after_deploy(pc, world.reporter.for_plugin("ddb"))
         stub.assert_no_pending_responses()
+        replica.assert_no_pending_responses()  # deletion protection already off: no UpdateTable
     kinds = [e.kind for e in world.reporter.events]
     assert kinds[0] == EventKind.CHANGED and EventKind.NOT_PERFORMED not in kinds
+    changes = [e.message for e in world.reporter.changes()]
+    assert "payments-sessions-dev replica in us-east-2: point-in-time recovery enabled" in changes
+    tagged = "tagged CostCenter=fin, Environment=dev, Name=payments-sessions-dev, Region=us-east-2"
+    assert any(m.endswith(tagged) for m in changes)
     assert any("replica CREATING, table UPDATING" in e.message for e in world.reporter.events)
     assert world.clock.sleeps == [10.0]
 
@@ -78,10 +124,31 @@ def test_active_replica_with_the_right_key_is_left_alone(world: World) -> None:
     key = world.outputs["secondary"]["KeyArn"]
     _, stub, pc = stubbed(world)
     describe(stub, table("ACTIVE", "ACTIVE", key.rsplit("/", 1)[-1]))  # DynamoDB may report the bare key id
-    with stub:
+    primary_tags(stub)
+    with stub, replica_side(pc) as replica:
         DynamoDbReplicaPlugin().after_deploy(pc, world.reporter.for_plugin("ddb"))
         stub.assert_no_pending_responses()
-    assert [e.kind for e in world.reporter.events] == [EventKind.NO_CHANGE]
+        replica.assert_no_pending_responses()
+    assert [e.kind for e in world.reporter.events] == [EventKind.NO_CHANGE, EventKind.NO_CHANGE]
+    assert world.reporter.events[1].message.endswith("recovery, tags, deletion protection as declared")
+
+
+def test_a_protected_environment_turns_deletion_protection_on_for_the_replica(world: World) -> None:
+    key = world.outputs["secondary"]["KeyArn"]
+    _, stub, pc = stubbed(world)
+    pc.config = world.config.model_copy(
+        update={"project": world.config.project.model_copy(update={"protect": True})}
+    )
+    describe(stub, table("ACTIVE", "ACTIVE", key))
+    primary_tags(stub)
+    replica = replica_side(pc)
+    replica.add_response(
+        "update_table", {}, {"TableName": "payments-sessions-dev", "DeletionProtectionEnabled": True}
+    )
+    with stub, replica:
+        DynamoDbReplicaPlugin().after_deploy(pc, world.reporter.for_plugin("ddb"))
+        replica.assert_no_pending_responses()
+    assert world.reporter.changes()[-1].message.endswith("deletion protection on (project.protect)")
 
 
 def test_replica_with_another_key_is_rekeyed(world: World) -> None:
@@ -95,7 +162,8 @@ def test_replica_with_another_key_is_rekeyed(world: World) -> None:
         replica_request("Update", key),
     )
     describe(stub, table("ACTIVE", "ACTIVE", key))
-    with stub:
+    primary_tags(stub)
+    with stub, replica_side(pc):
         DynamoDbReplicaPlugin().after_deploy(pc, world.reporter.for_plugin("ddb"))
         stub.assert_no_pending_responses()
     assert "re-keyed" in world.reporter.changes()[0].message
@@ -167,7 +235,11 @@ def test_before_destroy_explains_the_24_hour_rule(world: World) -> None:
 def test_on_moto_the_ignored_request_is_recorded_not_waited_for(world: World) -> None:
     DynamoDbReplicaPlugin().after_deploy(world.context(), world.reporter.for_plugin("ddb"))
     assert [op for _, _, op in world.log.writes()] == ["UpdateTable", "TagResource"]
-    assert [e.kind for e in world.reporter.events] == [EventKind.CHANGED, EventKind.NOT_PERFORMED]
+    kinds = [e.kind for e in world.reporter.events]
+    assert kinds == [EventKind.CHANGED, EventKind.NOT_PERFORMED, EventKind.NOT_PERFORMED]
+    assert world.reporter.events[-1].message == (
+        "replica settings (point-in-time recovery, tags, deletion protection): no replica on this backend"
+    )
     assert world.clock.sleeps == []  # no endless wait for a replica that will never come
 
 
@@ -177,17 +249,50 @@ def test_on_moto_a_second_run_writes_nothing(world: World) -> None:
     world.reset_log()
     plugin.after_deploy(world.context(), world.reporter.for_plugin("ddb"))
     assert world.log.writes() == []
-    assert [e.kind for e in world.reporter.events] == [EventKind.NO_CHANGE, EventKind.NOT_PERFORMED]
+    kinds = [e.kind for e in world.reporter.events]
+    assert kinds == [EventKind.NO_CHANGE, EventKind.NOT_PERFORMED, EventKind.NOT_PERFORMED]
 
 
 def test_verify_never_reports_holds_for_a_replica_that_does_not_exist(world: World) -> None:
     plugin = DynamoDbReplicaPlugin()
-    (before,) = plugin.verify(world.context())
-    assert before.status == Status.BROKEN and "has no replica in us-east-2" in before.reason
+    before = plugin.verify(world.context())
+    assert len(before) == 4  # the replica, then its point-in-time recovery, tags, deletion protection
+    assert all(c.status == Status.BROKEN and "has no replica in us-east-2" in c.reason for c in before)
     plugin.after_deploy(world.context(), world.reporter.for_plugin("ddb"))
-    (after,) = plugin.verify(world.context())
-    assert after.status == Status.NOT_PERFORMED
-    assert "accepted but no replica listed" in after.reason
+    after = plugin.verify(world.context())
+    assert [c.promise for c in after] == [c.promise for c in before]
+    assert all(c.status == Status.NOT_PERFORMED for c in after)  # never "holds" for settings of nothing
+    assert all("accepted but no replica listed" in c.reason for c in after)
+
+
+def verify_existing(world: World, **replica: Any) -> dict[str, Any]:
+    """verify against an ACTIVE replica with the right key; `replica` sets what us-east-2 reports."""
+    key = world.outputs["secondary"]["KeyArn"]
+    _, stub, pc = stubbed(world)
+    describe(stub, table("ACTIVE", "ACTIVE", key))
+    primary_tags(stub)
+    with stub, replica_side(pc, **replica):
+        checks = DynamoDbReplicaPlugin().verify(pc)
+    return {c.promise.split("us-east-2 ", 1)[-1]: c for c in checks}
+
+
+def test_verify_checks_each_replica_setting_in_its_region(world: World) -> None:
+    good = verify_existing(world)
+    bad = verify_existing(world, pitr=False, tags={**REPLICA_TAGS, "Region": "us-east-1"}, protection=True)
+
+    assert {k: c.status for k, c in good.items()} == {
+        "ACTIVE with that region's key": Status.HOLDS,
+        "has point-in-time recovery": Status.HOLDS,
+        "carries the project tags": Status.HOLDS,
+        "deletion protection off (project.protect)": Status.HOLDS,
+    }
+    assert bad["ACTIVE with that region's key"].status == Status.HOLDS
+    assert bad["has point-in-time recovery"].status == Status.BROKEN
+    tags = bad["carries the project tags"]
+    assert (tags.status, tags.reason) == (Status.BROKEN, "Region=us-east-1 (want us-east-2)")
+    protection = bad["deletion protection off (project.protect)"]
+    assert protection.status == Status.BROKEN
+    assert protection.reason == "DeletionProtectionEnabled is True, want False"
 
 
 @pytest.mark.parametrize("fail_at", [1, 2])

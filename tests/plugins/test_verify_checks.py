@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -170,3 +171,105 @@ def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
         )
         with cfn_stub, waf_stub:
             assert WafAssociationPlugin()._check(pc, "primary").status == expected
+
+
+# --- Alarm subscribers: someone must be on the other end of the alarm topic
+@pytest.fixture
+def aws_like_subscriptions(world: World) -> Iterator[None]:
+    """The emulator's SNS fix alone: email/https subscriptions stay pending until confirmed."""
+    from payinfra.emulator.fixes import sns_subscriptions
+    from payinfra.emulator.fixes._patching import Patcher
+
+    patcher = Patcher()
+    sns_subscriptions.apply(patcher)
+    try:
+        yield
+    finally:
+        patcher.revert()
+
+
+def _subscriber_check(world: World, topic: str) -> Any:
+    return AlarmsPlugin()._subscribers(world.context(), "us-east-1", topic)
+
+
+def test_a_topic_with_only_pending_subscribers_is_broken_and_names_them(
+    world: World, aws_like_subscriptions: None
+) -> None:
+    from payinfra.emulator.fixes.sns_subscriptions import confirmation_messages
+
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="payments-alarms-dev")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
+    sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://hooks.example.com/sns")
+
+    pending = _subscriber_check(world, topic)
+    message = next(m for m in confirmation_messages() if m.protocol == "email")
+    sns.confirm_subscription(TopicArn=topic, Token=message.token)  # what the recipient's click does
+    confirmed = _subscriber_check(world, topic)
+
+    assert pending.status == Status.BROKEN
+    assert pending.reason == (
+        f"{topic}: nobody is notified; pending confirmation: email oncall@example.com, "
+        "https https://hooks.example.com/sns"
+    )
+    assert confirmed.status == Status.HOLDS
+    assert confirmed.reason == (
+        f"{topic}: 1 confirmed (email oncall@example.com); "
+        "pending confirmation: https https://hooks.example.com/sns"
+    )
+
+
+def test_a_topic_without_subscriptions_or_gone_is_broken(world: World) -> None:
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="payments-alarms-dev")["TopicArn"]
+
+    empty = _subscriber_check(world, topic)
+    gone = _subscriber_check(world, topic.replace("payments-alarms-dev", "deleted"))
+
+    assert empty.status == Status.BROKEN and "no subscription at all" in empty.reason
+    assert gone.status == Status.BROKEN and gone.reason.endswith("deleted does not exist")
+
+
+def test_subscribers_are_read_across_pages(world: World) -> None:
+    pc = world.context()
+    sns = boto3.Session(region_name="us-east-1").client("sns")
+    pc.sessions.set_client("sns", "us-east-1", sns)
+    stub = Stubber(sns)
+    pending = {"SubscriptionArn": "PendingConfirmation", "Protocol": "email", "Endpoint": "a@example.com"}
+    confirmed = {"SubscriptionArn": f"{TOPIC}:1", "Protocol": "https", "Endpoint": "https://h.example.com"}
+    stub.add_response(
+        "list_subscriptions_by_topic", {"Subscriptions": [pending], "NextToken": "p2"}, {"TopicArn": TOPIC}
+    )
+    stub.add_response(
+        "list_subscriptions_by_topic", {"Subscriptions": [confirmed]}, {"TopicArn": TOPIC, "NextToken": "p2"}
+    )
+    with stub:
+        check = AlarmsPlugin()._subscribers(pc, "us-east-1", TOPIC)
+    assert check.status == Status.HOLDS
+    assert "1 confirmed (https https://h.example.com)" in check.reason and "a@example.com" in check.reason
+
+
+def test_verify_checks_the_topic_every_alarm_notifies(world: World, aws_like_subscriptions: None) -> None:
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="payments-alarms-dev")["TopicArn"]
+    other = sns.create_topic(Name="someone-elses")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:q")
+    boto3.client("cloudwatch", region_name="us-east-1").put_metric_alarm(
+        AlarmName="payments-errors-dev",
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[topic, other],
+    )
+    world.outputs["primary"].update(AlarmNames="payments-errors-dev", AlarmTopicArn=topic)
+    pc = world.context()
+    with _stub_stack_resources(pc, "us-east-1", pc.stacks["primary"].name, ["ErrorsAlarm", "AlarmTopic"]):
+        check, topics = AlarmsPlugin()._inspect(pc, "primary")
+    subscribers = {t: AlarmsPlugin()._subscribers(pc, "us-east-1", t).status for t in topics}
+
+    assert check.status == Status.HOLDS
+    assert subscribers == {topic: Status.HOLDS, other: Status.BROKEN}

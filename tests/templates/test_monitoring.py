@@ -16,6 +16,8 @@ from tests.templates.conftest import Template, props, resources_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 SUB_REFERENCE = re.compile(r"\$\{([^}]+)\}")
+# [alarms] keys that are thresholds (the others say who is notified).
+THRESHOLDS = [key for key in Alarms.model_fields if not key.startswith("subscriber_")]
 
 
 def parameter_name(key: str) -> str:
@@ -72,7 +74,7 @@ def test_each_alarm_threshold_is_a_parameter_defaulting_to_the_region_value(
 
 def test_every_context_threshold_is_a_parameter_somewhere(primary: Template, secondary: Template) -> None:
     declared = set(primary["Parameters"]) | set(secondary["Parameters"])
-    assert {parameter_name(key) for key in Alarms.model_fields} <= declared
+    assert {parameter_name(key) for key in THRESHOLDS} <= declared
 
 
 def test_secondary_latency_default_is_stricter(primary: Template, secondary: Template) -> None:
@@ -157,15 +159,44 @@ def test_replica_lag_alarm_exists_only_for_a_secondary_read_replica(
         assert parameter_name("rds_replica_lag_s") not in template.get("Parameters", {})
 
 
-def test_replication_latency_alarm_watches_the_secondary_from_the_primary_only(
+def test_each_region_alarms_on_replication_from_its_own_side_of_the_sessions_table(
     primary: Template, secondary: Template, context: Context
 ) -> None:
-    assert "SessionsReplicationLatencyAlarm" not in secondary["Resources"]
-    latency = props(primary, "SessionsReplicationLatencyAlarm")
-    assert latency["MetricName"] == "ReplicationLatency"
-    assert dimensions(latency) == {
+    # ReplicationLatency is published in the sending region, per receiving region.
+    sent = props(primary, "SessionsReplicationLatencyAlarm")
+    replica = props(secondary, "SessionsReplicationLatencyAlarm")
+    assert sent["MetricName"] == replica["MetricName"] == "ReplicationLatency"
+    assert dimensions(sent) == {
         "TableName": {"Ref": "SessionsTable"}, "ReceivingRegion": context.project.secondary_region,
     }
+    # The replica has the primary table's name; the secondary stack does not own it.
+    assert dimensions(replica) == {
+        "TableName": {"Fn::Sub": context.names.sub("sessions_table")},
+        "ReceivingRegion": context.project.primary_region,
+    }
+    assert replica["Threshold"] == {"Ref": parameter_name("dynamodb_replication_latency_ms")}
+    assert "SessionsTable" not in secondary["Resources"]
+
+
+def test_the_sessions_replica_throttles_and_errors_alarm_in_the_secondary(
+    secondary: Template, context: Context
+) -> None:
+    throttles = props(secondary, "SessionsThrottlesAlarm")
+    assert {"ReadThrottleEvents", "WriteThrottleEvents"} == metric_names(throttles)
+    assert dimensions(throttles) == {"TableName": {"Fn::Sub": context.names.sub("sessions_table")}}
+    assert throttles["Threshold"] == {"Ref": parameter_name("dynamodb_throttles")}
+    errors = props(secondary, "SessionsSystemErrorsAlarm")
+    (query,) = [q for q in errors["Metrics"] if q.get("ReturnData")]
+    assert f"TableName = '{context.names.sub('sessions_table')}'" in query["Expression"]["Fn::Sub"]
+
+
+def test_secondary_parameters_follow_the_secondary_context(
+    render_with: Callable[..., dict[str, Template]],
+) -> None:
+    out = render_with("us-east-2.alarms.dynamodb_replication_latency_ms=900")
+    name = parameter_name("dynamodb_replication_latency_ms")
+    assert out[SECONDARY_FILE]["Parameters"][name]["Default"] == 900
+    assert out[PRIMARY_FILE]["Parameters"][name]["Default"] == 2000
 
 
 def test_dynamodb_alarms_watch_the_tables_each_region_owns(primary: Template, secondary: Template) -> None:
@@ -174,13 +205,14 @@ def test_dynamodb_alarms_watch_the_tables_each_region_owns(primary: Template, se
         for alarm in alarms(template).values():
             table = dimensions(alarm).get("TableName")
             if table is not None:
-                tables.add(table["Ref"])
+                tables.add(table.get("Ref") or table["Fn::Sub"])
             text = json.dumps(alarm.get("Metrics", []))
             tables.update(t for t in ("LedgerTable", "SessionsTable") if "${" + t + "}" in text)
         return tables
 
     assert watched(primary) == {"LedgerTable", "SessionsTable"}
-    assert watched(secondary) == {"LedgerTable"}  # the sessions replica belongs to no stack
+    # The sessions replica belongs to no stack: named like the primary's table.
+    assert watched(secondary) == {"LedgerTable", "payments-sessions-${EnvironmentSuffix}"}
 
 
 def test_queue_alarms_watch_the_right_queues(regional: Template) -> None:
@@ -217,7 +249,8 @@ def test_dashboard_shows_every_alarm_and_references_only_real_resources(regional
     assert len(status) == 1 and len(status[0]["properties"]["alarms"]) == len(ids)
     graphed = {r.removesuffix(".Arn") for r in references if r.endswith("Alarm.Arn")}
     assert graphed == ids
-    unknown = {r.split(".")[0] for r in references} - set(regional["Resources"]) - {"AWS::Region"}
+    real = set(regional["Resources"]) | set(regional["Parameters"]) | {"AWS::Region"}
+    unknown = {r.split(".")[0] for r in references} - real
     assert unknown == set()
     namespaces = {m[0] for w in body["widgets"] for m in w["properties"].get("metrics", [])}
     assert {"AWS/ApplicationELB", "AWS/Lambda", "AWS/RDS", "AWS/DynamoDB", "AWS/SQS"} <= namespaces
@@ -241,3 +274,39 @@ def test_outputs_name_the_topic_and_every_alarm(regional: Template) -> None:
     separator, refs = outputs["AlarmNames"]["Value"]["Fn::Join"]
     assert separator == ","
     assert sorted(r["Ref"] for r in refs) == sorted(alarms(regional))
+
+
+# --- Who is told ------------------------------------------------------------------------------
+
+
+def subscriptions(template: Template) -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in resources_of(template, "AWS::SNS::Subscription").items()}
+
+
+def test_the_alarm_topic_notifies_the_context_subscribers(
+    regional: Template, context: Context, primary: Template
+) -> None:
+    region = context.primary if regional is primary else context.secondary
+    found = subscriptions(regional)
+    assert found, "an alarm topic without subscribers notifies nobody"
+    assert all(sub["TopicArn"] == {"Ref": "AlarmTopic"} for sub in found.values())
+    emails = sorted(s["Endpoint"] for s in found.values() if s["Protocol"] == "email")
+    assert emails == sorted(region.alarms.subscriber_emails)
+    https = [s["Endpoint"] for s in found.values() if s["Protocol"] == "https"]
+    assert https == [e for e in [region.alarms.subscriber_https_endpoint] if e]
+
+
+def test_subscribers_are_per_region_and_https_is_optional(
+    render_with: Callable[..., dict[str, Template]],
+) -> None:
+    out = render_with(
+        "us-east-2.alarms.subscriber_emails=['dr@example.com', 'ops@example.com']",
+        "us-east-2.alarms.subscriber_https_endpoint='https://hooks.example.com/sns'",
+    )
+    primary, secondary = subscriptions(out[PRIMARY_FILE]), subscriptions(out[SECONDARY_FILE])
+    assert {(s["Protocol"], s["Endpoint"]) for s in secondary.values()} == {
+        ("email", "dr@example.com"), ("email", "ops@example.com"), ("https", "https://hooks.example.com/sns"),
+    }
+    unchanged = [(s["Protocol"], s["Endpoint"]) for s in primary.values()]
+    assert unchanged == [("email", "payments-oncall@example.com")]
+    assert set(secondary) == {"AlarmEmailSubscription1", "AlarmEmailSubscription2", "AlarmHttpsSubscription"}
