@@ -222,41 +222,6 @@ def verify_after_recipients(
     return replace(deployed, checks=checks, verify_s=time.monotonic() - began)
 
 
-def confirm_alarm_subscriptions(aws: LocalAws, echo: Callable[[str], None]) -> int:
-    """Do what each alarm subscriber does on AWS after a deploy: follow the link in the confirmation
-    message SNS sent (ConfirmSubscription with its token). The emulator keeps email and HTTPS
-    subscriptions pending until then, as AWS does (emulator fix `sns_subscriptions`), so without
-    this step `verify` reports the alarm topics broken, naming the pending subscribers."""
-    from payinfra.emulator.fixes.sns_subscriptions import confirmation_messages
-
-    messages = confirmation_messages()
-    for message in messages:
-        sns = aws.client("sns", message.region)
-        sns.confirm_subscription(TopicArn=message.topic_arn, Token=message.token)
-        echo(f"  recipient confirmed: {message.protocol} {message.endpoint} ({message.region})")
-    return len(messages)
-
-
-def verify_after_recipients(
-    aws: LocalAws, rt: commands.Runtime, deployed: commands.Outcome, echo: Callable[[str], None]
-) -> commands.Outcome:
-    """After a deploy run without its verify: recipients confirm their subscriptions, then verify."""
-    from dataclasses import replace
-
-    from payinfra.plugins.registry import default_plugins
-    from payinfra.plugins.runner import run_verify
-
-    if deployed.exit_code != 0:  # a stack or plugin failed: nothing to verify, as in run_deploy
-        return deployed
-    echo("alarm subscribers confirm their subscriptions (as recipients do on AWS)")
-    confirm_alarm_subscriptions(aws, echo)
-    echo("verify")
-    began = time.monotonic()
-    checks = run_verify(default_plugins(), rt.plugin_context())
-    report.checks_table(echo, checks)
-    return replace(deployed, checks=checks, verify_s=time.monotonic() - began)
-
-
 def run_local(
     ctx: Context, *, keep: bool = False, wait_timeout_s: float = 1800.0, echo: Callable[[str], None] = print
 ) -> LocalRun:
