@@ -45,12 +45,16 @@ SPECS: dict[str, NameSpec] = {
     # https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html
     "namespace": NameSpec("{app}-{suffix}.{region}.internal", 253, "Cloud Map namespace"),
     "function": NameSpec("{app}-payment-events-{suffix}", 64, "Lambda function"),
+    # The hosted rotation function is named, so its log group (created by Lambda on first
+    # invocation) can be declared and owned by the stack.
+    "rotation_function": NameSpec("{app}-db-rotation-{suffix}", 64, "Lambda function"),
     "queue": NameSpec("{app}-payment-events-{suffix}", 80, "SQS queue"),
     "dlq": NameSpec("{app}-payment-events-dlq-{suffix}", 80, "SQS queue"),
     "alarm_topic": NameSpec("{app}-alarms-{suffix}", 256, "SNS topic"),
     "dashboard": NameSpec("{app}-{suffix}-{region}", 255, "CloudWatch dashboard"),
     "ssm_path": NameSpec("/{app}/{suffix}", 1011, "SSM parameter path"),
     "log_group_function": NameSpec("/aws/lambda/{app}-payment-events-{suffix}", 512, "log group"),
+    "log_group_rotation": NameSpec("/aws/lambda/{app}-db-rotation-{suffix}", 512, "log group"),
     "log_group_ecs": NameSpec("/ecs/{app}-api-{suffix}", 512, "log group"),
     "log_group_flow": NameSpec("/vpc/{app}-flow-logs-{suffix}", 512, "log group"),
     # WAF delivers only to log groups whose name starts with aws-waf-logs-.

@@ -367,3 +367,15 @@ def test_consumers_get_the_secret_arn_never_the_value(
         assert "resolve:secretsmanager" not in json.dumps(template.get("Outputs", {}))
         text = json.dumps({k: v for k, v in template["Resources"].items() if k != "Database"})
         assert "resolve:secretsmanager" not in text
+
+
+def test_the_rotation_function_log_group_is_declared_and_owned(primary: Template) -> None:
+    """Lambda creates /aws/lambda/<function> on first run: named function, declared group (CMK, retention)."""
+    resources = primary["Resources"]
+    hosted = resources["DatabaseSecretRotation"]["Properties"]["HostedRotationLambda"]
+    function_name = hosted["RotationLambdaName"]["Fn::Sub"]
+    group = resources["DatabaseRotationLogGroup"]
+    assert group["Properties"]["LogGroupName"]["Fn::Sub"] == f"/aws/lambda/{function_name}"
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert group["DeletionPolicy"] == "Delete"
+    assert "DatabaseRotationLogGroup" in resources["DatabaseSecretRotation"]["DependsOn"]
