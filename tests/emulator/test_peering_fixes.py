@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .support import Clients, emulated
+from .support import Clients, create, emulated, physical_ids, vpc_template
 
 ON_OFF = pytest.mark.parametrize("fixed", [True, False])
 DNS = {"AllowDnsResolutionFromRemoteVpc": True}
@@ -129,3 +129,21 @@ def test_a_vpc_cannot_join_two_zones_of_one_name(fixed: bool) -> None:
                 HostedZoneId=own, VPC={"VPCId": v2, "VPCRegion": "us-east-2"}
             )
             assert len(client("route53").get_hosted_zone(Id=own)["VPCs"]) == 1
+
+
+@ON_OFF
+def test_subnet_public_ip_on_launch_as_declared(fixed: bool) -> None:
+    template = vpc_template(cidr="10.1.0.0/16")
+    template["Resources"]["Subnet"]["Properties"].update(
+        AvailabilityZone="us-east-2a", MapPublicIpOnLaunch=False
+    )
+    with emulated(skip=_skip(fixed, "ec2_network")) as client:
+        ec2 = client("ec2", "us-east-2")
+        for default in ec2.describe_subnets()["Subnets"]:  # accounts without a default VPC
+            ec2.delete_subnet(SubnetId=default["SubnetId"])
+        create(client, "net", template, region="us-east-2")
+        subnet_id = physical_ids(client, "net", region="us-east-2")["Subnet"]
+        subnet = client("ec2", "us-east-2").describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]
+        # moto made the first subnet of an AZ that AZ's default subnet, with public IPs on launch.
+        assert subnet["MapPublicIpOnLaunch"] is not fixed
+        assert subnet["DefaultForAz"] is not fixed

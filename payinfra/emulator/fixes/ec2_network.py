@@ -6,7 +6,11 @@ moto 5.2.5 has the EC2 APIs but:
   success, and every subnet stays on the VPC's allow-all default ACL;
 - `SubnetRouteTableAssociation` calls a placeholder (`create_subnet_association`) that no
   route table knows: DescribeRouteTables shows no association, so the subnet uses the main table;
-- `SecurityGroupIngress` has no physical ID and is never revoked.
+- `SecurityGroupIngress` has no physical ID and is never revoked;
+- `AWS::EC2::Subnet` ignores `MapPublicIpOnLaunch` and marks the first subnet of an AZ as that AZ's
+  default subnet with public IPs on launch; a subnet created in a VPC is never a default subnet,
+  and `MapPublicIpOnLaunch` defaults to false
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-subnet.html).
 The models here call the EC2 backend's own operations, so DescribeNetworkAcls,
 DescribeRouteTables and DescribeSecurityGroupRules show what the template asked for, and stack
 deletion removes it. Physical IDs: association IDs, rule IDs (`sgr-...`), ACL IDs; an ACL
@@ -15,9 +19,11 @@ entry, which has no ID in EC2, is `<acl-id>:<ingress|egress>:<rule-number>`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.subnets import Subnet
 
 from ._patching import EmulatorModel, Patcher
 
@@ -274,5 +280,17 @@ MODELS = (
 )
 
 
+def _subnet_as_declared(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create(resource_name: str, cloudformation_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        subnet = original(resource_name, cloudformation_json, *args, **kwargs)
+        declared = cloudformation_json["Properties"].get("MapPublicIpOnLaunch", False)
+        subnet.map_public_ip_on_launch = str(declared).lower() == "true"
+        subnet.default_for_az = False
+        return subnet
+
+    return create
+
+
 def apply(patcher: Patcher) -> None:
     patcher.register_models(MODELS)
+    patcher.wrap_classmethod(Subnet, "create_from_cloudformation_json", _subnet_as_declared)
