@@ -283,7 +283,12 @@ def run(
     function = deployed_function(choose_stack(ctx, region), endpoint, session_factory)
     note(f"invoke {function.name} ({function.region}) in-process, deployed environment, at {endpoint}")
     result = invoke(function, event, endpoint=endpoint)
-    note(f"request {result.request_id}: {'function error' if result.error else 'returned'} "
-         f"in {result.duration_ms:.0f} ms")
-    echo(json.dumps(result.payload, indent=2, default=str))
+    try:
+        note(f"request {result.request_id}: {'function error' if result.error else 'returned'} "
+             f"in {result.duration_ms:.0f} ms")
+        echo(json.dumps(result.payload, indent=2, default=str))
+    except BrokenPipeError:  # `| head`: the reader left; Python's documented way out
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
     return 1 if result.error else 0

@@ -30,6 +30,10 @@ from payinfra.render.renderer import ROOT, stacks
 
 OPT_IN = "PAYINFRA_REAL_AWS"
 RUNS_DIR = ROOT / ".aws-sam" / "real-aws"
+# Email and HTTPS subscribers stay pending until a person confirms the link SNS sends, which a
+# test run cannot do (https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html): verify
+# rightly calls that promise broken; every other promise must hold.
+UNCONFIRMABLE = "alarm topic has a confirmed subscriber"
 # Bounds per command: an RDS instance and its cross-region read replica take most of the deploy.
 TIMEOUT_S = {"preflight": 600, "deploy": 3 * 3600, "verify": 1200, "destroy": 2 * 3600}
 
@@ -50,10 +54,11 @@ def new_suffix() -> str:
 
 
 def working_copy(suffix: str) -> Path:
-    """The repository's tracked files, rendered for `suffix`; the run's logs stay beside them."""
+    """The working tree (tracked and new, not ignored files); the run's logs stay beside them."""
     copy = RUNS_DIR / suffix
     listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
     ).stdout.decode().split("\0")
     for name in filter(None, listed):
         source = ROOT / name
@@ -116,10 +121,13 @@ def test_whole_pipeline_on_a_real_account() -> None:
     try:
         code, out = payinfra(copy, "preflight", "--suffix", suffix)
         assert code == 0, f"preflight found problems (nothing was created):\n{out[-3000:]}"
-        code, out = payinfra(copy, "deploy", "--suffix", suffix)
+        code, out = payinfra(copy, "deploy", "--suffix", suffix, "--no-verify")
         assert code == 0, f"deploy failed:\n{out[-5000:]}"
         code, out = payinfra(copy, "verify", "--suffix", suffix)
-        assert code == 0, f"verify found a broken promise:\n{out[-5000:]}"
+        broken = [line for line in out.splitlines() if line.split()[:1] == ["broken"]]
+        unexpected = [line for line in broken if UNCONFIRMABLE not in line]
+        assert not unexpected, "verify found broken promises:\n" + "\n".join(unexpected)
+        assert code == (1 if broken else 0), out[-5000:]
         # On AWS nothing is "not performed by this backend": every promise is checked for real.
         assert "not performed by this backend" not in out, out[-5000:]
     finally:
