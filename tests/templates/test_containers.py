@@ -253,24 +253,21 @@ def test_private_ecr_image_gets_pull_rights_on_exactly_its_repository(
     assert [actions(s) for s in star] == [["ecr:GetAuthorizationToken"]]
 
 
-def test_task_role_reads_only_the_config_path_and_decrypts_via_ssm(
-    regional: Template, context: Context
-) -> None:
+def test_task_role_reads_only_the_config_path(regional: Template, context: Context) -> None:
+    """Plain String parameters need no key: the task role holds no kms:Decrypt (least privilege)."""
     by_service: dict[str, list[dict[str, Any]]] = {}
     for statement in statements(regional, "TaskRole"):
         for action in actions(statement):
             by_service.setdefault(action.split(":")[0], []).append(statement)
-    assert set(by_service) == {"ssm", "kms"}
+    assert set(by_service) == {"ssm"}
     path = context.names.sub("ssm_path")
     for statement in by_service["ssm"]:
         assert set(actions(statement)) <= {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}
         for resource in resources(statement):
             assert resource["Fn::Sub"].endswith((f":parameter{path}", f":parameter{path}/*"))
-    (kms,) = by_service["kms"]
-    assert actions(kms) == ["kms:Decrypt"]
-    assert resources(kms) == [{"Fn::GetAtt": "Key.Arn"}]
-    via = kms["Condition"]["StringEquals"]["kms:ViaService"]
-    assert via == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+    secure = [r for r in regional["Resources"].values()
+              if r["Type"] == "AWS::SSM::Parameter" and r["Properties"].get("Type") == "SecureString"]
+    assert secure == []
 
 
 # --- Contract

@@ -19,7 +19,12 @@ CONTRACT_VARIABLES = {
     "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py); not yet in the README
 }
 # Actions that have no resource-level permissions: the only ones allowed on Resource '*'.
-STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ec2:DescribeNetworkInterfaces"}
+STAR_RESOURCE_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+}
 
 
 def region_of(role: str, context: Context) -> Region:
