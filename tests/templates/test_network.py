@@ -199,3 +199,16 @@ def test_private_acl_no_longer_opens_every_port_to_the_peer(regional: Template, 
 def test_namespace_names_differ_per_region(regional: Template) -> None:
     name = regional["Resources"]["Namespace"]["Properties"]["Name"]["Fn::Sub"]
     assert "${AWS::Region}" in name
+
+
+def test_flow_log_role_has_the_delivery_permissions_the_vpc_guide_lists(primary: Template) -> None:
+    """https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html (the group is the stack's)."""
+    (policy,) = primary["Resources"]["FlowLogRole"]["Properties"]["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    granted = set()
+    for statement in statements:
+        action = statement["Action"]
+        granted |= set(action if isinstance(action, list) else [action])
+    assert granted == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups"
+    }
