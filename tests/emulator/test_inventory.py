@@ -398,15 +398,9 @@ def test_the_read_back_covers_what_the_rendered_templates_declare(path: Path) ->
         assert declared, f"{logical_id} ({resource_type}): no read-back row matches its properties"
 
 
-# Mismatches that remain in fixes other helpers own (fixes/rds.py, s3_bucket.py, ec2_network.py):
-# (stack, logical id, property). The test fails on any mismatch not listed here.
-PENDING_ELSEWHERE = {
-    ("p", "Database", "PerformanceInsightsKMSKeyId"),
-    ("s", "Database", "PerformanceInsightsKMSKeyId"),
-    ("p", "UploadsBucket", "BucketEncryption.ServerSideEncryptionConfiguration.*.BucketKeyEnabled"),
-    ("s", "UploadsBucket", "BucketEncryption.ServerSideEncryptionConfiguration.*.BucketKeyEnabled"),
-    *(("s", f"PublicSubnet{i}", "MapPublicIpOnLaunch") for i in (1, 2, 3)),
-}
+# Mismatches still waiting for an emulator fix: (stack, logical id, property). None remain (the
+# last ones: fixes rds, s3_bucket, get_azs and ec2_network); the test fails on any not listed here.
+PENDING_ELSEWHERE: set[tuple[str, str, str]] = set()
 
 
 def _sam_template(path: Path, bucket: str) -> dict[str, Any]:

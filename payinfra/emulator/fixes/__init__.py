@@ -42,6 +42,7 @@ from . import (  # noqa: E402
     ec2_network,
     ecs,
     elbv2,
+    get_azs,
     get_stack_output,
     getatt_dotted,
     iam_role,
@@ -70,8 +71,9 @@ from ._patching import Patcher  # noqa: E402
 
 # Order matters only where two fixes wrap the same function: the one applied later runs outside.
 # So stack_failures catches what changeset_outputs raises, and Fn::GetStackOutput and dotted
-# GetAtt names are resolved before the SAM transform sees the template, and the
-# AWS::SecretsManager transform (listed first in the templates) runs just before SAM's.
+# GetAtt names are resolved before the SAM transform sees the template, the
+# AWS::SecretsManager transform (listed first in the templates) runs just before SAM's, and
+# Fn::GetAZs is resolved after every transform, as CloudFormation does.
 FIXES: tuple[ModuleType, ...] = (
     template_url,
     changeset_outputs,
@@ -79,6 +81,7 @@ FIXES: tuple[ModuleType, ...] = (
     stack_failures,
     stack_resources,
     deletion,
+    get_azs,
     sam_transform,
     secretsmanager_transform,
     get_stack_output,

@@ -17,13 +17,24 @@ encryption (StorageEncrypted, and the KmsKeyId it declares: a cross-region repli
 key of its own region). A replica of a source whose master password Secrets Manager manages is
 not made possible here: RDS refuses it, and so does the strict-AWS rule RDS001. A
 `DBSubnetGroup` had no physical ID (DescribeStackResources showed none); it is its name.
+
+Performance Insights: moto neither stores `EnablePerformanceInsights`,
+`PerformanceInsightsKMSKeyId` nor `PerformanceInsightsRetentionPeriod` (CreateDBInstance and the
+model drop them), so DescribeDBInstances never shows `PerformanceInsightsEnabled` or the key that
+encrypts the data. Here both CreateDBInstance and the model keep them, ModifyDBInstance changes
+them, and, as on AWS, an instance with Performance Insights on and no key given describes the
+region's `aws/rds` key and a retention of 7 days; with it off, no key and no retention
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html,
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from moto.rds.models import DBInstance, DBSubnetGroup, rds_backends
+from moto.kms.models import kms_backends
+from moto.rds.models import DBInstance, DBSubnetGroup, RDSBackend, rds_backends
 
 from ._patching import Patcher
 
@@ -83,6 +94,9 @@ def _instance_kwargs(resource_name: str, p: dict[str, Any]) -> dict[str, Any]:
         "enable_iam_database_authentication": _bool(p.get("EnableIAMDatabaseAuthentication")),
         "monitoring_interval": _int(p.get("MonitoringInterval")) or 0,
         "monitoring_role_arn": p.get("MonitoringRoleArn"),
+        "enable_performance_insights": _bool(p.get("EnablePerformanceInsights")),
+        "performance_insights_kms_key_id": p.get("PerformanceInsightsKMSKeyId"),
+        "performance_insights_retention_period": _int(p.get("PerformanceInsightsRetentionPeriod")),
     }
     if p.get("KmsKeyId"):
         kwargs["kms_key_id"] = p["KmsKeyId"]
@@ -161,6 +175,52 @@ def remove_replica(self: DBInstance, replica: DBInstance) -> None:
             self.replicas.remove(key)
 
 
+PI_DEFAULT_RETENTION_DAYS = 7  # the free tier; CreateDBInstance's documented default
+
+
+def _settle_performance_insights(db: DBInstance) -> None:
+    """Describe Performance Insights as AWS does: the default key and retention when on, none when off."""
+    if not vars(db).get("enable_performance_insights"):
+        db.enable_performance_insights = False
+        db.performance_insights_kms_key_id = None
+        db.performance_insights_retention_period = None
+        return
+    if not vars(db).get("performance_insights_kms_key_id"):
+        kms = kms_backends[db.account_id][db.region]
+        db.performance_insights_kms_key_id = kms.describe_key(kms.get_key_id_from_alias("alias/aws/rds")).arn
+    if not vars(db).get("performance_insights_retention_period"):
+        db.performance_insights_retention_period = PI_DEFAULT_RETENTION_DAYS
+
+
+def _performance_insights_enabled(self: DBInstance) -> bool:
+    """DescribeDBInstances' `PerformanceInsightsEnabled` (requests say `EnablePerformanceInsights`)."""
+    return bool(vars(self).get("enable_performance_insights"))
+
+
+def _create_keeping_performance_insights(
+    original: Callable[[RDSBackend, dict[str, Any]], DBInstance],
+) -> Callable[[RDSBackend, dict[str, Any]], DBInstance]:
+    def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+        db = original(self, db_kwargs)
+        db.enable_performance_insights = bool(db_kwargs.get("enable_performance_insights"))
+        db.performance_insights_kms_key_id = db_kwargs.get("performance_insights_kms_key_id")
+        db.performance_insights_retention_period = _int(
+            db_kwargs.get("performance_insights_retention_period")
+        )
+        _settle_performance_insights(db)
+        return db
+
+    return create_db_instance
+
+
+def _update_keeping_performance_insights(original: Callable[..., None]) -> Callable[..., None]:
+    def update(self: DBInstance, *args: Any, **db_kwargs: Any) -> None:
+        original(self, *args, **db_kwargs)
+        _settle_performance_insights(self)
+
+    return update
+
+
 def _subnet_group_id(self: DBSubnetGroup) -> str:
     return str(self.name)
 
@@ -171,3 +231,8 @@ def apply(patcher: Patcher) -> None:
     patcher.replace(DBInstance, "has_cfn_attr", classmethod(lambda cls, attr: attr in ATTRIBUTES))
     patcher.replace(DBInstance, "get_cfn_attribute", get_cfn_attribute)
     patcher.replace(DBInstance, "remove_replica", remove_replica)
+    patcher.replace(DBInstance, "performance_insights_enabled", property(_performance_insights_enabled))
+    patcher.replace(DBInstance, "update", _update_keeping_performance_insights(DBInstance.update))
+    patcher.replace(
+        RDSBackend, "create_db_instance", _create_keeping_performance_insights(RDSBackend.create_db_instance)
+    )

@@ -10,6 +10,13 @@ Here the bucket model applies each of those properties through the S3 backend (o
 on update), a BucketPolicy model puts/deletes the policy (physical ID: the bucket name), and
 deleting a non-empty bucket raises BucketNotEmpty so the stack ends DELETE_FAILED.
 
+Its `BucketEncryption` translation keeps the algorithm and key but drops the rule's
+`BucketKeyEnabled`, so GetBucketEncryption answers `BucketKeyEnabled: false` (and new objects
+are written without the bucket key) where the template turns the S3 Bucket Key on. Here the
+rule's flag is kept as PutBucketEncryption keeps it
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-serversideencryptionrule.html:
+"By default, S3 Bucket Key is not enabled").
+
 Once policies exist, moto's S3 enforces them, but ignores `Condition`: the usual
 `Deny s3:* if aws:SecureTransport is false` then denies every request (SAM CLI's own managed
 bucket has that statement, so `sam deploy` cannot upload). A statement with a condition moto
@@ -82,8 +89,21 @@ def lifecycle_rule_to_api(rule: dict[str, Any]) -> dict[str, Any]:
     return api
 
 
+def _apply_bucket_key(backend: Any, bucket_name: str, encryption: dict[str, Any]) -> None:
+    """Keep the rule's `BucketKeyEnabled`, stored as PutBucketEncryption's XML parser stores it."""
+    rules = encryption.get("ServerSideEncryptionConfiguration") or []
+    stored = backend.get_bucket(bucket_name).encryption
+    if not rules or not stored:
+        return
+    enabled = str(rules[0].get("BucketKeyEnabled", False)).lower() == "true"
+    stored["Rule"]["BucketKeyEnabled"] = str(enabled).lower()
+
+
 def apply_bucket_properties(backend: Any, bucket_name: str, properties: dict[str, Any]) -> None:
     """Apply the configuration moto's bucket model leaves out."""
+    encryption = properties.get("BucketEncryption")
+    if encryption:
+        _apply_bucket_key(backend, bucket_name, encryption)
     versioning = properties.get("VersioningConfiguration")
     if versioning:
         backend.put_bucket_versioning(bucket_name, versioning["Status"])
