@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from payinfra.config import Context
 from payinfra.deploy import commands, report
 from payinfra.deploy.plan import deploy_plan
-from payinfra.deploy.preflight import check_rendered
+from payinfra.deploy.preflight import check_rendered, preflight
 from payinfra.deploy.samconfig import read_samconfig
 from payinfra.emulator import LocalAws, ResourceCheck, StackInventory
 from payinfra.naming import SHARED_LOG_GROUPS
@@ -235,6 +235,9 @@ def run_local(
             settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(ctx))
             began = time.monotonic()
             check_rendered(ctx, rt.root)
+            # The same read-only account checks `deploy` starts with; what the local AWS cannot
+            # answer is listed as "not checked", never as passed.
+            preflight(ctx, rt.sessions, echo)
             commands.describe_plan(rt, deploy_plan(ctx), settings, "deploy")
             deployed = commands.run_deploy(rt, settings, run_verify_after=False)
             run.deploy = verify_after_recipients(aws, rt, deployed, echo)

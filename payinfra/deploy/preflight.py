@@ -152,15 +152,21 @@ class PreflightReport:
 
 
 def _why_not(err: BaseException) -> str:
-    """'not performed by this backend' for an unimplemented API, else the AWS error."""
+    """'not performed by this backend' for an unimplemented API, else the AWS error (one line).
+
+    A backend without the API answers with an HTML error page (moto: 404 for an unknown route,
+    500 for an unimplemented action), which is no AWS error: it is reported as not performed.
+    """
     if isinstance(err, NotImplementedError):
         return NOT_PERFORMED
-    if isinstance(err, ClientError):
-        message = error_message(err)
-        if "not yet implemented" in message.lower() or "has not been implemented" in message.lower():
-            return NOT_PERFORMED
-        return message
-    return str(err) or type(err).__name__
+    text = error_message(err) if isinstance(err, ClientError) else (str(err) or type(err).__name__)
+    lowered = text.lower()
+    if "<html" in lowered:
+        status = text.split(":", 1)[0].strip()
+        return f"{NOT_PERFORMED} (HTTP {status}: no such API here)"
+    if "not yet implemented" in lowered or "has not been implemented" in lowered:
+        return NOT_PERFORMED
+    return " ".join(text.split())
 
 
 # -- RDS: engine version and instance class orderable ----------------------------------------------

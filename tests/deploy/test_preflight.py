@@ -339,6 +339,19 @@ def test_clean_local_account_passes_and_says_what_it_could_not_check(local_aws: 
     assert not any("rds (" in line for line in report.passed)
 
 
+def test_a_backend_without_the_api_is_reported_in_one_line() -> None:
+    """moto's server answers an unknown route with an HTML page (HTTP 404/500): not an AWS error."""
+    from botocore.exceptions import ClientError
+
+    from payinfra.deploy.preflight import _why_not
+
+    page = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    err = ClientError({"Error": {"Code": "404", "Message": page}}, "GetAccountSettings")
+    assert _why_not(err) == "not performed by this backend (HTTP 404: no such API here)"
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "not\nauthorized"}}, "GetServiceQuota")
+    assert _why_not(denied) == "AccessDenied: not authorized"
+
+
 def test_local_account_problems_are_found(local_aws: None, ctx: Context) -> None:
     account = "123456789012"
     names = ctx.names
