@@ -23,12 +23,15 @@ from . import (
     dynamodb_global_table_strong,
     kms_key_policy_lockout,
     kms_pending_window,
+    lambda_sqs_batching_window,
+    lambda_sqs_visibility_timeout,
     lambda_unreserved_concurrency,
     rds_cross_region_replica_key,
     rds_replica_managed_password,
     s3_bucket_not_empty,
     s3_replication_versioning,
     secretsmanager_replica_key,
+    wafv2_logging_destination_name,
 )
 
 RULES: tuple[ModuleType, ...] = (
@@ -42,6 +45,9 @@ RULES: tuple[ModuleType, ...] = (
     rds_cross_region_replica_key,  # RDS002
     secretsmanager_replica_key,  # SM001
     lambda_unreserved_concurrency,  # LAMBDA001
+    lambda_sqs_visibility_timeout,  # LAMBDA002: a function's queue mapping comes after the function
+    lambda_sqs_batching_window,  # LAMBDA003
+    wafv2_logging_destination_name,  # WAF001: edge logging, after the web ACL
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)

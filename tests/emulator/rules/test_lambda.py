@@ -1,4 +1,6 @@
-"""LAMBDA001: reserved concurrency leaves at least 100 unreserved executions (limit settable)."""
+"""LAMBDA001 (reserved concurrency leaves 100 unreserved executions, limit settable), LAMBDA002 (an SQS
+source's visibility timeout covers the function's timeout) and LAMBDA003 (an SQS batch over 10
+needs a batching window)."""
 
 from __future__ import annotations
 
@@ -161,3 +163,187 @@ def test_a_bad_limit_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
         LocalAws().start()
     with pytest.raises(EmulatorError, match="positive integer"):
         LocalAws().set_account_concurrency(0)
+
+
+# -- LAMBDA002 / LAMBDA003: SQS event source mappings ---------------------------------------------------
+def _function_and_queue(client: Any, *, timeout: int = 60, visibility: int = 60) -> tuple[Any, str]:
+    """A function and a queue with the given timeouts; returns the Lambda client and the queue ARN."""
+    _function(client, "worker")
+    aws_lambda = client("lambda")
+    aws_lambda.update_function_configuration(FunctionName="worker", Timeout=timeout)
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": str(visibility)})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return aws_lambda, arn
+
+
+def _mapping_template(*, timeout: int, visibility: int, **mapping: Any) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": json.loads(ROLE_POLICY)},
+            },
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.13",
+                    "Handler": "index.handler",
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Code": {"ZipFile": "def handler(event, context):\n    return 1\n"},
+                    "Timeout": timeout,
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": visibility}},
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "Fn"},
+                    "EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]},
+                    **mapping,
+                },
+            },
+        }
+    }
+
+
+def _sam_template(*, timeout: int, visibility: int, **event: Any) -> dict[str, Any]:
+    return {
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Runtime": "python3.13",
+                    "Handler": "index.handler",
+                    "InlineCode": "def handler(event, context):\n    return 1\n",
+                    "Timeout": timeout,
+                    "Events": {
+                        "Jobs": {
+                            "Type": "SQS",
+                            "Properties": {"Queue": {"Fn::GetAtt": ["Queue", "Arn"]}, **event},
+                        }
+                    },
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": visibility}},
+        },
+    }
+
+
+@STRICT_OR_NOT
+def test_a_queue_whose_visibility_timeout_is_below_the_function_timeout_is_refused(is_strict: bool) -> None:
+    with strict_unless(is_strict, "LAMBDA002") as client:
+        aws_lambda, queue = _function_and_queue(client, timeout=60, visibility=30)
+        if not is_strict:
+            aws_lambda.create_event_source_mapping(FunctionName="worker", EventSourceArn=queue)
+            return
+        message = refused(
+            lambda: aws_lambda.create_event_source_mapping(FunctionName="worker", EventSourceArn=queue),
+            "InvalidParameterValueException",
+            "LAMBDA002",
+        )
+        assert "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds" in message
+        assert aws_lambda.list_event_source_mappings()["EventSourceMappings"] == []
+
+
+def test_a_visibility_timeout_equal_to_the_function_timeout_is_accepted() -> None:
+    with strict() as client:
+        aws_lambda, queue = _function_and_queue(client, timeout=60, visibility=60)
+        aws_lambda.create_event_source_mapping(FunctionName="worker", EventSourceArn=queue)
+        assert len(aws_lambda.list_event_source_mappings()["EventSourceMappings"]) == 1
+
+
+def test_an_update_is_checked_against_the_functions_timeout_now() -> None:
+    """Lambda validates on UpdateEventSourceMapping too: a function that outgrew its queue is refused."""
+    with strict() as client:
+        aws_lambda, queue = _function_and_queue(client, timeout=60, visibility=60)
+        uuid = aws_lambda.create_event_source_mapping(FunctionName="worker", EventSourceArn=queue)["UUID"]
+        aws_lambda.update_function_configuration(FunctionName="worker", Timeout=61)
+        refused(
+            lambda: aws_lambda.update_event_source_mapping(UUID=uuid, Enabled=False),
+            "InvalidParameterValueException",
+            "LAMBDA002",
+        )
+        aws_lambda.update_function_configuration(FunctionName="worker", Timeout=60)
+        assert aws_lambda.update_event_source_mapping(UUID=uuid, Enabled=False)["UUID"] == uuid
+
+
+@pytest.mark.parametrize("sam", [False, True], ids=["EventSourceMapping", "SAM-SQS-event"])
+def test_a_stack_mapping_a_short_visibility_queue_rolls_back_and_its_valid_twin_is_created(sam: bool) -> None:
+    make = _sam_template if sam else _mapping_template
+    with strict() as client:
+        status, reasons = stack_outcome(client, "short", make(timeout=60, visibility=59))
+        assert status == "ROLLBACK_COMPLETE", reasons
+        assert "InvalidParameterValueException" in reasons and "LAMBDA002" in reasons
+        assert stack_outcome(client, "fits", make(timeout=60, visibility=360))[0] == "CREATE_COMPLETE"
+        assert len(client("lambda").list_event_source_mappings()["EventSourceMappings"]) == 1
+    with strict(skip={"LAMBDA002"}) as client:  # moto alone creates the mapping AWS refuses
+        assert stack_outcome(client, "short", make(timeout=60, visibility=59))[0] == "CREATE_COMPLETE"
+
+
+@STRICT_OR_NOT
+def test_a_batch_over_10_without_a_batching_window_is_refused(is_strict: bool) -> None:
+    with strict_unless(is_strict, "LAMBDA003") as client:
+        aws_lambda, queue = _function_and_queue(client)
+        if not is_strict:
+            aws_lambda.create_event_source_mapping(FunctionName="worker", EventSourceArn=queue, BatchSize=11)
+            return
+        for window in ({}, {"MaximumBatchingWindowInSeconds": 0}):
+            message = refused(
+                lambda window=window: aws_lambda.create_event_source_mapping(
+                    FunctionName="worker", EventSourceArn=queue, BatchSize=11, **window
+                ),
+                "InvalidParameterValueException",
+                "LAMBDA003",
+            )
+            assert "BatchSize 11, MaximumBatchingWindowInSeconds 0" in message
+        assert aws_lambda.list_event_source_mappings()["EventSourceMappings"] == []
+
+
+def test_a_batch_of_10_or_a_batch_with_a_window_is_accepted_and_updates_are_checked() -> None:
+    with strict() as client:
+        aws_lambda, queue = _function_and_queue(client)
+        first = aws_lambda.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=queue, BatchSize=10
+        )
+        aws_lambda.delete_event_source_mapping(UUID=first["UUID"])
+        uuid = aws_lambda.create_event_source_mapping(
+            FunctionName="worker", EventSourceArn=queue, BatchSize=100, MaximumBatchingWindowInSeconds=1
+        )["UUID"]
+        refused(  # dropping the window under a batch of 100 is refused; the current batch size counts
+            lambda: aws_lambda.update_event_source_mapping(UUID=uuid, MaximumBatchingWindowInSeconds=0),
+            "InvalidParameterValueException",
+            "LAMBDA003",
+        )
+        aws_lambda.update_event_source_mapping(UUID=uuid, BatchSize=10, MaximumBatchingWindowInSeconds=0)
+
+
+@pytest.mark.parametrize("sam", [False, True], ids=["EventSourceMapping", "SAM-SQS-event"])
+def test_a_stack_with_a_large_batch_and_no_window_rolls_back_and_its_valid_twin_is_created(sam: bool) -> None:
+    make = _sam_template if sam else _mapping_template
+    with strict() as client:
+        status, reasons = stack_outcome(client, "big", make(timeout=60, visibility=360, BatchSize=50))
+        assert status == "ROLLBACK_COMPLETE", reasons
+        assert "InvalidParameterValueException" in reasons and "LAMBDA003" in reasons
+        windowed = make(timeout=60, visibility=360, BatchSize=50, MaximumBatchingWindowInSeconds=1)
+        assert stack_outcome(client, "windowed", windowed)[0] == "CREATE_COMPLETE"
+
+
+def test_the_projects_sqs_events_pass_both_rules() -> None:
+    """The rendered functions' SQS events keep their queue's visibility above the timeout, and batch."""
+    resources = rendered_resources()
+    checked = 0
+    for function in only_resources_of(resources, "AWS::Serverless::Function").values():
+        properties = function["Properties"]
+        for event in (properties.get("Events") or {}).values():
+            if event["Type"] != "SQS":
+                continue
+            get_att = event["Properties"]["Queue"]["Fn::GetAtt"]
+            queue_ref = get_att.split(".")[0] if isinstance(get_att, str) else get_att[0]
+            visibility = int(resources[queue_ref]["Properties"].get("VisibilityTimeout", 30))
+            assert visibility >= int(properties.get("Timeout", 3)), queue_ref
+            batch = int(event["Properties"].get("BatchSize", 10))
+            assert batch <= 10 or int(event["Properties"].get("MaximumBatchingWindowInSeconds", 0)) >= 1
+            checked += 1
+    assert checked, "the rendered primary template has no SQS event"
