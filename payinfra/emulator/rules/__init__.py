@@ -21,6 +21,7 @@ from ..fixes import Patcher
 from . import (
     dynamodb_global_table_stream,
     dynamodb_global_table_strong,
+    elbv2_access_log_bucket,
     kms_key_policy_lockout,
     kms_pending_window,
     lambda_sqs_batching_window,
@@ -28,6 +29,7 @@ from . import (
     lambda_unreserved_concurrency,
     rds_cross_region_replica_key,
     rds_replica_managed_password,
+    rds_subnet_group_in_use,
     s3_bucket_not_empty,
     s3_replication_versioning,
     secretsmanager_replica_key,
@@ -43,10 +45,12 @@ RULES: tuple[ModuleType, ...] = (
     dynamodb_global_table_strong,  # DDB002
     rds_replica_managed_password,  # RDS001
     rds_cross_region_replica_key,  # RDS002
+    rds_subnet_group_in_use,  # RDS003: deletion, after every creation check
     secretsmanager_replica_key,  # SM001
     lambda_unreserved_concurrency,  # LAMBDA001
     lambda_sqs_visibility_timeout,  # LAMBDA002: a function's queue mapping comes after the function
     lambda_sqs_batching_window,  # LAMBDA003
+    elbv2_access_log_bucket,  # ELB001: the ALB comes after its log bucket and policy
     wafv2_logging_destination_name,  # WAF001: edge logging, after the web ACL
 )
 

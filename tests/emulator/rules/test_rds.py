@@ -1,4 +1,4 @@
-"""RDS001 (no replica of a managed-password source) and RDS002 (cross-region replica key)."""
+"""RDS001 (managed-password source), RDS002 (cross-region replica key), RDS003 (subnet group in use)."""
 
 from __future__ import annotations
 
@@ -152,3 +152,121 @@ def test_a_cross_region_replica_with_a_destination_key_is_accepted() -> None:
             DBInstanceIdentifier="r1", SourceDBInstanceIdentifier=SOURCE_ARN, KmsKeyId=key
         )["DBInstance"]
         assert (replica["StorageEncrypted"], replica["KmsKeyId"]) == (True, key)
+
+
+# -- RDS003 -----------------------------------------------------------------------------------------
+def _subnet_group(client: Any, name: str = "db-subnets") -> None:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in enumerate("ab")
+    ]
+    client("rds").create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription="database subnets", SubnetIds=subnets
+    )
+
+
+def _instance_in(client: Any, subnet_group: str) -> None:
+    client("rds").create_db_instance(
+        DBInstanceIdentifier="db1",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.medium",
+        AllocatedStorage=20,
+        MasterUsername="admin1",
+        MasterUserPassword="s3cret-pass",
+        DBSubnetGroupName=subnet_group,
+    )
+
+
+@STRICT_OR_NOT
+def test_deleting_a_subnet_group_a_db_instance_uses_is_refused(is_strict: bool) -> None:
+    with strict_unless(is_strict, "RDS003") as client:
+        _subnet_group(client)
+        _instance_in(client, "db-subnets")
+        rds = client("rds")
+        if not is_strict:  # moto alone deletes it from under the instance
+            rds.delete_db_subnet_group(DBSubnetGroupName="db-subnets")
+            assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
+            return
+        message = refused(
+            lambda: rds.delete_db_subnet_group(DBSubnetGroupName="DB-Subnets"),
+            "InvalidDBSubnetGroupStateFault",
+            "RDS003",
+        )
+        assert "db1" in message
+        assert [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]] == [
+            "db-subnets"
+        ]
+
+
+def test_a_subnet_group_is_deleted_once_its_instances_are_gone() -> None:
+    with strict() as client:
+        _subnet_group(client)
+        _subnet_group(client, "unused")
+        _instance_in(client, "db-subnets")
+        rds = client("rds")
+        rds.delete_db_subnet_group(DBSubnetGroupName="unused")
+        rds.delete_db_instance(DBInstanceIdentifier="db1", SkipFinalSnapshot=True)
+        rds.delete_db_subnet_group(DBSubnetGroupName="db-subnets")
+        assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
+
+
+def _database_stack() -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            **{
+                f"Subnet{az.upper()}": {
+                    "Type": "AWS::EC2::Subnet",
+                    "Properties": {
+                        "VpcId": {"Ref": "Vpc"},
+                        "CidrBlock": f"10.0.{i}.0/24",
+                        "AvailabilityZone": f"us-east-1{az}",
+                    },
+                }
+                for i, az in enumerate("ab")
+            },
+            # The subnet group comes first, so moto's deletion loop meets it while the instance exists.
+            "Subnets": {
+                "Type": "AWS::RDS::DBSubnetGroup",
+                "Properties": {
+                    "DBSubnetGroupName": "db-subnets",
+                    "DBSubnetGroupDescription": "database subnets",
+                    "SubnetIds": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}],
+                },
+            },
+            "Database": {
+                "Type": "AWS::RDS::DBInstance",
+                "DeletionPolicy": "Delete",
+                "Properties": {
+                    "DBInstanceIdentifier": "db1",
+                    "Engine": "postgres",
+                    "DBInstanceClass": "db.t4g.medium",
+                    "AllocatedStorage": "20",
+                    "MasterUsername": "admin1",
+                    "MasterUserPassword": "s3cret-pass",
+                    "DBSubnetGroupName": {"Ref": "Subnets"},
+                },
+            },
+        }
+    }
+
+
+def test_a_stack_with_a_subnet_group_and_its_instance_still_deletes() -> None:
+    with strict() as client:
+        assert stack_outcome(client, "database", _database_stack())[0] == "CREATE_COMPLETE"
+        rds, cfn = client("rds"), client("cloudformation")
+        message = refused(
+            lambda: rds.delete_db_subnet_group(DBSubnetGroupName="db-subnets"),
+            "InvalidDBSubnetGroupStateFault",
+            "RDS003",
+        )
+        assert "db1" in message
+        stack_id = cfn.describe_stacks(StackName="database")["Stacks"][0]["StackId"]
+        cfn.delete_stack(StackName="database")
+        assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+        assert rds.describe_db_instances()["DBInstances"] == []
+        assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
