@@ -182,7 +182,9 @@ def build(
         raise ValueError(f"unknown part(s) {sorted(unknown)}; choose from {sorted(PARTS)}")
     level = os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
     if "logger" in chosen:
-        logger = powertools_logger(service=settings.service, level=level, region=settings.region, stream=stream)
+        logger = powertools_logger(
+            service=settings.service, level=level, region=settings.region, stream=stream
+        )
     else:
         logger = JsonLogger(service=settings.service, level=level, stream=stream, region=settings.region)
     metrics: Any
