@@ -61,7 +61,8 @@ def subnet(c: Clients, pid: str) -> str:
 @checks("AWS::EC2::InternetGateway")
 def internet_gateway(c: Clients, pid: str) -> str:
     g = _one(c("ec2").describe_internet_gateways(InternetGatewayIds=[pid])["InternetGateways"], "IGW", pid)
-    return "attached to " + ",".join(a["VpcId"] for a in g.get("Attachments", [])) or "detached"
+    vpcs = ",".join(a["VpcId"] for a in g.get("Attachments", []))
+    return f"attached to {vpcs}" if vpcs else "detached"
 
 
 @checks("AWS::EC2::VPCGatewayAttachment")

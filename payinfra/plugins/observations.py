@@ -45,10 +45,6 @@ def write_table_note(ddb: Any, table_arn: str, text: str) -> None:
     ddb.tag_resource(ResourceArn=table_arn, Tags=[{"Key": NOTE_TAG, "Value": _safe(text)}])
 
 
-def clear_table_note(ddb: Any, table_arn: str) -> None:
-    ddb.untag_resource(ResourceArn=table_arn, TagKeys=[NOTE_TAG])
-
-
 def _bucket_tags(s3: Any, bucket: str) -> list[dict[str, str]]:
     try:
         return list(s3.get_bucket_tagging(Bucket=bucket).get("TagSet", []))
