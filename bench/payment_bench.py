@@ -323,8 +323,18 @@ def import_phases_ms(python: str, runs: int = 7) -> list[float]:
 def interleaved_import_ms(
     python: str, snippets: dict[str, tuple[str, dict[str, str]]], runs: int = 7
 ) -> dict[str, list[float]]:
-    """Per snippet, the medians of its printed phases over `runs` fresh interpreters; the snippets
-    take turns in each run, so a burst of load on the machine hits them all alike."""
+    """Per snippet, the medians of its printed phases over `runs` fresh interpreters."""
+    return {
+        name: [statistics.median(column) for column in zip(*rows, strict=True)]
+        for name, rows in import_samples_ms(python, snippets, runs).items()
+    }
+
+
+def import_samples_ms(
+    python: str, snippets: dict[str, tuple[str, dict[str, str]]], runs: int = 7
+) -> dict[str, list[list[float]]]:
+    """Per snippet, its printed phases in each of `runs` fresh interpreters; the snippets take
+    turns in each run, so a burst of load on the machine hits them all alike."""
     samples: dict[str, list[list[float]]] = {name: [] for name in snippets}
     for _ in range(runs):
         for name, (code, extra_env) in snippets.items():
@@ -334,10 +344,7 @@ def interleaved_import_ms(
                 last = (out.stderr.strip().splitlines() or ["no output"])[-1]
                 raise SystemExit(f"import timing ({name}) failed with {python}: {last}")
             samples[name].append([float(x) * 1000 for x in out.stdout.split()])
-    return {
-        name: [statistics.median(column) for column in zip(*rows, strict=True)]
-        for name, rows in samples.items()
-    }
+    return samples
 
 
 # ---------------------------------------------------------------- 5. Powertools reference
@@ -485,7 +492,8 @@ def run_variants(batches: int, rounds: int, repeats: int, daemon: str) -> dict[s
 
 
 def variant_imports_ms(python: str, daemon: str, runs: int = 7) -> dict[str, float]:
-    """Import time (total, median of `runs`) of each variant, in the runtime-like venv."""
+    """Import time (total) of each variant in the runtime-like venv: ours' median of `runs` plus
+    the variant's median paired difference to ours."""
     snippets: dict[str, tuple[str, dict[str, str]]] = {}
     for name, (parts, sampled) in VARIANTS.items():
         code = (
@@ -496,7 +504,15 @@ def variant_imports_ms(python: str, daemon: str, runs: int = 7) -> dict[str, flo
             )
         )
         snippets[name] = (code, tracing_env(daemon, sampled=sampled))
-    return {name: phases[3] for name, phases in interleaved_import_ms(python, snippets, runs).items()}
+    samples = import_samples_ms(python, snippets, runs)
+    ours = [row[3] for row in samples["ours"]]
+    # Ours' median plus the median of the paired differences (same run, back to back): on a shared
+    # machine the difference of two separate medians is mostly load noise.
+    return {
+        name: statistics.median(ours)
+        + statistics.median(row[3] - base for row, base in zip(rows, ours, strict=True))
+        for name, rows in samples.items()
+    }
 
 
 def print_powertools_table(figures: dict[str, dict[str, Any]], imports: dict[str, float]) -> None:
