@@ -9,17 +9,18 @@ CHECKOV_VENV := .tools/checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help local test setup render check lint gates unit e2e bench clean
+.PHONY: help local test setup render check lint typecheck gates unit e2e bench clean
 
 help:  ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
 local: setup  ## Main job: deploy both regions + peering + plugins, verify, destroy, on the embedded local AWS
 	$(PY) -m payinfra local $(ARGS)
 
-test: setup  ## Whole suite: render check, ruff, static security gates, unit and e2e tests
+test: setup  ## Whole suite: render check, ruff, mypy, static security gates, unit and e2e tests
 	$(PY) render.py --check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m payinfra.gates
 	$(VENV)/bin/pytest $(ARGS)
 
@@ -50,6 +51,9 @@ check: $(VENV)/.installed  ## Fail if the committed rendered files are stale
 
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed  ## mypy --strict over payinfra/ and functions/ (config: pyproject.toml)
+	$(VENV)/bin/mypy
 
 gates: setup  ## sam validate --lint, checkov, cfn-guard and project checks on every template
 	$(PY) -m payinfra.gates

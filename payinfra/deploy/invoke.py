@@ -134,11 +134,11 @@ def deployed_function(
     """Find the stack's function and read its configuration; one clear error when it is not there."""
     session = session_factory(stack.region)
     try:
-        cfn = session.client("cloudformation", endpoint_url=endpoint)  # type: ignore[call-overload]
+        cfn = session.client("cloudformation", endpoint_url=endpoint)
         physical = cfn.describe_stack_resource(StackName=stack.name, LogicalResourceId=FUNCTION_LOGICAL_ID)[
             "StackResourceDetail"
         ]["PhysicalResourceId"]
-        lam = session.client("lambda", endpoint_url=endpoint)  # type: ignore[call-overload]
+        lam = session.client("lambda", endpoint_url=endpoint)
         config = lam.get_function_configuration(FunctionName=physical)
     except ClientError as err:
         hint = " (deploy it first: python -m payinfra local --keep)" if error_code(err) in (
@@ -214,7 +214,8 @@ def _load_handler(handler: str, code_dir: Path) -> Callable[[Any, Any], Any]:
         raise OrchestrationError(f"handler {handler!r}: {path} not found")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, attribute)  # type: ignore[no-any-return]
+    result: Callable[[Any, Any], Any] = getattr(module, attribute)
+    return result
 
 
 def invoke(

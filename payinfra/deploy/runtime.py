@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from pathlib import Path
 
 from payinfra.deploy.errors import OrchestrationError
@@ -73,7 +73,7 @@ def find_interpreter(
 
 
 def path_with_runtimes(
-    runtimes: set[str], env: Mapping[str, str], probe: VersionProbe = probe_version
+    runtimes: Set[str], env: Mapping[str, str], probe: VersionProbe = probe_version
 ) -> str:
     """PATH with each runtime's interpreter directory in front; error naming what is missing."""
     path = env.get("PATH", os.defpath)

@@ -198,7 +198,7 @@ def _clients(session: boto3.Session, endpoint_url: str | None) -> Clients:
 
     def client(service: str) -> Any:
         if service not in cache:
-            cache[service] = session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+            cache[service] = session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]  # stubs: literal service names only
         return cache[service]
 
     return client
@@ -238,7 +238,7 @@ def _evaluate(expr: Any, params: dict[str, Any], conditions: dict[str, Any], see
     def each() -> list[Any]:
         return [_evaluate(v, params, conditions, seen) for v in value]
 
-    functions = {
+    functions: dict[str, Callable[[], Any]] = {
         "Ref": lambda: params.get(value, value),
         "Condition": lambda: _condition(value, params, conditions, seen),
         "Fn::Equals": lambda: len({str(v) for v in each()}) == 1,
@@ -527,7 +527,8 @@ def _template(cfn: Any, stack_name: str) -> dict[str, Any]:
     if isinstance(body, dict):
         return body
     try:
-        return json.loads(body)  # type: ignore[no-any-return]
+        result: dict[str, Any] = json.loads(body)
+        return result
     except ValueError:  # a YAML body (AWS returns the Original stage of a stack without transform as sent)
         from moto.cloudformation.models import Stack  # its loader reads the short-form tags
 

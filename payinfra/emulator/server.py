@@ -209,7 +209,7 @@ class LocalAws:
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client for `service` in `region` on the emulator's endpoint."""
-        return self.session(region).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        return self.session(region).client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]  # stubs: literal names only
 
     # -- state ---------------------------------------------------------------------------------
     def set_account_concurrency(self, limit: int | None) -> None:

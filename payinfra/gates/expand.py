@@ -99,7 +99,8 @@ def expand(template: Template, region: str) -> Template:
         except InvalidDocumentException as err:
             causes = "; ".join(str(cause) for cause in err.causes)
             raise GateError(f"samtranslator rejected the template: {causes}") from None
-    return normalise_get_att(document)
+    expanded: Template = normalise_get_att(document)
+    return expanded
 
 
 def origin_of(resource: dict[str, Any]) -> str | None:

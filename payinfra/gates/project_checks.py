@@ -54,8 +54,9 @@ def of_type(template: Template, *types: str) -> Iterator[tuple[str, dict[str, An
 def target(value: Any) -> str | None:
     """The logical id a `Ref` / `Fn::GetAtt` points at, else None."""
     if isinstance(value, dict) and len(value) == 1:
-        if isinstance(value.get("Ref"), str):
-            return value["Ref"]
+        ref = value.get("Ref")
+        if isinstance(ref, str):
+            return ref
         att = value.get("Fn::GetAtt")
         if isinstance(att, list) and att and isinstance(att[0], str):
             return att[0]

@@ -55,7 +55,7 @@ def region_for(path: Path, override: str | None) -> str:
         return override
     for stack in _stacks():
         if stack.template == path.name:
-            return stack.region
+            return str(stack.region)
     raise GateError(f"{path}: not one of the rendered templates, so its region is unknown: pass --region")
 
 

@@ -55,7 +55,7 @@ class RegionalSessions:
         with self._lock:
             key = (service, region)
             if key not in self._clients:
-                self._clients[key] = session.client(service)  # type: ignore[call-overload]
+                self._clients[key] = session.client(service)  # type: ignore[call-overload]  # stubs: literal service names only
             return self._clients[key]
 
     def set_client(self, service: str, region: str, client: Any) -> None:

@@ -83,7 +83,8 @@ class DynamoDbReplicaPlugin(Plugin):
     @staticmethod
     def describe(ddb: Any, table: str) -> dict[str, Any] | None:
         try:
-            return ddb.describe_table(TableName=table)["Table"]
+            description: dict[str, Any] = ddb.describe_table(TableName=table)["Table"]
+            return description
         except ClientError as err:
             if error_code(err) == "ResourceNotFoundException":
                 return None
@@ -247,7 +248,8 @@ class DynamoDbReplicaPlugin(Plugin):
         change: dict[str, Any] = {"RegionName": target.region, "KMSMasterKeyId": target.key_arn}
         try:
             answer = ddb.update_table(TableName=target.table, ReplicaUpdates=[{action: change}])
-            return answer.get("TableDescription", {})
+            description: dict[str, Any] = answer.get("TableDescription", {})
+            return description
         except ClientError as err:
             raise PluginError(
                 f"{action.lower()} replica of {target.table} in {target.region}: {error_message(err)}"

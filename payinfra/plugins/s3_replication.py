@@ -142,7 +142,8 @@ def recorded_paths(note: str | None) -> set[str]:
 
 def current_configuration(s3: Any, bucket: str) -> dict[str, Any] | None:
     try:
-        return s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        configuration: dict[str, Any] = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+        return configuration
     except ClientError as err:
         if error_code(err) == "ReplicationConfigurationNotFoundError":
             return None
@@ -157,7 +158,7 @@ def bucket_versioning(s3: Any, bucket: str) -> str | None:
         if error_code(err) in {"404", "NoSuchBucket", "NotFound"}:
             return None
         raise
-    return s3.get_bucket_versioning(Bucket=bucket).get("Status", "")
+    return str(s3.get_bucket_versioning(Bucket=bucket).get("Status", ""))
 
 
 def grant_document(key_arn: str) -> dict[str, Any]:

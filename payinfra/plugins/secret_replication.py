@@ -75,7 +75,8 @@ class SecretReplicationPlugin(Plugin):
     @staticmethod
     def describe(sm: Any, secret_id: str) -> dict[str, Any] | None:
         try:
-            return sm.describe_secret(SecretId=secret_id)  # type: ignore[no-any-return]
+            result: dict[str, Any] | None = sm.describe_secret(SecretId=secret_id)
+            return result
         except ClientError as err:
             if error_code(err) == "ResourceNotFoundException":
                 return None

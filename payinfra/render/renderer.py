@@ -180,7 +180,7 @@ def _describe_jinja(err: Exception, name: str) -> str:
     return f"{where}: {err.__class__.__name__}: {err}"
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types: SafeLoader is Any
     """YAML loader that accepts CloudFormation short-form tags (`!Ref`, `!Sub`, ...)."""
 
 

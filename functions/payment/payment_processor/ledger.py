@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -116,7 +116,10 @@ class Ledger:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise _unavailable(exc) from exc
-            stored = exc.response.get("Item") or self._get_item(payment.payment_id)
+            # ReturnValuesOnConditionCheckFailure=ALL_OLD puts the stored item in the error
+            # response, a key botocore's error TypedDict does not declare.
+            old = cast("dict[str, Any] | None", exc.response.get("Item"))
+            stored = old or self._get_item(payment.payment_id)
             if stored is None:  # deleted between the two calls: treat as a retryable race
                 raise LedgerUnavailable(
                     "payment vanished after a conditional failure", transient=True

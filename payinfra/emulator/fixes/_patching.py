@@ -33,7 +33,7 @@ class Patcher:
         """Replace classmethod `name` with `wrapper(original_bound_function)` (also a classmethod)."""
         original = getattr(cls, name).__func__
 
-        def patched(klass: type, *args: Any, **kwargs: Any) -> Any:
+        def patched(klass: type, /, *args: Any, **kwargs: Any) -> Any:
             return wrapper(functools.partial(original, klass))(*args, **kwargs)
 
         self.replace(cls, name, classmethod(patched))
@@ -99,7 +99,7 @@ class EmulatorModel(CloudFormationModel):
         return attributes[attribute_name]
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: Any,
         new_resource_name: str,

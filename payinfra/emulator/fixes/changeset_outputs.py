@@ -11,9 +11,9 @@ redeploying the same values is not recognised as "no changes".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 
 from ._patching import Patcher
 
@@ -23,8 +23,10 @@ def apply(patcher: Patcher) -> None:
 
     def patched(self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> Any:
         result = execute_change_set(self, change_set_name, stack_name)
-        stack = self.stacks[self.describe_change_set(change_set_name).stack_id]
-        stack.parameters = dict(self.describe_change_set(change_set_name).parameters)
+        # moto annotates `ChangeSet | None` but raises ValidationError rather than return None.
+        change_set = cast(ChangeSet, self.describe_change_set(change_set_name))
+        stack = self.stacks[change_set.stack_id]
+        stack.parameters = dict(change_set.parameters)
         stack._parse_template()
         stack.output_map = stack._create_output_map()
         stack.description = stack.template_dict.get("Description")

@@ -35,8 +35,9 @@ def _query(raw: dict[str, Any]) -> MetricDataQuery:
         )
     return MetricDataQuery(
         query_id=raw["Id"],
-        label=raw.get("Label"),
-        period=raw.get("Period"),
+        # moto annotates both str, yet its own PutMetricAlarm handler passes them `.get()` (maybe None)
+        label=raw.get("Label"),  # type: ignore[arg-type]  # moto: str, accepts None
+        period=raw.get("Period"),  # type: ignore[arg-type]  # moto: str, accepts None
         return_data=str(raw.get("ReturnData", True)).lower(),
         expression=raw.get("Expression"),
         metric_stat=metric_stat,
@@ -63,7 +64,7 @@ class AlarmModel(EmulatorModel):
         return "AlarmName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -81,11 +82,12 @@ class AlarmModel(EmulatorModel):
             comparison_operator=p["ComparisonOperator"],
             evaluation_periods=int(p["EvaluationPeriods"]),
             datapoints_to_alarm=int(p["DatapointsToAlarm"]) if "DatapointsToAlarm" in p else None,
-            period=int(p["Period"]) if "Period" in p else None,  # type: ignore[arg-type]
-            threshold=_number(p.get("Threshold")),  # type: ignore[arg-type]
-            statistic=p.get("Statistic"),  # type: ignore[arg-type]
+            # moto annotates int/float, yet its PutMetricAlarm handler passes None for absent ones
+            period=int(p["Period"]) if "Period" in p else None,  # type: ignore[arg-type]  # moto: int, accepts None
+            threshold=_number(p.get("Threshold")),  # type: ignore[arg-type]  # moto: float, accepts None
+            statistic=p.get("Statistic"),
             extended_statistic=p.get("ExtendedStatistic"),
-            description=p.get("AlarmDescription"),  # type: ignore[arg-type]
+            description=p.get("AlarmDescription"),
             dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in p.get("Dimensions", [])],
             alarm_actions=list(p.get("AlarmActions", [])),
             ok_actions=list(p.get("OKActions", [])),

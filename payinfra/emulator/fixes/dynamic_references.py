@@ -54,7 +54,10 @@ def resolve(reference: str, account_id: str, region_name: str) -> str:
     backend = secretsmanager_backends[account_id][region_name]
     try:
         value = backend.get_secret_value(
-            secret_id=secret_id, version_id=version_id or None, version_stage=version_stage or None
+            secret_id=secret_id,
+            # moto annotates both str but tests `is not None` to tell "not given": None is meant
+            version_id=version_id or None,  # type: ignore[arg-type]  # moto: str, None = not given
+            version_stage=version_stage or None,  # type: ignore[arg-type]  # moto: str, None = not given
         )
     except Exception as exc:  # moto's SecretNotFound / ResourceNotFound carry the AWS message
         message = getattr(exc, "message", None) or str(exc)

@@ -96,7 +96,7 @@ class GlobalTableModel(EmulatorModel):
         return "TableName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

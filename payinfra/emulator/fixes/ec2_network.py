@@ -44,7 +44,7 @@ class NetworkAclModel(EmulatorModel):
     ATTRIBUTES = ("Id",)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -72,7 +72,7 @@ class NetworkAclEntryModel(EmulatorModel):
         return "AWS::EC2::NetworkAclEntry"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -127,7 +127,7 @@ class SubnetNetworkAclAssociationModel(EmulatorModel):
         raise ValueError(f"subnet {subnet_id} has no network ACL association")
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -169,7 +169,7 @@ class SubnetRouteTableAssociationModel(EmulatorModel):
         return "AWS::EC2::SubnetRouteTableAssociation"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -201,7 +201,7 @@ class _SecurityGroupRuleModel(EmulatorModel):
     ATTRIBUTES = ("Id",)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -248,9 +248,10 @@ class _SecurityGroupRuleModel(EmulatorModel):
         )
         revoke(
             group_name_or_id=group.id,
-            ip_protocol=None,
-            from_port=None,
-            to_port=None,
+            # moto annotates these str, yet with security_rule_ids it revokes by id and reads none of them
+            ip_protocol=None,  # type: ignore[arg-type]  # unused with rule ids
+            from_port=None,  # type: ignore[arg-type]  # unused with rule ids
+            to_port=None,  # type: ignore[arg-type]  # unused with rule ids
             ip_ranges=[],
             security_rule_ids=self.rule_ids,
         )

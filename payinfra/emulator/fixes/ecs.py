@@ -54,11 +54,13 @@ def _network_configuration(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     if awsvpc is not None:
         awsvpc.setdefault("securityGroups", [])
         awsvpc.setdefault("subnets", [])
-    return config  # type: ignore[no-any-return]
+    result: dict[str, Any] | None = config
+    return result
 
 
 def create_service(
     cls: type,
+    /,
     resource_name: str,
     cloudformation_json: dict[str, Any],
     account_id: str,
@@ -72,7 +74,8 @@ def create_service(
     service = ecs_backends[account_id][region_name].create_service(
         _name(p.get("Cluster", "default"), "name"),
         resource_name,
-        int(p["DesiredCount"]) if p.get("DesiredCount") is not None else None,  # type: ignore[arg-type]
+        # moto annotates int, yet its CreateService handler passes None when DesiredCount is absent
+        int(p["DesiredCount"]) if p.get("DesiredCount") is not None else None,  # type: ignore[arg-type]  # moto: int, accepts None
         task_definition_str=task_definition,
         load_balancers=_camel(p.get("LoadBalancers", [])),
         scheduling_strategy=p.get("SchedulingStrategy"),
@@ -85,7 +88,7 @@ def create_service(
         network_configuration=_network_configuration(p.get("NetworkConfiguration")),
         role_arn=p.get("Role"),
     )
-    service.enable_execute_command = _true(p.get("EnableExecuteCommand", False))
+    vars(service)["enable_execute_command"] = _true(p.get("EnableExecuteCommand", False))
     return service
 
 
@@ -99,6 +102,7 @@ def _tags(p: dict[str, Any]) -> list[dict[str, str]]:
 
 def create_cluster(
     cls: type,
+    /,
     resource_name: str,
     cloudformation_json: dict[str, Any],
     account_id: str,
@@ -139,6 +143,7 @@ def update_cluster(  # noqa: PLR0917 - moto's update_from_cloudformation_json si
 
 def create_task_definition(
     cls: type,
+    /,
     resource_name: str,
     cloudformation_json: dict[str, Any],
     account_id: str,

@@ -39,7 +39,7 @@ def _create_target_group(original: Callable[..., FakeTargetGroup]) -> Callable[.
         p = cloudformation_json.get("Properties", {})
         backend = elbv2_backends[account_id][region_name]
         if "HealthCheckEnabled" in p:
-            group.healthcheck_enabled = str(p["HealthCheckEnabled"]).lower() == "true"
+            group.health_check_enabled = str(p["HealthCheckEnabled"]).lower() == "true"
         if p.get("TargetGroupAttributes"):
             backend.modify_target_group_attributes(group.arn, _attributes(p["TargetGroupAttributes"]))
         if p.get("Targets"):

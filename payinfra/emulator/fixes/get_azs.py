@@ -68,7 +68,8 @@ def resolve_get_azs(template: dict[str, Any], context: _template_hook.TemplateCo
             return [walk(item) for item in node]
         return node
 
-    return walk(template)
+    resolved: dict[str, Any] = walk(template)
+    return resolved
 
 
 def apply(patcher: Patcher) -> None:

@@ -76,7 +76,8 @@ def resolve_stack_outputs(
             return [walk(item) for item in node]
         return node
 
-    return walk(template)
+    resolved: dict[str, Any] = walk(template)
+    return resolved
 
 
 def apply(patcher: Patcher) -> None:

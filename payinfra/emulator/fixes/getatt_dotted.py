@@ -32,7 +32,8 @@ def join_dotted_attributes(
             return [walk(item) for item in node]
         return node
 
-    return walk(template)  # type: ignore[no-any-return]
+    result: dict[str, Any] = walk(template)
+    return result
 
 
 def apply(patcher: Patcher) -> None:

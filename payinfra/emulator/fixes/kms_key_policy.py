@@ -29,7 +29,7 @@ def _create(original: Callable[..., Key]) -> Callable[..., Key]:
             for tag in properties.get("Tags", [])
         ]
         key = original(resource_name, cloudformation_json, *args, **kwargs)
-        key.cfn_pending_window_days = int(properties.get("PendingWindowInDays", 30))
+        vars(key)["cfn_pending_window_days"] = int(properties.get("PendingWindowInDays", 30))
         return key
 
     return create

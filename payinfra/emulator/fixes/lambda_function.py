@@ -68,7 +68,7 @@ def _on_update(original: Callable[..., LambdaFunction]) -> Callable[..., LambdaF
         # A property removed from the template goes back to AWS's default.
         function.tracing_config = properties.get("TracingConfig") or {"Mode": "PassThrough"}
         function.kms_key_arn = properties.get("KmsKeyArn")
-        function.logging_config = properties.get("LoggingConfig")
+        vars(function)["logging_config"] = properties.get("LoggingConfig")  # moto 5.2.5 has no such attribute
         _keep_properties(function, properties)
         return function
 
@@ -98,7 +98,7 @@ def _update_configuration(original: Callable[..., dict[str, Any]]) -> Callable[.
 def _init_keeping_logging(original: Callable[..., None]) -> Callable[..., None]:
     def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         original(self, account_id, spec, *args, **kwargs)
-        self.logging_config = spec.get("LoggingConfig")
+        vars(self)["logging_config"] = spec.get("LoggingConfig")  # moto 5.2.5 has no such attribute
 
     return init
 

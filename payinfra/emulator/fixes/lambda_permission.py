@@ -27,7 +27,7 @@ class PermissionModel(EmulatorModel):
         return "AWS::Lambda::Permission"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

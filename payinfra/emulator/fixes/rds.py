@@ -31,7 +31,7 @@ https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.h
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from moto.kms.models import kms_backends
 from moto.rds.models import DBInstance, DBSubnetGroup, RDSBackend, rds_backends
@@ -57,7 +57,8 @@ def _int(value: Any) -> int | None:
 
 def _name(value: Any) -> str | None:
     """`Ref` to a moto subnet/parameter group yields the model itself (it has no physical ID)."""
-    return getattr(value, "name", value)
+    name: str | None = getattr(value, "name", value)
+    return name
 
 
 def _instance_kwargs(resource_name: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def _create_replica(backend: Any, kwargs: dict[str, Any], source_id: str) -> DBI
     if source.storage_encrypted and not kwargs.get("kms_key_id") and source.region == backend.region_name:
         kwargs["kms_key_id"] = source.kms_key_id
     kwargs["source_db_instance_identifier"] = source_id
-    replica = backend.create_db_instance(kwargs)
+    replica: DBInstance = backend.create_db_instance(kwargs)
     replica.set_as_replica()
     source.add_replica(replica)
     return replica
@@ -138,6 +139,7 @@ def _create_replica(backend: Any, kwargs: dict[str, Any], source_id: str) -> DBI
 
 def create(
     cls: type,
+    /,
     resource_name: str,
     cloudformation_json: dict[str, Any],
     account_id: str,
@@ -150,13 +152,14 @@ def create(
     source_id = properties.get("SourceDBInstanceIdentifier")
     if source_id:
         return _create_replica(backend, kwargs, source_id)
-    return backend.create_db_instance(kwargs)
+    instance: DBInstance = backend.create_db_instance(kwargs)
+    return instance
 
 
 def get_cfn_attribute(self: DBInstance, attribute_name: str) -> Any:
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
-    values = {
+    values: dict[str, Callable[[], Any]] = {
         "DBInstanceArn": lambda: self.db_instance_arn,
         "DbiResourceId": lambda: self.dbi_resource_id,
         "Endpoint.Address": lambda: self.address,
@@ -180,16 +183,18 @@ PI_DEFAULT_RETENTION_DAYS = 7  # the free tier; CreateDBInstance's documented de
 
 def _settle_performance_insights(db: DBInstance) -> None:
     """Describe Performance Insights as AWS does: the default key and retention when on, none when off."""
-    if not vars(db).get("enable_performance_insights"):
-        db.enable_performance_insights = False
-        db.performance_insights_kms_key_id = None
-        db.performance_insights_retention_period = None
+    own = vars(db)  # attributes moto's DBInstance does not declare: kept on the instance itself
+    if not own.get("enable_performance_insights"):
+        own["enable_performance_insights"] = False
+        own["performance_insights_kms_key_id"] = None
+        own["performance_insights_retention_period"] = None
         return
-    if not vars(db).get("performance_insights_kms_key_id"):
+    if not own.get("performance_insights_kms_key_id"):
         kms = kms_backends[db.account_id][db.region]
-        db.performance_insights_kms_key_id = kms.describe_key(kms.get_key_id_from_alias("alias/aws/rds")).arn
-    if not vars(db).get("performance_insights_retention_period"):
-        db.performance_insights_retention_period = PI_DEFAULT_RETENTION_DAYS
+        alias = kms.get_key_id_from_alias("alias/aws/rds")  # reserved alias: moto makes the key on demand
+        own["performance_insights_kms_key_id"] = kms.describe_key(cast(str, alias)).arn
+    if not own.get("performance_insights_retention_period"):
+        own["performance_insights_retention_period"] = PI_DEFAULT_RETENTION_DAYS
 
 
 def _performance_insights_enabled(self: DBInstance) -> bool:
@@ -202,9 +207,10 @@ def _create_keeping_performance_insights(
 ) -> Callable[[RDSBackend, dict[str, Any]], DBInstance]:
     def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
         db = original(self, db_kwargs)
-        db.enable_performance_insights = bool(db_kwargs.get("enable_performance_insights"))
-        db.performance_insights_kms_key_id = db_kwargs.get("performance_insights_kms_key_id")
-        db.performance_insights_retention_period = _int(
+        own = vars(db)  # attributes moto's DBInstance does not declare
+        own["enable_performance_insights"] = bool(db_kwargs.get("enable_performance_insights"))
+        own["performance_insights_kms_key_id"] = db_kwargs.get("performance_insights_kms_key_id")
+        own["performance_insights_retention_period"] = _int(
             db_kwargs.get("performance_insights_retention_period")
         )
         _settle_performance_insights(db)

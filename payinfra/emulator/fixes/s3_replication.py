@@ -20,9 +20,9 @@ never checks the role or the keys; `verify` says so per promise.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape
+from botocore.model import ListShape, Shape, StructureShape
 from moto.core.responses import ActionResult
 from moto.core.utils import get_service_model
 from moto.s3.exceptions import ReplicationConfigurationNotFoundError
@@ -47,13 +47,13 @@ def from_xml_dict(shape: Shape, value: Any) -> Any:
         if not isinstance(value, dict):
             return {}
         result: dict[str, Any] = {}
-        for member_name, member in shape.members.items():  # type: ignore[attr-defined]
+        for member_name, member in cast(StructureShape, shape).members.items():
             xml_name = member.serialization.get("name", member_name)
             if xml_name in value:
                 result[member_name] = from_xml_dict(member, value[xml_name])
         return result
     if kind == "list":
-        member = shape.member  # type: ignore[attr-defined]
+        member = cast(ListShape, shape).member
         if not shape.serialization.get("flattened"):
             value = (value or {}).get(member.serialization.get("name", "member"))
         items = [] if value is None else value if isinstance(value, list) else [value]
@@ -67,7 +67,8 @@ def from_xml_dict(shape: Shape, value: Any) -> Any:
 
 def stored_configuration(stored: dict[str, Any]) -> dict[str, Any]:
     """moto's stored replication configuration (xmltodict of the request body) in API form."""
-    return from_xml_dict(replication_configuration_shape(), stored)  # type: ignore[no-any-return]
+    result: dict[str, Any] = from_xml_dict(replication_configuration_shape(), stored)
+    return result
 
 
 def _get_bucket_replication(self: S3Response) -> Any:

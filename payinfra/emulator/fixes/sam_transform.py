@@ -76,7 +76,8 @@ def transform_sam(template: dict[str, Any], context: _template_hook.TemplateCont
         raise ValidationError(message=f"Transform {SAM_TRANSFORM} failed: {causes}") from exc
     finally:
         metrics.publish()
-    return undo_mark_unicode_str_in_template(translated)  # type: ignore[no-any-return]
+    result: dict[str, Any] = undo_mark_unicode_str_in_template(translated)
+    return result
 
 
 def apply(patcher: Patcher) -> None:

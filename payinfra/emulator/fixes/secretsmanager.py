@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from moto.rds.models import rds_backends
 from moto.secretsmanager.models import FakeSecret, ReplicaSecret, secretsmanager_backends
@@ -80,7 +80,7 @@ class SecretModel(EmulatorModel):
         return "Name"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -160,7 +160,7 @@ class SecretTargetAttachmentModel(EmulatorModel):
         return "AWS::SecretsManager::SecretTargetAttachment"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -184,7 +184,7 @@ class SecretTargetAttachmentModel(EmulatorModel):
             {
                 "engine": instance.engine,
                 "host": instance.address,
-                "port": int(instance.port),
+                "port": int(cast(int, instance.port)),  # moto: `int | None`, set once the instance exists
                 "dbInstanceIdentifier": instance.db_instance_identifier,
             }
         )
@@ -217,7 +217,7 @@ class RotationScheduleModel(EmulatorModel):
         return "AWS::SecretsManager::RotationSchedule"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -267,7 +267,7 @@ def _replica_with_own_key(original: Any) -> Any:
     """Wrap `ReplicaSecret.to_dict`: DescribeSecret in the replica's region shows the replica's key."""
 
     def to_dict(self: ReplicaSecret) -> dict[str, Any]:
-        described = original(self)
+        described: dict[str, Any] = original(self)
         key = self.config.get("KmsKeyId")
         if key and key != secretsmanager_backends[self.source.account_id][self.region].DEFAULT_KMS_KEY_ALIAS:
             described["KmsKeyId"] = key

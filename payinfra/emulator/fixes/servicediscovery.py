@@ -41,7 +41,7 @@ class PrivateDnsNamespaceModel(EmulatorModel):
         return "AWS::ServiceDiscovery::PrivateDnsNamespace"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -87,7 +87,7 @@ class ServiceModel(EmulatorModel):
         return "Name"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -100,7 +100,7 @@ class ServiceModel(EmulatorModel):
         namespace_id = p.get("NamespaceId") or (dns_config or {}).get("NamespaceId")
         service = servicediscovery_backends[account_id][region_name].create_service(
             name=resource_name,
-            namespace_id=namespace_id,
+            namespace_id=namespace_id,  # type: ignore[arg-type]  # moto: str, stores None as is
             creator_request_id=kw.get("LogicalId", resource_name),
             description=p.get("Description"),
             dns_config=dns_config,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from moto.core.responses import ActionResult
 from moto.sns.exceptions import SNSInvalidParameter, SNSNotFoundError
@@ -92,7 +92,7 @@ def confirmation_messages(region: str | None = None) -> list[ConfirmationMessage
 def _wrap_subscribe(original: Any) -> Any:
     def subscribe(self: SNSBackend, topic_arn: str, endpoint: str, protocol: str) -> Subscription:
         known = set(self.subscriptions)
-        subscription = original(self, topic_arn, endpoint, protocol)
+        subscription = cast(Subscription, original(self, topic_arn, endpoint, protocol))
         if subscription.arn not in known and protocol in CONFIRMED_BY_RECIPIENT:
             setattr(subscription, _TOKEN, secrets.token_hex(64))  # AWS tokens are long hex strings
             subscription.attributes["PendingConfirmation"] = True
@@ -124,7 +124,7 @@ def _listed(sub: Subscription) -> dict[str, str]:
 def _wrap_list(original: Any) -> Any:
     def listing(self: SNSResponse) -> ActionResult:
         result = original(self)
-        answer = dict(result.result)  # type: ignore[call-overload]
+        answer = dict(result.result)
         answer["Subscriptions"] = [_listed(s) for s in answer.get("Subscriptions") or []]
         return ActionResult(answer)
 
@@ -133,8 +133,8 @@ def _wrap_list(original: Any) -> Any:
 
 def _subscribe_response(original: Any) -> Any:
     def subscribe(self: SNSResponse) -> ActionResult:
-        result = original(self)
-        arn = result.result["SubscriptionArn"]  # type: ignore[index]
+        result = cast(ActionResult, original(self))
+        arn = cast("dict[str, Any]", result.result)["SubscriptionArn"]  # moto wraps the response dict
         subscription = self.backend.subscriptions.get(arn)
         wants_arn = str(self._get_param("ReturnSubscriptionArn", "false")).lower() == "true"
         if subscription is not None and is_pending(subscription) and not wants_arn:
@@ -172,7 +172,7 @@ class SubscriptionModel(EmulatorModel):
         return "AWS::SNS::Subscription"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

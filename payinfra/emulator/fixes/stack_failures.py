@@ -13,11 +13,11 @@ later as "Fn::GetAtt references undefined resource". Here:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
 
 from ._patching import Patcher
 
@@ -53,7 +53,8 @@ def apply(patcher: Patcher) -> None:
     def patched_execute(
         self: CloudFormationBackend, change_set_name: str, stack_name: str | None = None
     ) -> None:
-        change_set = self.describe_change_set(change_set_name)
+        # moto annotates `ChangeSet | None` but raises ValidationError rather than return None.
+        change_set = cast(ChangeSet, self.describe_change_set(change_set_name))
         stack = self.stacks[change_set.stack_id]
         try:
             execute_change_set(self, change_set_name, stack_name)

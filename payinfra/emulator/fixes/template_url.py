@@ -35,7 +35,7 @@ def get_stack_from_s3_url(template_url: str, account_id: str, partition: str) ->
         return ORIGINAL(template_url, account_id=account_id, partition=partition)
     bucket_name, _, key_name = parts.path.lstrip("/").partition("/")
     key = s3_backends[account_id][partition].get_object(bucket_name, key_name)
-    return key.value.decode("utf-8")  # type: ignore[union-attr]
+    return key.value.decode("utf-8")  # type: ignore[union-attr]  # None (no key) fails as in moto's reader
 
 
 ORIGINAL = utils.get_stack_from_s3_url

@@ -29,6 +29,7 @@ from ._patching import Patcher
 
 def create(
     cls: type,
+    /,
     resource_name: str,
     cloudformation_json: dict[str, Any],
     account_id: str,

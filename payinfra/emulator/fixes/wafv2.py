@@ -53,7 +53,7 @@ class WebAclModel(EmulatorModel):
         return "Name"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -96,7 +96,7 @@ class WebAclAssociationModel(EmulatorModel):
         return "AWS::WAFv2::WebACLAssociation"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],
@@ -121,7 +121,7 @@ class LoggingConfigurationModel(EmulatorModel):
         return "AWS::WAFv2::LoggingConfiguration"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

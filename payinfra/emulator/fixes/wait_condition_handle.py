@@ -26,7 +26,7 @@ class WaitConditionHandleModel(EmulatorModel):
         return TYPE
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls,
         resource_name: str,
         cloudformation_json: dict[str, Any],

@@ -22,7 +22,8 @@ DOC_URL = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.h
 
 
 def check(mapping: SqsMapping) -> None:
-    visibility = int(mapping.queue.visibility_timeout)  # type: ignore[attr-defined]
+    # moto sets Queue attributes by setattr from their API names, so the class does not declare them
+    visibility = int(mapping.queue.visibility_timeout)  # type: ignore[attr-defined]  # set by setattr in moto
     timeout = int(mapping.function.timeout)
     if visibility < timeout:
         raise InvalidParameterValueException(
