@@ -9,7 +9,9 @@ CLI, the CLI) starts a real `LocalAws`.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -98,4 +100,47 @@ def vpc_template(cidr: str = "10.0.0.0/16", extra: dict[str, Any] | None = None)
             **(extra or {}),
         },
         "Outputs": {"VpcId": {"Value": {"Ref": "Vpc"}}},
+    }
+
+
+CODE_BUCKET, CODE_KEY = "code", "fn.zip"
+
+
+def put_function_code(client: Clients) -> None:
+    """A one-line handler zip in the bucket the `lambda_resources` function reads its code from."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    client("s3").create_bucket(Bucket=CODE_BUCKET)
+    client("s3").put_object(Bucket=CODE_BUCKET, Key=CODE_KEY, Body=buffer.getvalue())
+
+
+def lambda_resources(runtime: str = "python3.13", **properties: Any) -> dict[str, Any]:
+    """`Role` and function `Fn` (name fn1) for a test template; `properties` add to the function's."""
+    return {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ]
+                }
+            },
+        },
+        "Fn": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": "fn1",
+                "Runtime": runtime,
+                "Handler": "app.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Code": {"S3Bucket": CODE_BUCKET, "S3Key": CODE_KEY},
+                **properties,
+            },
+        },
     }

@@ -26,7 +26,7 @@ from payinfra.emulator.inventory import (
     read_back,
 )
 
-from .support import create, deploy, emulated, vpc_template
+from .support import create, deploy, emulated, lambda_resources, put_function_code, vpc_template
 
 REPO = Path(__file__).resolve().parents[2]
 RENDERED = sorted(REPO.glob("template.*.yaml"))
@@ -144,14 +144,6 @@ def test_every_type_of_the_rendered_templates_is_materialised_and_checked(path: 
 
 
 # -- property read-back ------------------------------------------------------------------------------
-def _code_bucket(client: Any) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    client("s3").create_bucket(Bucket="code")
-    client("s3").put_object(Bucket="code", Key="fn.zip", Body=buffer.getvalue())
-
-
 READBACK_TEMPLATE: dict[str, Any] = {
     "Parameters": {"Retention": {"Type": "Number", "Default": 30}, "Cert": {"Type": "String", "Default": ""}},
     "Conditions": {"HasCert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Cert"}, ""]}]}},
@@ -182,40 +174,18 @@ READBACK_TEMPLATE: dict[str, Any] = {
                 "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
             },
         },
-        "Role": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ]
-                }
-            },
-        },
-        "Fn": {
-            "Type": "AWS::Lambda::Function",
-            "Properties": {
-                "FunctionName": "fn1",
-                "Runtime": "python3.13",
-                "Handler": "app.handler",
-                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
-                "TracingConfig": {"Mode": "Active"},
-                "KmsKeyArn": {"Fn::GetAtt": ["Key", "Arn"]},
-                "LoggingConfig": {"LogGroup": {"Ref": "Logs"}},
-            },
-        },
+        **lambda_resources(
+            TracingConfig={"Mode": "Active"},
+            KmsKeyArn={"Fn::GetAtt": ["Key", "Arn"]},
+            LoggingConfig={"LogGroup": {"Ref": "Logs"}},
+        ),
     },
 }
 
 
 def test_declared_properties_read_back_and_every_mismatch_is_named() -> None:
     with emulated() as client:
-        _code_bucket(client)
+        put_function_code(client)
         create(client, "s", READBACK_TEMPLATE)
         inventory = take_inventory("s", _session())
         assert inventory.property_problems() == [], inventory.render()
@@ -254,7 +224,7 @@ def _queue_name(client: Any) -> str:
 
 def test_without_the_lambda_fix_the_read_back_catches_what_moto_drops() -> None:
     with emulated(skip={"lambda_function"}) as client:
-        _code_bucket(client)
+        put_function_code(client)
         create(client, "s", READBACK_TEMPLATE)
         problems = {p.prop: p for p in take_inventory("s", _session()).property_problems()}
         assert (

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from .support import Clients, create, emulated, physical_ids
+from .support import Clients, create, emulated, lambda_resources, physical_ids, put_function_code
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse .* not supported:UserWarning")
 
@@ -39,41 +37,9 @@ def _function_template(**extra: Any) -> dict[str, Any]:
     return {
         "Resources": {
             "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": ROOT_KEY_POLICY}},
-            "Role": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "lambda.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ]
-                    }
-                },
-            },
-            "Fn": {
-                "Type": "AWS::Lambda::Function",
-                "Properties": {
-                    "FunctionName": "fn1",
-                    "Runtime": "python3.13",
-                    "Handler": "app.handler",
-                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                    "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
-                    **extra,
-                },
-            },
+            **lambda_resources(**extra),
         }
     }
-
-
-def _code(client: Clients) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    client("s3").create_bucket(Bucket="code")
-    client("s3").put_object(Bucket="code", Key="fn.zip", Body=buffer.getvalue())
 
 
 DECLARED = {
@@ -87,7 +53,7 @@ DECLARED = {
 @ON_OFF
 def test_function_keeps_tracing_key_logging_and_architecture(fixed: bool) -> None:
     with emulated(skip=_skip(fixed, "lambda_function")) as client:
-        _code(client)
+        put_function_code(client)
         create(client, "fn", _function_template(**DECLARED))
         key_arn = client("kms").describe_key(KeyId=physical_ids(client, "fn")["Key"])["KeyMetadata"]["Arn"]
         config = client("lambda").get_function_configuration(FunctionName="fn1")
@@ -102,7 +68,7 @@ def test_function_keeps_tracing_key_logging_and_architecture(fixed: bool) -> Non
 
 def test_function_logging_config_defaults_as_on_aws_and_update_resets_removed_properties() -> None:
     with emulated() as client:
-        _code(client)
+        put_function_code(client)
         create(client, "fn", _function_template(**DECLARED))
         client("cloudformation").update_stack(StackName="fn", TemplateBody=json.dumps(_function_template()))
         config = client("lambda").get_function_configuration(FunctionName="fn1")
@@ -114,7 +80,7 @@ def test_function_logging_config_defaults_as_on_aws_and_update_resets_removed_pr
 @ON_OFF
 def test_update_function_configuration_applies_tracing(fixed: bool) -> None:
     with emulated(skip=_skip(fixed, "lambda_function")) as client:
-        _code(client)
+        put_function_code(client)
         create(client, "fn", _function_template())
         client("lambda").update_function_configuration(FunctionName="fn1", TracingConfig={"Mode": "Active"})
         mode = client("lambda").get_function_configuration(FunctionName="fn1")["TracingConfig"]["Mode"]

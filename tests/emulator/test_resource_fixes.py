@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from .support import Clients, create, deploy, emulated, outputs, physical_ids, vpc_template
+from .support import (
+    Clients,
+    create,
+    deploy,
+    emulated,
+    lambda_resources,
+    outputs,
+    physical_ids,
+    put_function_code,
+    vpc_template,
+)
 
 # The scenarios without a fix make moto warn about the types it skips: that is the point.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse .* not supported:UserWarning")
@@ -588,14 +596,6 @@ def test_cross_region_read_replica_is_created_and_deleted() -> None:
 
 
 # -- edge, containers, functions, monitoring -------------------------------------------------------
-def _zip_bucket(client: Clients) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    client("s3").create_bucket(Bucket="code")
-    client("s3").put_object(Bucket="code", Key="fn.zip", Body=buffer.getvalue())
-
-
 EDGE = vpc_template(
     extra={
         "Subnet2": {
@@ -606,30 +606,7 @@ EDGE = vpc_template(
                 "AvailabilityZone": "us-east-1b",
             },
         },
-        "Role": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ]
-                }
-            },
-        },
-        "Fn": {
-            "Type": "AWS::Lambda::Function",
-            "Properties": {
-                "FunctionName": "fn1",
-                "Runtime": "python3.11",
-                "Handler": "app.handler",
-                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-                "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
-            },
-        },
+        **lambda_resources(runtime="python3.11"),
         "Invoke": {
             "Type": "AWS::Lambda::Permission",
             "Properties": {
@@ -730,7 +707,7 @@ EDGE["Outputs"]["TargetGroup"] = {"Value": {"Fn::GetAtt": ["FnTargets", "TargetG
 @pytest.mark.parametrize("skipped", ["elbv2", "wafv2", "cloudwatch_alarm", "lambda_permission"])
 def test_edge_stack_needs_each_fix(skipped: str) -> None:
     with emulated(skip={skipped}) as client:
-        _zip_bucket(client)
+        put_function_code(client)
         try:
             create(client, "edge", EDGE)
             ids = physical_ids(client, "edge")
@@ -753,7 +730,7 @@ def test_edge_stack_needs_each_fix(skipped: str) -> None:
 
 def test_edge_stack_is_fully_described_and_deleted() -> None:
     with emulated() as client:
-        _zip_bucket(client)
+        put_function_code(client)
         stack = create(client, "edge", EDGE)
         ids = physical_ids(client, "edge")
         elbv2, waf = client("elbv2"), client("wafv2")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from payinfra.emulator.fixes import (
     template_url,
 )
 
-from .support import create, deploy, emulated, outputs, physical_ids, vpc_template
+from .support import create, deploy, emulated, outputs, physical_ids, put_function_code, vpc_template
 
 # The scenarios without a fix make moto warn about the types it skips: that is the point.
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse .* not supported:UserWarning")
@@ -83,14 +81,6 @@ def test_template_url_on_an_ip_endpoint_is_read_path_style() -> None:
             template_url.ORIGINAL(url, account_id="123456789012", partition="aws")
 
 
-def _code_bucket(client: Any) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
-    client("s3").create_bucket(Bucket="code")
-    client("s3").put_object(Bucket="code", Key="fn.zip", Body=buffer.getvalue())
-
-
 SAM_TEMPLATE = {
     "Transform": "AWS::Serverless-2016-10-31",
     "Parameters": {"Suffix": {"Type": "String", "Default": "dev"}},
@@ -113,7 +103,7 @@ SAM_TEMPLATE = {
 @pytest.mark.parametrize("fixed", [True, False])
 def test_sam_transform_creates_the_function(fixed: bool) -> None:
     with emulated(skip=set() if fixed else {"sam_transform"}) as client:
-        _code_bucket(client)
+        put_function_code(client)
         try:
             deploy(client, "sam", SAM_TEMPLATE)
         except Exception:  # moto without the transform: the output's GetAtt has no resource
