@@ -31,7 +31,8 @@ from payinfra.local_job import environment  # noqa: E402
 from payinfra.plugins.api import Hook  # noqa: E402
 from payinfra.plugins.registry import default_plugins, select  # noqa: E402
 from payinfra.plugins.runner import run_hook, run_verify  # noqa: E402
-from payinfra.render.renderer import SAMCONFIG_OUTPUT, render_all, stacks, write_all  # noqa: E402
+from payinfra.render.renderer import render_all, write_all  # noqa: E402
+from payinfra.topology import SAMCONFIG_OUTPUT, stacks  # noqa: E402
 
 PROJECT_FILES = ("functions", "templates", "context.toml")
 REGIONAL = ("primary", "secondary")

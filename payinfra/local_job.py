@@ -22,8 +22,8 @@ from payinfra.deploy.plan import deploy_plan
 from payinfra.deploy.preflight import check_rendered, preflight
 from payinfra.deploy.samconfig import read_samconfig
 from payinfra.emulator import LocalAws, ResourceCheck, StackInventory
-from payinfra.naming import SHARED_LOG_GROUPS
-from payinfra.render.renderer import SAMCONFIG_OUTPUT, stacks
+from payinfra.topology import SAMCONFIG_OUTPUT, stacks
+from payinfra.topology.names import SHARED_LOG_GROUPS
 
 # Promises the emulator accepts but cannot perform; `verify` reports them as "not performed".
 EMULATOR_LIMITS = (

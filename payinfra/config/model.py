@@ -18,7 +18,7 @@ import botocore.loaders
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from payinfra.naming import SUFFIX_PATTERN, Names, max_suffix_length
+from payinfra.topology.names import SUFFIX_PATTERN, Names, max_suffix_length
 
 ISO_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 ISO_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)

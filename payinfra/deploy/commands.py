@@ -26,13 +26,14 @@ from payinfra.deploy.preflight import preflight as run_preflight
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
-from payinfra.naming import SHARED_LOG_GROUPS
+from payinfra.paths import ROOT
 from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
 from payinfra.plugins.registry import default_plugins, select
 from payinfra.plugins.runner import HookResult, run_hook, run_verify
-from payinfra.render.renderer import ROOT, SAMCONFIG_OUTPUT, stacks
+from payinfra.topology import SAMCONFIG_OUTPUT, stacks
+from payinfra.topology.names import SHARED_LOG_GROUPS
 
 LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the repository root, next to the build dirs
 

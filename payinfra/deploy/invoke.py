@@ -38,8 +38,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from payinfra.config import Context
 from payinfra.deploy.errors import OrchestrationError
+from payinfra.paths import ROOT
 from payinfra.plugins.aws import error_code, error_message
-from payinfra.render.renderer import ROOT, Stack, stacks
+from payinfra.topology import Stack, stacks
 
 FUNCTION_LOGICAL_ID = "PaymentFunction"  # the function's logical ID in both regional templates
 FUNCTION_DIR = ROOT / "functions" / "payment"  # its CodeUri: what `sam build` packages

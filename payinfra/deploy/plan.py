@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payinfra.config import Context
-from payinfra.render.renderer import Stack, stacks
+from payinfra.topology import Stack, stacks
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,12 @@ from botocore.exceptions import (
 
 from payinfra.config import Context
 from payinfra.deploy.errors import OrchestrationError
+from payinfra.paths import ROOT
 from payinfra.plugins.aws import RegionalSessions, endpoint_description, error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import CloudFormationOutputs, OutputsProvider
-from payinfra.render.renderer import ROOT, RenderError, Stack, render_all, stacks, stale_files
+from payinfra.render.renderer import RenderError, render_all, stale_files
+from payinfra.topology import Stack, stacks
 
 # States from which `sam deploy` cannot proceed.
 BLOCKING_STATES = {

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed
-from payinfra.render.renderer import SAMCONFIG_OUTPUT
+from payinfra.topology import SAMCONFIG_OUTPUT
 
 NO_CHANGES = "No changes to deploy"  # sam deploy's message for an empty change set
 TAIL_LINES = 25

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from payinfra.deploy.errors import OrchestrationError
-from payinfra.render.renderer import Stack
+from payinfra.topology import Stack
 
 
 @dataclass(frozen=True)

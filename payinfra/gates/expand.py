@@ -21,8 +21,8 @@ from samtranslator.model.exceptions import InvalidDocumentException
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from payinfra.cfn import CfnDocumentError, load_cfn_yaml
 from payinfra.gates.model import GateError, Template
-from payinfra.render.renderer import RenderError, load_cfn_yaml
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 # Metadata key the gate adds to generated resources: the SAM resource they came from.
@@ -57,7 +57,7 @@ def load_template(path: Path) -> Template:
         raise GateError(f"{path}: cannot read template ({err.strerror})") from None
     try:
         template = load_cfn_yaml(text, str(path))
-    except RenderError as err:
+    except CfnDocumentError as err:
         raise GateError(str(err)) from None
     if not isinstance(template.get("Resources"), dict):
         raise GateError(f"{path}: not a CloudFormation template (no Resources mapping)")

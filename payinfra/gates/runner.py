@@ -61,7 +61,7 @@ def region_for(path: Path, override: str | None) -> str:
 
 def _stacks() -> list[Any]:
     from payinfra.config import ConfigError, load_context
-    from payinfra.render.renderer import stacks
+    from payinfra.topology import stacks
 
     try:
         return stacks(load_context())

@@ -19,7 +19,7 @@ from payinfra.config import Context
 from payinfra.plugins.aws import RegionalSessions
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import OutputsProvider, StackOutputs
-from payinfra.render.renderer import Stack, stacks
+from payinfra.topology import Stack, stacks
 
 __all__ = ["Check", "Hook", "Plugin", "PluginContext", "PluginError", "Reporter", "Status"]
 

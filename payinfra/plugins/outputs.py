@@ -17,7 +17,7 @@ from payinfra.plugins.aws import RegionalSessions, error_code, error_message
 from payinfra.plugins.errors import MissingOutputError, PluginError, StackStateError
 
 if TYPE_CHECKING:
-    from payinfra.render.renderer import Stack
+    from payinfra.topology import Stack
 
 # States a stack can be built upon (plugins, verify, an update).
 STABLE_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})

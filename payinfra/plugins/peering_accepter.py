@@ -15,11 +15,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from payinfra.cfn import load_cfn_yaml
+from payinfra.paths import ROOT
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.waiting import wait_until
-from payinfra.render.renderer import ROOT, load_cfn_yaml
 
 FINAL_BAD_STATES = frozenset({"failed", "rejected", "expired", "deleted", "deleting"})
 

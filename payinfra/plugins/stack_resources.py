@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from payinfra.cfn import load_cfn_yaml
 from payinfra.plugins.api import PluginContext
-from payinfra.render.renderer import load_cfn_yaml
 
 
 def _template(cfn: Any, stack_name: str) -> dict[str, Any]:

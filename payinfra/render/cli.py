@@ -8,7 +8,8 @@ from pathlib import Path
 
 from payinfra.config import ConfigError, load_context
 from payinfra.config.loader import DEFAULT_PATH
-from payinfra.render.renderer import ROOT, RenderError, render_all, stale_files, write_all
+from payinfra.paths import ROOT
+from payinfra.render.renderer import RenderError, render_all, stale_files, write_all
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

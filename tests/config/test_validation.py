@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from payinfra.config import ConfigError, load_context
-from payinfra.naming import max_suffix_length
+from payinfra.topology.names import max_suffix_length
 
 
 def problems(*overrides: str, suffix: str | None = None) -> list[str]:

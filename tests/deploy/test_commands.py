@@ -17,7 +17,8 @@ from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.preflight import check_stack_states
 from payinfra.deploy.sam import CommandResult
 from payinfra.plugins.outputs import StaticOutputs
-from payinfra.render.renderer import render_all, stacks, write_all
+from payinfra.render.renderer import render_all, write_all
+from payinfra.topology import stacks
 
 # python3.11 is the interpreter running the tests: a runtime every machine running them has.
 OVERRIDES = ["defaults.lambda.runtime=python3.11"]

@@ -18,10 +18,13 @@ from typing import Any
 import pytest
 
 from payinfra.__main__ import main
+from payinfra.cfn import load_cfn_yaml
 from payinfra.config import Context, load_context
 from payinfra.deploy import invoke
 from payinfra.emulator import LocalAws
-from payinfra.render.renderer import ROOT, load_cfn_yaml, render_all, stacks
+from payinfra.paths import ROOT
+from payinfra.render.renderer import render_all
+from payinfra.topology import stacks
 
 EVENTS = ROOT / "events"
 KEPT = {"AWS::DynamoDB::Table": ("LedgerTable",), "AWS::SQS::Queue": ("PaymentDeadLetterQueue",)}

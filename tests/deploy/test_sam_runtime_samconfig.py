@@ -23,7 +23,9 @@ from payinfra.deploy.runtime import (
 )
 from payinfra.deploy.sam import ORCHESTRATION_BUILD_ROOT, CommandResult, SamCli, StreamingRunner
 from payinfra.deploy.samconfig import read_samconfig
-from payinfra.render.renderer import ROOT, render_all, stacks
+from payinfra.paths import ROOT
+from payinfra.render.renderer import render_all
+from payinfra.topology import stacks
 
 
 class FakeRunner:

@@ -25,10 +25,11 @@ from payinfra.local_job import (
     environment,
     take_inventories,
 )
+from payinfra.paths import ROOT
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.registry import default_plugins
 from payinfra.plugins.runner import run_verify
-from payinfra.render.renderer import ROOT, SAMCONFIG_OUTPUT, stacks
+from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 
 pytestmark = pytest.mark.e2e
 

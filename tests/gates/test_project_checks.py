@@ -173,9 +173,10 @@ def test_an_internal_alb_needs_no_waf() -> None:
 
 @pytest.fixture(scope="module")
 def primary_expanded() -> dict[str, Any]:
+    from payinfra.cfn import load_cfn_yaml
     from payinfra.config import load_context
     from payinfra.gates.expand import expand
-    from payinfra.render.renderer import load_cfn_yaml, render_all
+    from payinfra.render.renderer import render_all
 
     return expand(load_cfn_yaml(render_all(load_context())["template.primary.yaml"]), "us-east-1")
 

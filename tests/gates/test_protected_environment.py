@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
+from payinfra.cfn import load_cfn_yaml
 from payinfra.config import ConfigError, load_context
 from payinfra.gates import runner
 from payinfra.gates.report import render as render_report
-from payinfra.render.renderer import load_cfn_yaml, render_all, stacks
+from payinfra.render.renderer import render_all
+from payinfra.topology import stacks
 
 pytestmark = pytest.mark.gates
 

@@ -26,7 +26,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from payinfra.config import load_context
-from payinfra.render.renderer import ROOT, stacks
+from payinfra.paths import ROOT
+from payinfra.topology import stacks
 
 OPT_IN = "PAYINFRA_REAL_AWS"
 RUNS_DIR = ROOT / ".aws-sam" / "real-aws"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from payinfra.paths import ROOT
 from payinfra.render.cli import main
-from payinfra.render.renderer import ROOT
 
 OUTPUTS = ["template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "samconfig.toml"]
 

@@ -10,7 +10,8 @@ import pytest
 
 from payinfra.config import load_context
 from payinfra.render.network_plan import plan_subnets
-from payinfra.render.renderer import render_all, stacks
+from payinfra.render.renderer import render_all
+from payinfra.topology import stacks
 
 
 def changed_lines(a: str, b: str) -> list[str]:
@@ -72,7 +73,7 @@ def test_samconfig_has_one_env_per_stack_with_everything_sam_needs() -> None:
 
 
 def test_samconfig_overrides_list_every_template_parameter() -> None:
-    from payinfra.render.renderer import load_cfn_yaml
+    from payinfra.cfn import load_cfn_yaml
 
     ctx = load_context()
     out = render_all(ctx)

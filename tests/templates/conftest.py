@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from payinfra.cfn import load_cfn_yaml
 from payinfra.config import Context, build_context, load_context
 from payinfra.config.loader import DEFAULT_PATH, _read_toml
-from payinfra.render.renderer import load_cfn_yaml, render_all
+from payinfra.render.renderer import render_all
 
 Template = dict[str, Any]
 

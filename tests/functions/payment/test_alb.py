@@ -206,8 +206,9 @@ def test_the_body_limit_is_8_kib_counted_in_utf8_bytes(function: Any, region: Re
 def test_the_edge_answers_oversize_bodies_with_the_handlers_413_body(function: Any, region: Region) -> None:
     from payment_processor.limits import MAX_BODY_BYTES, payload_too_large_body
 
+    from payinfra.cfn import load_cfn_yaml
     from payinfra.config import load_context
-    from payinfra.render.renderer import load_cfn_yaml, render_all
+    from payinfra.render.renderer import render_all
 
     response = post(function, "x" * (MAX_BODY_BYTES + 1))
     rendered = render_all(load_context())
