@@ -1,9 +1,10 @@
 """The project's own checks: what cfn-lint, checkov and the Control Tower rules all miss.
 
-Each was confirmed a blind spot of all three by breaking a template on purpose (see
-/work/shared/notes/security-gates.md). They read the expanded (plain CloudFormation) template, so
-SAM Globals are already merged, and follow references (`Ref`/`Fn::GetAtt`) within it; a value the
-template cannot know (a parameter, an import) is not judged. Waive one with
+Each was confirmed a blind spot of all three by breaking a template on purpose (the broken
+templates are in tests/gates/test_project_checks.py). They read the expanded (plain
+CloudFormation) template, so SAM Globals are already merged, and follow references
+(`Ref`/`Fn::GetAtt`) within it; a value the template cannot know (a parameter, an import) is not
+judged. Waive one with
 `Metadata: {payinfra: {skip: [{id: PRJ..., comment: "why"}]}}`.
 """
 

@@ -1,6 +1,6 @@
 """Recorded observations that a backend accepted a request but did not perform it.
 
-Some backends (moto: see /work/shared/notes/local-aws.md) answer HTTP 200 to a request and then
+Some backends (moto: see docs/local-aws.md) answer HTTP 200 to a request and then
 do nothing, or store only part of it. AWS never does that for the calls concerned: a replica
 appears in `DescribeTable` as soon as `UpdateTable` returns, and `GetBucketReplication` returns
 what `PutBucketReplication` stored. When a plugin sees the difference right after its own write,

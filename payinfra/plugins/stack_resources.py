@@ -2,7 +2,7 @@
 
 On AWS a stack in a `*_COMPLETE` state has created every unconditional resource of its template.
 Some backends report success while skipping resource types they do not implement (moto skips
-WAFv2, CloudWatch alarms and more: /work/shared/notes/local-aws.md). Comparing the processed
+WAFv2, CloudWatch alarms and more: docs/local-aws.md). Comparing the processed
 template with the stack's resource list detects that, so `verify` can say "not performed by this
 backend" instead of "broken" for those promises, from observed state alone.
 """

@@ -146,7 +146,7 @@ def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for d in docs for s in d.get("Statement", [])]
 
 
-# --- Limits and key policy found by the resource-type review (/work/briefs/review-findings.md) ---
+# --- Limits and key policy found by the resource-type review ---
 
 # https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-nacls
 NACL_RULES_PER_DIRECTION = 20
