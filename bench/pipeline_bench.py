@@ -21,12 +21,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from localaws import LocalAws  # noqa: E402
 from payinfra.config import Context, load_context  # noqa: E402
 from payinfra.deploy import commands  # noqa: E402
 from payinfra.deploy.graph import StepState, run_graph  # noqa: E402
 from payinfra.deploy.plan import Node, deploy_plan  # noqa: E402
 from payinfra.deploy.samconfig import read_samconfig  # noqa: E402
-from payinfra.emulator import LocalAws  # noqa: E402
 from payinfra.local_job import environment  # noqa: E402
 from payinfra.plugins.api import Hook  # noqa: E402
 from payinfra.plugins.registry import default_plugins, select  # noqa: E402

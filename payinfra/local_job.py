@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localaws import LocalAws, ResourceCheck, StackInventory
 from payinfra.config import Context
 from payinfra.deploy import commands, report
 from payinfra.deploy.plan import deploy_plan
 from payinfra.deploy.preflight import check_rendered, preflight
 from payinfra.deploy.samconfig import read_samconfig
-from payinfra.emulator import LocalAws, ResourceCheck, StackInventory
 from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 
@@ -192,7 +192,7 @@ def confirm_alarm_subscriptions(aws: LocalAws, echo: Callable[[str], None]) -> i
     message SNS sent (ConfirmSubscription with its token). The emulator keeps email and HTTPS
     subscriptions pending until then, as AWS does (emulator fix `sns_subscriptions`), so without
     this step `verify` reports the alarm topics broken, naming the pending subscribers."""
-    from payinfra.emulator.fixes.sns_subscriptions import confirmation_messages
+    from localaws.fixes.sns_subscriptions import confirmation_messages
 
     messages = confirmation_messages()
     for message in messages:

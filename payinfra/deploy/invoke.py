@@ -4,7 +4,7 @@
 the environment the deployed function has (read back with Lambda GetFunctionConfiguration,
 `Environment.Variables`), plus the variables the Lambda runtime sets itself, and with every AWS
 call going to `AWS_ENDPOINT_URL`: the local AWS of `python -m payinfra local --keep` or
-`python -m payinfra.emulator --port N`. The response goes to stdout as JSON, the function's own
+`python -m localaws --port N`. The response goes to stdout as JSON, the function's own
 log lines to stderr, so the output pipes into `jq`.
 
 It refuses to run without an endpoint: in-process, the handler would write to a real account's

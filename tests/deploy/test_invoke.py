@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from localaws import LocalAws
 from payinfra.__main__ import main
 from payinfra.cfn import load_cfn_yaml
 from payinfra.config import Context, load_context
 from payinfra.deploy import invoke
-from payinfra.emulator import LocalAws
 from payinfra.paths import ROOT
 from payinfra.render.renderer import render_all
 from payinfra.topology import stacks

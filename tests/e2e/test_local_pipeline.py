@@ -12,12 +12,12 @@ from dataclasses import replace
 
 import pytest
 
+from localaws import LocalAws
 from payinfra.config import Context, load_context
 from payinfra.deploy import commands
 from payinfra.deploy.graph import StepState
 from payinfra.deploy.runtime import find_interpreter
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
-from payinfra.emulator import LocalAws
 from payinfra.local_job import (
     LocalRun,
     check_nothing_left,

@@ -339,7 +339,7 @@ def test_settings_come_from_the_primary_storage_table() -> None:
 @pytest.fixture
 def faithful_moto(world: World) -> Iterator[World]:
     """The world, with only the emulator fix that makes GetBucketReplication return what was put."""
-    from payinfra.emulator.fixes import Patcher, s3_replication
+    from localaws.fixes import Patcher, s3_replication
 
     patcher = Patcher()
     s3_replication.apply(patcher)

@@ -14,9 +14,9 @@ from botocore.stub import Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.secretsmanager.models import secretsmanager_backends
 
+from localaws.fixes import secretsmanager as secretsmanager_fix
+from localaws.fixes._patching import Patcher
 from payinfra.config import load_context
-from payinfra.emulator.fixes import secretsmanager as secretsmanager_fix
-from payinfra.emulator.fixes._patching import Patcher
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from payinfra.emulator import LocalAws
+from localaws import LocalAws
 
 from .support import emulated
 

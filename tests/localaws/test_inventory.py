@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import pytest
 
-from payinfra.emulator import check_deleted, take_inventory
-from payinfra.emulator.checkers import CHECKERS, READBACKS, Prop
-from payinfra.emulator.fixes import apply_fixes
-from payinfra.emulator.fixes._template_hook import parse_template
-from payinfra.emulator.inventory import (
+from localaws import check_deleted, take_inventory
+from localaws.checkers import CHECKERS, READBACKS, Prop
+from localaws.fixes import apply_fixes
+from localaws.fixes._template_hook import parse_template
+from localaws.inventory import (
     _MISSING,
     Resolver,
     ResourceCheck,
@@ -289,13 +289,13 @@ def test_resolver_follows_refs_getatts_subs_ifs_and_novalue() -> None:
     ],
 )
 def test_comparison_kinds(kind: str, declared: Any, described: Any, same: bool) -> None:
-    from payinfra.emulator.inventory import _same
+    from localaws.inventory import _same
 
     assert _same(Prop("P", "P", kind), declared, described, lambda _s: None) is same  # type: ignore[arg-type]
 
 
 def test_paths_reach_into_key_value_lists_every_element_and_the_stack_region() -> None:
-    from payinfra.emulator.inventory import _MISSING, _dig, _steps
+    from localaws.inventory import _MISSING, _dig, _steps
 
     node = {
         "Attributes": [{"Key": "access_logs.s3.enabled", "Value": "true"}],

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from payinfra.emulator.rules.elbv2_access_log_bucket import ELB_ACCOUNTS, SERVICE_PRINCIPAL, problem
+from localaws.rules.elbv2_access_log_bucket import ELB_ACCOUNTS, SERVICE_PRINCIPAL, problem
 
 from .support import (
     ACCOUNT,

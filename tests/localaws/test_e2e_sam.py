@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from payinfra.emulator import LocalAws, StackInventory, check_deleted
+from localaws import LocalAws, StackInventory, check_deleted
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from payinfra.emulator.fixes import (
+from localaws.fixes import (
     FIX_NAMES,
     MotoVersionError,
     _check_moto_version,
@@ -34,7 +34,7 @@ def test_unknown_fix_name_is_a_clear_error() -> None:
 
 
 def test_other_moto_version_fails_with_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("payinfra.emulator.fixes.version", lambda name: "5.3.0")
+    monkeypatch.setattr("localaws.fixes.version", lambda name: "5.3.0")
     with pytest.raises(MotoVersionError, match=r"moto==5\.2\.5 only; moto 5\.3\.0 is installed"):
         _check_moto_version()
 
@@ -278,7 +278,7 @@ def test_wait_condition_handle_is_created(fixed: bool) -> None:
 
 
 def test_every_fix_is_documented() -> None:
-    from payinfra.emulator.fixes import FIXES
+    from localaws.fixes import FIXES
 
     for name, module in zip(FIX_NAMES, FIXES, strict=True):
         assert module.__doc__ and "moto" in module.__doc__, f"{name} must say which moto behaviour it fixes"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from payinfra.emulator.fixes.sns_subscriptions import PENDING_ARN, confirmation_messages
+from localaws.fixes.sns_subscriptions import PENDING_ARN, confirmation_messages
 
 from .support import Clients, deploy, emulated, physical_ids
 

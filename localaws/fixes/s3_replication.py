@@ -11,7 +11,7 @@ Here GetBucketReplication renders the stored rules through botocore's own S3 sha
 and minutes as integers, tag filters as lists), and nothing is invented.
 
 What S3 refuses (an unversioned source, a missing or unversioned destination) is enforced by
-the strict-AWS rule S3001 (`payinfra/emulator/rules/s3_replication_versioning.py`), not here.
+the strict-AWS rule S3001 (`localaws/rules/s3_replication_versioning.py`), not here.
 
 Still not emulated: moto never copies an object, never sets `ReplicationStatus` on one, and
 never checks the role or the keys; `verify` says so per promise.

@@ -21,10 +21,10 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from localaws.fixes import apply_fixes
+from localaws.rules import apply_rules
+from localaws.rules.lambda_unreserved_concurrency import set_account_concurrency
 from payinfra.cfn import load_cfn_yaml
-from payinfra.emulator.fixes import apply_fixes
-from payinfra.emulator.rules import apply_rules
-from payinfra.emulator.rules.lambda_unreserved_concurrency import set_account_concurrency
 
 from ..support import Clients, deploy
 

@@ -4,7 +4,7 @@ No credentials, no internet. Clients reach it exactly as they reach AWS, through
 `AWS_ENDPOINT_URL` variable that boto3, the AWS CLI and SAM CLI honour, so templates, plugins and
 orchestration have no local-only code path.
 
-    from payinfra.emulator import LocalAws
+    from localaws import LocalAws
 
     with LocalAws() as aws:                       # free port on 127.0.0.1; stops on exit
         aws.endpoint_url                          # "http://127.0.0.1:PORT"
@@ -29,9 +29,9 @@ first. Change sets execute synchronously; a failed update is not rolled back
 accepter region, as on AWS.
 
 `take_inventory`/`check_deleted` work against AWS too (session, no endpoint). What each fix in
-`payinfra.emulator.fixes` changes in moto, and why, is in its module docstring; `FIX_NAMES`
+`localaws.fixes` changes in moto, and why, is in its module docstring; `FIX_NAMES`
 lists them, and `LocalAws(skip_fixes={...})` leaves some out (the tests use it to show what a
-fix repairs). CLI: `python -m payinfra.emulator [--port N]` serves until Ctrl-C.
+fix repairs). CLI: `python -m localaws [--port N]` serves until Ctrl-C.
 """
 
 from .inventory import ResourceCheck, StackInventory, TypeCounts, check_deleted, take_inventory

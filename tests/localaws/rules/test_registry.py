@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from payinfra.emulator import LocalAws
-from payinfra.emulator.__main__ import main
-from payinfra.emulator.rules import RULE_IDS, RULES, apply_rules, describe_rules
-from payinfra.emulator.server import EmulatorError
+from localaws import LocalAws
+from localaws.__main__ import main
+from localaws.rules import RULE_IDS, RULES, apply_rules, describe_rules
+from localaws.server import EmulatorError
 
 HERE = Path(__file__).parent
 
@@ -52,7 +52,7 @@ def test_cli_lists_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_with_a_port_serves_with_the_rules_on() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "payinfra.emulator", "--port", "0", "--skip-rule", "SM001"],
+        [sys.executable, "-m", "localaws", "--port", "0", "--skip-rule", "SM001"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -15,7 +15,7 @@ from moto.cloudformation import parsing
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
 
-from payinfra.emulator.fixes._patching import Patcher, _clear_model_caches
+from localaws.fixes._patching import Patcher, _clear_model_caches
 
 from .support import Clients, create, deploy, emulated, outputs
 

@@ -22,10 +22,10 @@ def _check_moto_version() -> None:
     installed = version("moto")
     if installed != PINNED_MOTO_VERSION:
         raise MotoVersionError(
-            f"payinfra.emulator patches moto internals and supports moto=={PINNED_MOTO_VERSION} only; "
+            f"localaws patches moto internals and supports moto=={PINNED_MOTO_VERSION} only; "
             f"moto {installed} is installed. Install the pinned version "
             f"(pip install 'moto[server]=={PINNED_MOTO_VERSION}') or port and re-test the fixes in "
-            "payinfra/emulator/fixes/."
+            "localaws/fixes/."
         )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from payinfra.emulator.rules.wafv2_logging_destination_name import destination_name
+from localaws.rules.wafv2_logging_destination_name import destination_name
 
 from .support import (
     ACCOUNT,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from payinfra.emulator.rules.kms_key_policy_lockout import lockout_problem
+from localaws.rules.kms_key_policy_lockout import lockout_problem
 
 from .support import (
     ACCOUNT,

@@ -1,4 +1,4 @@
-"""`python -m payinfra.emulator [--port N] [--verbose]`: serve the local AWS until Ctrl-C.
+"""`python -m localaws [--port N] [--verbose]`: serve the local AWS until Ctrl-C.
 
 The strict-AWS rules are on (`--list-rules` prints them; `--skip-rule ID` leaves one out).
 """
@@ -16,7 +16,7 @@ from .server import EmulatorError, LocalAws
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m payinfra.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localaws", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument(
         "--region", default="us-east-1", help="region for the printed example (default us-east-1)"

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from payinfra.emulator.fixes import apply_fixes
+from localaws.fixes import apply_fixes
 
 Clients = Callable[..., Any]
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from payinfra.emulator import LocalAws
-from payinfra.emulator.rules.lambda_unreserved_concurrency import (
+from localaws import LocalAws
+from localaws.rules.lambda_unreserved_concurrency import (
     ENV_VAR,
     AccountConcurrencyError,
     account_concurrency,
 )
-from payinfra.emulator.server import EmulatorError
+from localaws.server import EmulatorError
 
 from .support import (
     STRICT_OR_NOT,

@@ -13,7 +13,7 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from payinfra.emulator import EmulatorError, LocalAws
+from localaws import EmulatorError, LocalAws
 
 TEMPLATE = json.dumps(
     {
@@ -91,7 +91,7 @@ def test_template_url_on_the_ip_endpoint(fixed: bool) -> None:
 def test_cli_serves_until_interrupted() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "payinfra.emulator"],
+        [sys.executable, "-m", "localaws"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -114,7 +114,7 @@ def test_cli_serves_until_interrupted() -> None:
 
 def test_cli_rejects_a_bad_port() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "payinfra.emulator", "--port", "70000"],
+        [sys.executable, "-m", "localaws", "--port", "70000"],
         capture_output=True,
         text=True,
         timeout=60,

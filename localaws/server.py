@@ -1,5 +1,5 @@
 """`LocalAws`: moto's server, in this process, on a free loopback port, with the fixes applied
-and the strict-AWS rules on (`payinfra.emulator.rules`: what AWS refuses is refused here too).
+and the strict-AWS rules on (`localaws.rules`: what AWS refuses is refused here too).
 
 Clients reach it exactly as they reach AWS, through the endpoint variable every current AWS SDK
 and SAM CLI honour (`AWS_ENDPOINT_URL`), so nothing in the templates, plugins or orchestration
@@ -63,8 +63,8 @@ def _check_port_free(host: str, port: int) -> None:
 class LocalAws:
     """A running local AWS endpoint. Use as a context manager, or call `start()`/`stop()`.
 
-    `skip_fixes` names fixes (see `payinfra.emulator.fixes.FIX_NAMES`) to leave out: the tests
-    use it to show what each fix repairs. The strict-AWS rules (`payinfra.emulator.rules`) are
+    `skip_fixes` names fixes (see `localaws.fixes.FIX_NAMES`) to leave out: the tests
+    use it to show what each fix repairs. The strict-AWS rules (`localaws.rules`) are
     applied after the fixes; `skip_rules` names rule IDs to leave out (`RULE_IDS`).
     `quiet` silences the per-request log lines.
     """
