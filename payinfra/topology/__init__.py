@@ -1,40 +1,43 @@
-"""The deployment's shape, derived once from the context: its stacks, their regions and roles,
-and the files they are rendered to. Names live in `names`.
+"""The deployment's shape, derived once from the context: regions and roles, the pairs between
+them, its stacks and their order, the files they are rendered to (`model`), every resource name
+(`names`) and every stack output name (`outputs`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from payinfra.topology.model import (
+    PEERING_OUTPUT,
+    REGION_ROLES,
+    REGIONAL_OUTPUTS,
+    SAMCONFIG_OUTPUT,
+    Pair,
+    RegionNode,
+    Relation,
+    Role,
+    Stack,
+    Topology,
+)
 
 if TYPE_CHECKING:  # config imports topology.names: a runtime import here would be a cycle
     from payinfra.config.model import Context
 
-REGIONAL_OUTPUTS = {"primary": "template.primary.yaml", "secondary": "template.secondary.yaml"}
-PEERING_OUTPUT = "template.peering.yaml"
-SAMCONFIG_OUTPUT = "samconfig.toml"
-
-
-@dataclass(frozen=True)
-class Stack:
-    """One deployable stack: which template, which region, which samconfig env."""
-
-    role: str  # primary | secondary | peering
-    region: str
-    template: str
-    config_env: str
-    name: str
+__all__ = [
+    "PEERING_OUTPUT",
+    "REGIONAL_OUTPUTS",
+    "REGION_ROLES",
+    "SAMCONFIG_OUTPUT",
+    "Pair",
+    "RegionNode",
+    "Relation",
+    "Role",
+    "Stack",
+    "Topology",
+    "stacks",
+]
 
 
 def stacks(ctx: Context) -> list[Stack]:
-    """The project's stacks in dependency order (primary, secondary, peering)."""
-    p = ctx.project
-    names = ctx.names
-    return [
-        Stack("primary", p.primary_region, REGIONAL_OUTPUTS["primary"], "default",
-              names.concrete("stack_primary")),
-        Stack("secondary", p.secondary_region, REGIONAL_OUTPUTS["secondary"], p.secondary_region,
-              names.concrete("stack_secondary")),
-        Stack("peering", p.primary_region, PEERING_OUTPUT, "peering",
-              names.concrete("stack_peering")),
-    ]
+    """The project's stacks in dependency order (the regions, then peering)."""
+    return list(Topology.from_context(ctx).stacks)
