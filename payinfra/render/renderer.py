@@ -15,6 +15,7 @@ import jinja2
 
 from payinfra.cfn import CfnDocumentError, load_cfn_yaml
 from payinfra.config.model import Context
+from payinfra.model import region_model
 from payinfra.paths import ROOT
 from payinfra.render.handler_limits import payment_limits
 from payinfra.render.network_plan import plan_subnets
@@ -56,7 +57,20 @@ def _environment() -> jinja2.Environment:
     env.filters["json"] = lambda value: json.dumps(value, sort_keys=True)
     env.filters["toml"] = _toml_value
     env.filters["overrides"] = _overrides
+    env.filters["intrinsic"] = intrinsic
     return env
+
+
+def intrinsic(value: str) -> str:
+    """A `${...}` reference as the plainest intrinsic, as YAML.
+
+    `${X}` -> `!Ref X`, `${X.Attr}` -> `!GetAtt X.Attr`, text with placeholders -> `!Sub "..."`,
+    plain text -> a quoted string. The model writes references the way `Fn::Sub` does.
+    """
+    inner = value[2:-1] if value.startswith("${") and value.endswith("}") and value.count("${") == 1 else ""
+    if inner:
+        return f"!GetAtt {inner}" if "." in inner else f"!Ref {inner}"
+    return f"!Sub {json.dumps(value)}" if "${" in value else json.dumps(value)
 
 
 def _overrides(values: dict[str, str]) -> str:
@@ -98,6 +112,7 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
         "payment_limits": payment_limits(),  # the handler's body limit and 413 body (edge WAF)
+        "model": region_model(ctx, role),  # the data every partial lays out (payinfra/model)
     }
 
 

@@ -1,0 +1,28 @@
+"""The data the templates lay out, computed and tested in Python.
+
+One module per concern (alarms, network, functions, ...). Each takes the region's `Site` and
+returns plain frozen dataclasses; `region_model` gathers them for one regional template. The
+templates only iterate over this data and spell it as YAML; samconfig's parameter defaults come
+from `parameters`, the same data the templates' Parameters sections lay out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from payinfra.config.model import Context
+from payinfra.model.alarms import Monitoring, monitoring
+from payinfra.model.site import Site, site
+
+
+@dataclass(frozen=True)
+class RegionModel:
+    """Everything computed for one regional template."""
+
+    site: Site
+    monitoring: Monitoring
+
+
+def region_model(ctx: Context, role: str) -> RegionModel:
+    here = site(ctx, role)
+    return RegionModel(site=here, monitoring=monitoring(here))
