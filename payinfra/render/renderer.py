@@ -22,6 +22,7 @@ from payinfra.render.network_plan import plan_subnets
 from payinfra.render.peering_flows import region_network_plan
 from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
+from payinfra.topology.outputs import OUTPUT_NAMES
 
 TEMPLATES = ROOT / "templates"
 # One partial per concern; each defines the macros resources() and, as needed, parameters(),
@@ -111,6 +112,7 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
+        "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
         "payment_limits": payment_limits(),  # the handler's body limit and 413 body (edge WAF)
         "model": region_model(ctx, role),  # the data every partial lays out (payinfra/model)
     }
