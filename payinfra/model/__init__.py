@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from payinfra.config.model import Context
 from payinfra.model.alarms import Monitoring, monitoring
+from payinfra.model.network import Network, network
+from payinfra.model.peering import declare_flows
 from payinfra.model.site import Site, site
 
 
@@ -20,9 +22,14 @@ class RegionModel:
     """Everything computed for one regional template."""
 
     site: Site
+    network: Network
     monitoring: Monitoring
 
 
 def region_model(ctx: Context, role: str) -> RegionModel:
     here = site(ctx, role)
-    return RegionModel(site=here, monitoring=monitoring(here))
+    return RegionModel(
+        site=here,
+        network=network(here, declare_flows(ctx)),
+        monitoring=monitoring(here),
+    )

@@ -1,7 +1,8 @@
 """One region seen from its own stack: its settings, its peer's, and what its role implies.
 
-The role decides three things the data of every concern depends on (primary or not, a read
-replica or not, which region is the peer), so it is decided once here.
+Built from the topology (`payinfra.topology.Topology`), which alone decides roles and pairs: the
+data of every concern depends on three of its answers (primary or not, a read replica or not,
+which region is the peer).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payinfra.config.model import Context, Project, Region
+from payinfra.topology import Topology
 from payinfra.topology.names import Names
 
 
@@ -23,23 +25,25 @@ class Site:
     peer: Region
     project: Project
     names: Names
+    is_replica: bool  # this region's database is a read replica of the primary's
 
     @property
     def is_primary(self) -> bool:
         return self.role == "primary"
 
-    @property
-    def is_replica(self) -> bool:
-        """This region's database is a read replica of the primary's."""
-        return self.project.database_mode == "replica" and not self.is_primary
-
 
 def site(ctx: Context, role: str) -> Site:
-    """The `Site` of `role` (primary | secondary); any other role is a programming error."""
-    p = ctx.project
-    if role not in ("primary", "secondary"):
-        raise ValueError(f"no regional site for role {role!r}")
-    name, peer = p.primary_region, p.secondary_region
-    if role == "secondary":
-        name, peer = peer, name
-    return Site(role, name, ctx.regions[name], peer, ctx.regions[peer], p, ctx.names)
+    """The `Site` of the region whose stack has `role` (primary | secondary)."""
+    topology = Topology.from_context(ctx)
+    node = topology.node(role)
+    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
+    return Site(
+        role=str(node.role),
+        name=node.name,
+        settings=node.settings,
+        peer_name=peer.name,
+        peer=peer.settings,
+        project=ctx.project,
+        names=ctx.names,
+        is_replica=not topology.runs_database_writer(node),
+    )

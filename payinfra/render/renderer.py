@@ -18,8 +18,6 @@ from payinfra.config.model import Context
 from payinfra.model import region_model
 from payinfra.paths import ROOT
 from payinfra.render.handler_limits import payment_limits
-from payinfra.render.network_plan import plan_subnets
-from payinfra.render.peering_flows import region_network_plan
 from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
 from payinfra.topology.outputs import OUTPUT_NAMES
@@ -106,9 +104,6 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "peer_name": peer_name,
         "peer": ctx.regions[peer_name],
         "replica_mode": ctx.project.database_mode == "replica",
-        "subnets": plan_subnets(region.vpc_cidr, region.az_count),
-        "peering_network": region_network_plan(ctx, role),  # ACL tables, peer SG rules
-        "azs": list(range(region.az_count)),
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),

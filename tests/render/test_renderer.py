@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from payinfra.config import load_context
-from payinfra.render.network_plan import plan_subnets
+from payinfra.model.network import plan_subnets
 from payinfra.render.renderer import render_all
 from payinfra.topology import stacks
 

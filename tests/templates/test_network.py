@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from payinfra.config import Context
-from payinfra.render.peering_flows import (
+from payinfra.model.peering import (
     DATABASE,
     DB_PORT,
     EPHEMERAL,

@@ -1,0 +1,116 @@
+"""The region's network as data: subnet plan, route tables to the peer, ACL tables, peer SG rules.
+
+Subnet CIDRs are computed here rather than with `Fn::Cidr` so the plan is visible in the rendered
+template, is the same for any AZ count, and can be asserted on by tests (no overlaps, all inside
+the VPC). The ACL tables and peer security group rules come from the peering flows
+(`payinfra.model.peering`), so what the templates open is exactly what crosses the peering.
+
+AWS references:
+- a subnet's CIDR must lie inside its VPC's and not overlap another subnet's:
+  https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html
+- one network ACL per subnet; a subnet without an explicit association uses the VPC's default ACL:
+  https://docs.aws.amazon.com/vpc/latest/userguide/network-acls.html
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+
+from payinfra.model.peering import AclEntry, Flow, SecurityGroupRule, network_acls, security_group_rules
+from payinfra.model.site import Site
+
+TIERS = ("public", "private", "isolated")
+
+
+@dataclass(frozen=True)
+class Subnet:
+    tier: str
+    az_index: int
+    cidr: str
+
+    @property
+    def number(self) -> int:
+        """1-based AZ number, as in logical IDs (PrivateSubnet1, PrivateRouteTable1)."""
+        return self.az_index + 1
+
+    @property
+    def logical_id(self) -> str:
+        return f"{self.tier.capitalize()}Subnet{self.number}"
+
+
+def plan_subnets(vpc_cidr: str, az_count: int) -> list[Subnet]:
+    """Equal-sized subnets, tier-major, leaving the upper part of the VPC free for growth."""
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    bits = math.ceil(math.log2(len(TIERS) * az_count))
+    blocks = list(vpc.subnets(prefixlen_diff=bits))
+    subnets = []
+    for t, tier in enumerate(TIERS):
+        for az in range(az_count):
+            subnets.append(Subnet(tier, az, str(blocks[t * az_count + az])))
+    return subnets
+
+
+@dataclass(frozen=True)
+class AclTable:
+    """One tier's network ACL: its entries and the subnets associated with it."""
+
+    tier: str
+    entries: tuple[AclEntry, ...]
+    subnets: tuple[Subnet, ...]
+
+    @property
+    def logical_id(self) -> str:
+        return f"{self.tier.capitalize()}NetworkAcl"
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the network partial lays out for one region."""
+
+    vpc_cidr: str
+    nat_gateways: int
+    subnets: tuple[Subnet, ...]
+    acl_tables: tuple[AclTable, ...]
+    security_group_rules: tuple[SecurityGroupRule, ...]
+
+    def tier(self, name: str) -> tuple[Subnet, ...]:
+        return tuple(s for s in self.subnets if s.tier == name)
+
+    @property
+    def public(self) -> tuple[Subnet, ...]:
+        return self.tier("public")
+
+    @property
+    def private(self) -> tuple[Subnet, ...]:
+        return self.tier("private")
+
+    @property
+    def isolated(self) -> tuple[Subnet, ...]:
+        return self.tier("isolated")
+
+    def nat_gateway_for(self, subnet: Subnet) -> int:
+        """The NAT gateway a private subnet's default route uses: its own AZ's, or the only one."""
+        return subnet.number if self.nat_gateways > 1 else 1
+
+    @property
+    def peer_route_tables(self) -> tuple[str, ...]:
+        """Route tables that route to the peer VPC: one per private subnet, plus the isolated one."""
+        return (*(f"PrivateRouteTable{s.number}" for s in self.private), "IsolatedRouteTable")
+
+
+def network(site: Site, flows: tuple[Flow, ...]) -> Network:
+    vpc_cidr, peer_cidr = site.settings.vpc_cidr, site.peer.vpc_cidr
+    subnets = tuple(plan_subnets(vpc_cidr, site.settings.az_count))
+    acls = network_acls(flows, site.role, vpc_cidr, peer_cidr)
+    return Network(
+        vpc_cidr=vpc_cidr,
+        nat_gateways=site.settings.nat_gateways,
+        subnets=subnets,
+        acl_tables=tuple(
+            AclTable(tier, tuple(entries), tuple(s for s in subnets if s.tier == tier))
+            for tier, entries in acls.items()
+        ),
+        security_group_rules=tuple(security_group_rules(flows, site.role, peer_cidr)),
+    )
