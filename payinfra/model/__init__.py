@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from payinfra.config.model import Context
 from payinfra.model.alarms import Monitoring, monitoring
+from payinfra.model.containers import Containers, containers
+from payinfra.model.functions import Functions, functions
 from payinfra.model.network import Network, network
 from payinfra.model.peering import declare_flows
 from payinfra.model.site import Site, site
@@ -23,6 +25,8 @@ class RegionModel:
 
     site: Site
     network: Network
+    functions: Functions
+    containers: Containers
     monitoring: Monitoring
 
 
@@ -31,5 +35,7 @@ def region_model(ctx: Context, role: str) -> RegionModel:
     return RegionModel(
         site=here,
         network=network(here, declare_flows(ctx)),
+        functions=functions(here),
+        containers=containers(here),
         monitoring=monitoring(here),
     )

@@ -1,0 +1,80 @@
+"""The payment function's queue timings, scoped ARNs and environment, as data.
+
+References:
+- the source queue's visibility timeout should be at least six times the function timeout, or a
+  message can reappear while a throttled batch is retried; the batching window is added on top,
+  since a batch may wait that long before the function even starts:
+  https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+- an SQS event source's MaximumConcurrency is 2 to 1000:
+  https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html
+- reserved concurrency is optional (0 = none rendered): AWS refuses a reservation that leaves
+  fewer than 100 unreserved executions in the account and region:
+  https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from payinfra.model.site import Site
+
+DAY_S = 24 * 3600
+QUEUE_RETENTION_S = 4 * DAY_S  # SQS's default
+DLQ_RETENTION_S = 14 * DAY_S  # SQS's maximum: time to inspect and redrive
+KMS_DATA_KEY_REUSE_S = 300  # SQS's default
+MIN_MAX_CONCURRENCY = 2
+
+
+@dataclass(frozen=True)
+class Functions:
+    """What the functions partial lays out beyond the context's `[lambda]` settings."""
+
+    queue_retention_s: int
+    dlq_retention_s: int
+    kms_data_key_reuse_s: int
+    visibility_timeout_s: int
+    # The SQS poller may use at most half the reserved concurrency, so a backlog never starves the
+    # synchronous /payments requests from the ALB; None when that is under AWS's minimum of 2.
+    sqs_max_concurrency: int | None
+    # `Fn::Sub` strings, built from names rather than GetAtt: the DLQ's RedriveAllowPolicy names the
+    # source queue while the source queue's RedrivePolicy names the DLQ (a GetAtt both ways would be
+    # a cycle); in the secondary region the sessions table is a replica no stack owns.
+    queue_arn: str
+    sessions_table_arn: str
+    parameter_path_arn: str
+    target_group_arn: str
+    # Variable -> its YAML value (an intrinsic or a quoted string): the handler's contract
+    # (templates/README.md) plus DEAD_LETTER_QUEUE_URL for records rejected as invalid.
+    environment: dict[str, str]
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+
+
+def functions(site: Site) -> Functions:
+    fn, names = site.settings.function, site.names
+    half = fn.reserved_concurrency // 2
+    return Functions(
+        queue_retention_s=QUEUE_RETENTION_S,
+        dlq_retention_s=DLQ_RETENTION_S,
+        kms_data_key_reuse_s=KMS_DATA_KEY_REUSE_S,
+        visibility_timeout_s=6 * fn.timeout_s + fn.batching_window_s,
+        sqs_max_concurrency=half if half >= MIN_MAX_CONCURRENCY else None,
+        queue_arn=_arn("sqs", names.sub("queue")),
+        sessions_table_arn=_arn("dynamodb", "table/" + names.sub("sessions_table")),
+        parameter_path_arn=_arn("ssm", "parameter" + names.sub("ssm_path")),
+        target_group_arn=_arn("elasticloadbalancing", "targetgroup/" + names.sub("function_target_group") + "/*"),
+        environment={
+            "LEDGER_TABLE": "!Ref LedgerTable",
+            "SESSIONS_TABLE": f'!Sub "{names.sub("sessions_table")}"',
+            "PAYMENT_API_ENDPOINT": json.dumps(site.settings.payment_api_endpoint),
+            "SSM_PARAMETER_PATH": f'!Sub "{names.sub("ssm_path")}"',
+            "CONFIG_CACHE_TTL_S": json.dumps(str(site.settings.payments.config_cache_ttl_s)),
+            "POWERTOOLS_SERVICE_NAME": "payments",
+            "POWERTOOLS_METRICS_NAMESPACE": "Payments",
+            "DEPLOY_REGION": '!Ref "AWS::Region"',
+            "DEAD_LETTER_QUEUE_URL": "!Ref PaymentDeadLetterQueue",
+        },
+    )
