@@ -65,7 +65,9 @@ def functions(site: Site) -> Functions:
         queue_arn=_arn("sqs", names.sub("queue")),
         sessions_table_arn=_arn("dynamodb", "table/" + names.sub("sessions_table")),
         parameter_path_arn=_arn("ssm", "parameter" + names.sub("ssm_path")),
-        target_group_arn=_arn("elasticloadbalancing", "targetgroup/" + names.sub("function_target_group") + "/*"),
+        target_group_arn=_arn(
+            "elasticloadbalancing", "targetgroup/" + names.sub("function_target_group") + "/*"
+        ),
         environment={
             "LEDGER_TABLE": "!Ref LedgerTable",
             "SESSIONS_TABLE": f'!Sub "{names.sub("sessions_table")}"',
