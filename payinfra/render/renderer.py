@@ -16,6 +16,7 @@ import jinja2
 from payinfra.cfn import CfnDocumentError, load_cfn_yaml
 from payinfra.config.model import Context
 from payinfra.model import region_model
+from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
 from payinfra.render.handler_limits import payment_limits
 from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, stacks
@@ -110,6 +111,7 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
         "payment_limits": payment_limits(),  # the handler's body limit and 413 body (edge WAF)
         "model": region_model(ctx, role),  # the data every partial lays out (payinfra/model)
+        "parameter_defaults": stack_parameters(ctx),  # stack role -> parameter defaults, as samconfig
     }
 
 
@@ -130,18 +132,20 @@ def render_all(ctx: Context) -> dict[str, str]:
     """File name -> content for every rendered file."""
     env = _environment()
     out: dict[str, str] = {}
-    parameters: dict[str, dict[str, str]] = {}
     for role, filename in REGIONAL_OUTPUTS.items():
         variables = _with_partials(env, regional_context(ctx, role))
         out[filename] = _render(env, "regional.yaml.j2", variables)
     peering = _with_partials(env, regional_context(ctx, "primary"))
     out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", peering)
-    for stack in stacks(ctx):
-        parameters[stack.role] = _parameter_defaults(out[stack.template], stack.template)
     out[SAMCONFIG_OUTPUT] = _render(
         env,
         "samconfig.toml.j2",
-        {"ctx": ctx, "project": ctx.project, "stacks": stacks(ctx), "parameters": parameters},
+        {
+            "ctx": ctx,
+            "project": ctx.project,
+            "stacks": stacks(ctx),
+            "parameter_defaults": stack_parameters(ctx),  # the templates' Parameters defaults
+        },
     )
     return out
 
@@ -165,15 +169,6 @@ def _render(env: jinja2.Environment, name: str, variables: dict[str, Any]) -> st
 def _describe_jinja(err: Exception, name: str) -> str:
     where = f"{getattr(err, 'filename', None) or name}:{getattr(err, 'lineno', '?')}"
     return f"{where}: {err.__class__.__name__}: {err}"
-
-
-def _parameter_defaults(text: str, source: str) -> dict[str, str]:
-    try:
-        document = load_cfn_yaml(text, source)
-    except CfnDocumentError as err:
-        raise RenderError(str(err)) from None
-    params = document.get("Parameters", {}) or {}
-    return {name: str(spec.get("Default", "")) for name, spec in sorted(params.items())}
 
 
 def write_all(rendered: dict[str, str], out_dir: Path = ROOT) -> list[str]:
