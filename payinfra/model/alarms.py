@@ -74,6 +74,7 @@ class Alarm:
     expression: str = ""  # metric math over m1, m2, ...
     query: str = ""  # CloudWatch Metrics Insights
     lower: bool = False  # alarm at or below the threshold instead of at or above
+    topic: str = "AlarmTopic"  # logical ID of the topic told on ALARM and on OK
 
     @property
     def logical_id(self) -> str:
