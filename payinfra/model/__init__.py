@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from payinfra.config.model import Context
 from payinfra.model.alarms import Monitoring, monitoring
+from payinfra.model.config import Config, config
 from payinfra.model.containers import Containers, containers
+from payinfra.model.edge import Edge, edge
 from payinfra.model.functions import Functions, functions
 from payinfra.model.network import Network, network
 from payinfra.model.peering import declare_flows
 from payinfra.model.site import Site, site
+from payinfra.model.storage import Storage, storage
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class RegionModel:
     network: Network
     functions: Functions
     containers: Containers
+    edge: Edge
+    storage: Storage
+    config: Config
     monitoring: Monitoring
 
 
@@ -37,5 +43,8 @@ def region_model(ctx: Context, role: str) -> RegionModel:
         network=network(here, declare_flows(ctx)),
         functions=functions(here),
         containers=containers(here),
+        edge=edge(here),
+        storage=storage(here),
+        config=config(here),
         monitoring=monitoring(here),
     )

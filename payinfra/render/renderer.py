@@ -18,7 +18,6 @@ from payinfra.config.model import Context
 from payinfra.model import region_model
 from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
-from payinfra.render.handler_limits import payment_limits
 from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
 from payinfra.topology.outputs import OUTPUT_NAMES
@@ -109,7 +108,6 @@ def regional_context(ctx: Context, role: str) -> dict[str, Any]:
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
         "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
-        "payment_limits": payment_limits(),  # the handler's body limit and 413 body (edge WAF)
         "model": region_model(ctx, role),  # the data every partial lays out (payinfra/model)
         "parameter_defaults": stack_parameters(ctx),  # stack role -> parameter defaults, as samconfig
     }

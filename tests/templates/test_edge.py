@@ -17,7 +17,7 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
-from payinfra.render.handler_limits import payment_limits
+from payinfra.model.handler_limits import payment_limits
 from tests.templates.conftest import Template, props, resources_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"

@@ -15,7 +15,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from payinfra.paths import ROOT
+
 LIMITS_PATH = ROOT / "functions" / "payment" / "payment_processor" / "limits.py"
 
 
