@@ -14,6 +14,7 @@ from payinfra.config.model import Context
 from payinfra.model.alarms import Monitoring, monitoring
 from payinfra.model.config import Config, config
 from payinfra.model.containers import Containers, containers
+from payinfra.model.data import Data, data
 from payinfra.model.edge import Edge, edge
 from payinfra.model.functions import Functions, functions
 from payinfra.model.network import Network, network
@@ -33,6 +34,7 @@ class RegionModel:
     edge: Edge
     storage: Storage
     config: Config
+    data: Data
     monitoring: Monitoring
 
 
@@ -46,5 +48,6 @@ def region_model(ctx: Context, role: str) -> RegionModel:
         edge=edge(here),
         storage=storage(here),
         config=config(here),
+        data=data(here),
         monitoring=monitoring(here),
     )

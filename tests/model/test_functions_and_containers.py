@@ -57,3 +57,13 @@ def test_only_a_private_ecr_image_gets_a_repository_to_pull_from(image: str, arn
 def test_memory_reservation_is_half_the_hard_limit(context: Context) -> None:
     here = site(context, "primary")
     assert containers(here).memory_reservation * 2 <= here.settings.ecs.memory
+
+
+def test_no_performance_insights_on_the_smallest_classes(context_with: Callable[..., Context]) -> None:
+    from payinfra.model.data import data
+
+    small = context_with("defaults.database.instance_class=db.t4g.micro")
+    large = context_with("defaults.database.instance_class=db.r6g.large")
+    assert not data(site(small, "primary")).performance_insights
+    assert data(site(large, "primary")).performance_insights
+    assert set('/@"') <= set(data(site(large, "primary")).password_excluded)
