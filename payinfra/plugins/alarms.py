@@ -15,9 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import REGIONAL_ROLES, Check, Hook, Plugin, PluginContext, Status
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.stack_resources import skipped_resources
+from payinfra.topology.outputs import RegionalOutput
 
 PROMISE = "alarms present and wired to the alarm topic"
 SUBSCRIBER_PROMISE = "alarm topic has a confirmed subscriber"
@@ -31,10 +32,10 @@ class AlarmsPlugin(Plugin):
 
     def verify(self, pc: PluginContext) -> list[Check]:
         checks = []
-        for role in REGIONAL_ROLES:
-            check, topics = self._inspect(pc, role)
+        for node in pc.topology.regions:
+            check, topics = self._inspect(pc, node.stack.role)
             checks.append(check)
-            checks.extend(self._subscribers(pc, pc.stacks[role].region, topic) for topic in sorted(topics))
+            checks.extend(self._subscribers(pc, node.name, topic) for topic in sorted(topics))
         return checks
 
     def _check(self, pc: PluginContext, role: str) -> Check:
@@ -50,10 +51,10 @@ class AlarmsPlugin(Plugin):
                 f"stack is {outputs.status} but never created {len(skipped)} declared alarm(s) "
                 f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}): this backend skips alarms"
             )
-            declared = outputs.optional("AlarmTopicArn")
+            declared = outputs.optional(RegionalOutput.ALARM_TOPIC_ARN)
             return Check(PROMISE, Status.NOT_PERFORMED, reason, region), {declared} if declared else set()
-        topic = outputs.require("AlarmTopicArn")
-        names = outputs.require_list("AlarmNames")
+        topic = outputs.require(RegionalOutput.ALARM_TOPIC_ARN)
+        names = outputs.require_list(RegionalOutput.ALARM_NAMES)
         cloudwatch = pc.client("cloudwatch", region)
         found = {}
         for start in range(0, len(names), PAGE):

@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, ClassVar
 
 from payinfra.config import Context
 from payinfra.plugins.aws import RegionalSessions
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import OutputsProvider, StackOutputs
-from payinfra.topology import Stack, stacks
+from payinfra.topology import RegionNode, Stack, Topology
 
 __all__ = ["Check", "Hook", "Plugin", "PluginContext", "PluginError", "Reporter", "Status"]
 
@@ -28,10 +29,6 @@ class Hook(StrEnum):
     AFTER_DEPLOY = "after-deploy"
     BEFORE_DESTROY = "before-destroy"
     VERIFY = "verify"
-
-
-# The stacks that hold a region's resources (the peering stack holds only the connection).
-REGIONAL_ROLES = ("primary", "secondary")
 
 
 class Status(StrEnum):
@@ -118,7 +115,8 @@ class Clock:
 
 @dataclass
 class PluginContext:
-    """Everything a plugin may use: config, per-region sessions, stack outputs, waits."""
+    """Everything a plugin may use: config and its topology, per-region sessions, stack outputs,
+    waits."""
 
     config: Context
     sessions: RegionalSessions
@@ -128,28 +126,38 @@ class PluginContext:
     wait_timeout_s: float = 1800.0
     poll_interval_s: float = 15.0
 
+    @cached_property
+    def topology(self) -> Topology:
+        """Regions, roles, pairs and stacks of this deployment (built once per run)."""
+        return Topology.from_context(self.config)
+
     @property
     def primary_region(self) -> str:
-        return self.config.project.primary_region
+        return self.topology.primary.name
 
     @property
     def secondary_region(self) -> str:
-        return self.config.project.secondary_region
+        """The one secondary region (plugins that pair regions iterate `topology.pairs_of`)."""
+        return self.topology.secondary.name
 
     @property
     def stacks(self) -> dict[str, Stack]:
-        return {s.role: s for s in stacks(self.config)}
+        return {s.role: s for s in self.topology.stacks}
 
     def client(self, service: str, region: str) -> Any:
         return self.sessions.client(service, region)
 
-    def deployed(self, role: str) -> StackOutputs:
-        """Outputs of a stack that must be deployed and stable (after-deploy, verify)."""
-        return self.outputs.deployed(self.stacks[role])
+    def deployed(self, stack: str | RegionNode) -> StackOutputs:
+        """Outputs of a stack (by role, or a region's) that must be deployed and stable
+        (after-deploy, verify)."""
+        return self.outputs.deployed(self._stack(stack))
 
-    def existing(self, role: str) -> StackOutputs | None:
+    def existing(self, stack: str | RegionNode) -> StackOutputs | None:
         """Outputs of a stack if it exists in any state (before-destroy tolerates gaps)."""
-        return self.outputs.existing(self.stacks[role])
+        return self.outputs.existing(self._stack(stack))
+
+    def _stack(self, stack: str | RegionNode) -> Stack:
+        return stack.stack if isinstance(stack, RegionNode) else self.topology.stack(stack)
 
 
 class Plugin:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
+from payinfra.topology.outputs import RegionalOutput
 
 
 def _rules(ec2: Any, group_id: str) -> list[dict[str, Any]]:
@@ -38,8 +39,8 @@ class DefaultSecurityGroupPlugin(Plugin):
 
     def _groups(self, pc: PluginContext) -> list[tuple[str, str]]:
         return [
-            (region, pc.deployed(role).require("DefaultSecurityGroupId"))
-            for role, region in (("primary", pc.primary_region), ("secondary", pc.secondary_region))
+            (node.name, pc.deployed(node).require(RegionalOutput.DEFAULT_SECURITY_GROUP_ID))
+            for node in pc.topology.regions
         ]
 
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:

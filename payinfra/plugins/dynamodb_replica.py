@@ -34,6 +34,7 @@ from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.observations import NOTE_TAG, read_table_note, stamped, write_table_note
 from payinfra.plugins.waiting import wait_until
+from payinfra.topology.outputs import RegionalOutput
 
 BUSY_STATES = frozenset({"CREATING", "UPDATING"})
 REPLICA_SETTINGS = "point-in-time recovery, tags, deletion protection"
@@ -75,9 +76,9 @@ class DynamoDbReplicaPlugin(Plugin):
 
     def target(self, pc: PluginContext) -> ReplicaTarget:
         return ReplicaTarget(
-            table=pc.deployed("primary").require("SessionsTableName"),
+            table=pc.deployed(pc.topology.primary).require(RegionalOutput.SESSIONS_TABLE_NAME),
             region=pc.secondary_region,
-            key_arn=pc.deployed("secondary").require("KeyArn"),
+            key_arn=pc.deployed(pc.topology.secondary).require(RegionalOutput.KEY_ARN),
         )
 
     @staticmethod
@@ -279,8 +280,8 @@ class DynamoDbReplicaPlugin(Plugin):
 
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
-        primary = pc.existing("primary")
-        table_name = primary.optional("SessionsTableName") if primary else None
+        primary = pc.existing(pc.topology.primary)
+        table_name = primary.optional(RegionalOutput.SESSIONS_TABLE_NAME) if primary else None
         if not table_name:
             out.unchanged("primary stack or its sessions table output is gone: no replica to remove")
             return

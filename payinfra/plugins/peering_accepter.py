@@ -21,6 +21,8 @@ from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginRepor
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.waiting import wait_until
+from payinfra.topology import Role
+from payinfra.topology.outputs import PeeringOutput, RegionalOutput
 
 FINAL_BAD_STATES = frozenset({"failed", "rejected", "expired", "deleted", "deleting"})
 
@@ -92,19 +94,20 @@ class PeeringAccepterPlugin(Plugin):
 
     def routes_in_stack(self, pc: PluginContext) -> bool:
         if self._routes_in_stack is None:
-            self._routes_in_stack = template_routes_to_peer(ROOT / pc.stacks["secondary"].template)
+            self._routes_in_stack = template_routes_to_peer(ROOT / pc.topology.secondary.stack.template)
         return self._routes_in_stack
 
     def facts(self, pc: PluginContext) -> PeeringFacts:
-        peering, primary, secondary = pc.deployed("peering"), pc.deployed("primary"), pc.deployed("secondary")
+        peering = pc.deployed(Role.PEERING)
+        primary, secondary = pc.deployed(pc.topology.primary), pc.deployed(pc.topology.secondary)
         return PeeringFacts(
-            connection_id=peering.require("PeeringConnectionId"),
-            requester_vpc=primary.require("VpcId"),
-            requester_cidr=primary.require("VpcCidr"),
-            accepter_vpc=secondary.require("VpcId"),
-            accepter_cidr=secondary.require("VpcCidr"),
-            requester_route_tables=primary.require_list("PrivateRouteTableIds"),
-            accepter_route_tables=secondary.require_list("PrivateRouteTableIds"),
+            connection_id=peering.require(PeeringOutput.PEERING_CONNECTION_ID),
+            requester_vpc=primary.require(RegionalOutput.VPC_ID),
+            requester_cidr=primary.require(RegionalOutput.VPC_CIDR),
+            accepter_vpc=secondary.require(RegionalOutput.VPC_ID),
+            accepter_cidr=secondary.require(RegionalOutput.VPC_CIDR),
+            requester_route_tables=primary.require_list(RegionalOutput.PRIVATE_ROUTE_TABLE_IDS),
+            accepter_route_tables=secondary.require_list(RegionalOutput.PRIVATE_ROUTE_TABLE_IDS),
         )
 
     # -- after deploy --------------------------------------------------------------------------
@@ -188,16 +191,17 @@ class PeeringAccepterPlugin(Plugin):
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
         """Remove the return routes this plugin added (the peering stack removes the rest)."""
-        peering, primary, secondary = pc.existing("peering"), pc.existing("primary"), pc.existing("secondary")
+        peering = pc.existing(Role.PEERING)
+        primary, secondary = pc.existing(pc.topology.primary), pc.existing(pc.topology.secondary)
         if self.routes_in_stack(pc):
             out.unchanged("the secondary stack owns the return routes: nothing to remove")
             return
         if not (peering and primary and secondary):
             out.unchanged("peering or a regional stack is already gone: no return routes to remove")
             return
-        connection_id = peering.optional("PeeringConnectionId")
-        cidr = primary.optional("VpcCidr")
-        tables = secondary.optional("PrivateRouteTableIds")
+        connection_id = peering.optional(PeeringOutput.PEERING_CONNECTION_ID)
+        cidr = primary.optional(RegionalOutput.VPC_CIDR)
+        tables = secondary.optional(RegionalOutput.PRIVATE_ROUTE_TABLE_IDS)
         if not (connection_id and cidr and tables):
             out.unchanged("outputs for the return routes are missing: nothing identifiable to remove")
             return

@@ -31,12 +31,14 @@ from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import describe_connection
 from payinfra.render.peering_flows import PEERING_SIDE, declare_flows, dns_resolution_sides, zone_associations
+from payinfra.topology import Role
+from payinfra.topology.outputs import PeeringOutput, RegionalOutput
 
 DNS_OPTION = "AllowDnsResolutionFromRemoteVpc"
 
 
 def region_of(pc: PluginContext, role: str) -> str:
-    return pc.primary_region if role == "primary" else pc.secondary_region
+    return pc.topology.node(role).name
 
 
 def dns_option(connection: dict[str, Any], role: str) -> bool:
@@ -79,7 +81,7 @@ class PeeringDnsPlugin(Plugin):
     # -- after deploy --------------------------------------------------------------------------
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
         flows = declare_flows(pc.config)
-        connection_id = pc.deployed("peering").require("PeeringConnectionId")
+        connection_id = pc.deployed(Role.PEERING).require(PeeringOutput.PEERING_CONNECTION_ID)
         for role in dns_resolution_sides(flows):
             self._enable_dns_option(pc, out, connection_id, role)
         for zone_role, vpc_role in zone_associations(flows):
@@ -110,8 +112,8 @@ class PeeringDnsPlugin(Plugin):
         )
 
     def _associate(self, pc: PluginContext, out: PluginReporter, zone_role: str, vpc_role: str) -> None:
-        zone_id = namespace_zone(pc, zone_role, pc.deployed(zone_role).require("NamespaceId"))
-        vpc_id, vpc_region = pc.deployed(vpc_role).require("VpcId"), region_of(pc, vpc_role)
+        zone_id = namespace_zone(pc, zone_role, pc.deployed(zone_role).require(RegionalOutput.NAMESPACE_ID))
+        vpc_id, vpc_region = pc.deployed(vpc_role).require(RegionalOutput.VPC_ID), region_of(pc, vpc_role)
         if (vpc_id, vpc_region) in zone_vpcs(pc, zone_id):
             out.unchanged(f"zone {zone_id} ({region_of(pc, zone_role)} namespace) already answers {vpc_id}")
             return
@@ -129,8 +131,8 @@ class PeeringDnsPlugin(Plugin):
         """Remove the peer VPCs from the namespaces' zones; the DNS option goes with the peering."""
         for zone_role, vpc_role in zone_associations(declare_flows(pc.config)):
             owner, peer = pc.existing(zone_role), pc.existing(vpc_role)
-            namespace_id = owner.optional("NamespaceId") if owner else None
-            vpc_id = peer.optional("VpcId") if peer else None
+            namespace_id = owner.optional(RegionalOutput.NAMESPACE_ID) if owner else None
+            vpc_id = peer.optional(RegionalOutput.VPC_ID) if peer else None
             if not (namespace_id and vpc_id):
                 out.unchanged(
                     f"{zone_role} namespace or {vpc_role} VPC already gone: no association to remove"

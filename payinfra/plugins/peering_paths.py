@@ -28,6 +28,8 @@ from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import describe_connection, route_problem
 from payinfra.plugins.peering_dns import DNS_OPTION, dns_option, namespace_zone, region_of, zone_vpcs
 from payinfra.render.peering_flows import EPHEMERAL, PEERING_SIDE, Flow, Naming, declare_flows
+from payinfra.topology import Role
+from payinfra.topology.outputs import SECURITY_GROUP_OUTPUTS, SUBNET_OUTPUTS, PeeringOutput, RegionalOutput
 
 TCP_PROTOCOLS = frozenset({"tcp", "6", "-1"})
 
@@ -107,8 +109,8 @@ class RegionState:
 def read_region(pc: PluginContext, role: str) -> RegionState:
     outputs = pc.deployed(role)
     ec2 = pc.client("ec2", region_of(pc, role))
-    vpc_id = outputs.require("VpcId")
-    subnets = outputs.require_list("PrivateSubnetIds") + outputs.require_list("IsolatedSubnetIds")
+    vpc_id = outputs.require(RegionalOutput.VPC_ID)
+    subnets = [s for tier in ("private", "isolated") for s in outputs.require_list(SUBNET_OUTPUTS[tier])]
     tables: dict[str, dict[str, Any]] = {}
     main = None
     for table in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]:
@@ -127,12 +129,10 @@ def read_region(pc: PluginContext, role: str) -> RegionState:
             if association.get("SubnetId") in subnets:
                 acls[association["SubnetId"]] = acl.get("Entries", [])
                 acl_ids[association["SubnetId"]] = acl["NetworkAclId"]
-    group_ids = [
-        outputs.require(key)
-        for key in ("ServiceSecurityGroupId", "FunctionSecurityGroupId", "DatabaseSecurityGroupId")
-    ]
+    group_ids = [outputs.require(key) for key in SECURITY_GROUP_OUTPUTS.values()]
     groups = {g["GroupId"]: g for g in ec2.describe_security_groups(GroupIds=group_ids)["SecurityGroups"]}
-    return RegionState(vpc_id, outputs.require("VpcCidr"), tables, acls, acl_ids, groups, outputs)
+    cidr = outputs.require(RegionalOutput.VPC_CIDR)
+    return RegionState(vpc_id, cidr, tables, acls, acl_ids, groups, outputs)
 
 
 class HopFailed(Exception):
@@ -146,11 +146,11 @@ class PeeringFlowsPlugin(Plugin):
 
     def verify(self, pc: PluginContext) -> list[Check]:
         flows = declare_flows(pc.config)
-        connection_id = pc.deployed("peering").require("PeeringConnectionId")
-        states = {role: read_region(pc, role) for role in ("primary", "secondary")}
+        connection_id = pc.deployed(Role.PEERING).require(PeeringOutput.PEERING_CONNECTION_ID)
+        roles = [node.stack.role for node in pc.topology.regions]
+        states = {role: read_region(pc, role) for role in roles}
         connections = {
-            role: describe_connection(pc.client("ec2", region_of(pc, role)), connection_id)
-            for role in ("primary", "secondary")
+            role: describe_connection(pc.client("ec2", region_of(pc, role)), connection_id) for role in roles
         }
         checks = []
         for flow in flows:
@@ -173,10 +173,11 @@ class PeeringFlowsPlugin(Plugin):
     ) -> list[str]:
         src, dst = states[flow.source.role], states[flow.destination.role]
         port, src_c, dst_c = flow.port, flow.source.component, flow.destination.component
-        src_subnets, dst_subnets = src.subnets(src_c.subnet_output), dst.subnets(dst_c.subnet_output)
+        src_subnets = src.subnets(SUBNET_OUTPUTS[src_c.tier])
+        dst_subnets = dst.subnets(SUBNET_OUTPUTS[dst_c.tier])
         hops = [self._name(pc, flow, states, connections, connection_id)]
 
-        src_group = src.groups[src.outputs.require(src_c.group_output)]
+        src_group = src.groups[src.outputs.require(SECURITY_GROUP_OUTPUTS[src_c.security_group])]
         if not security_group_admits(src_group.get("IpPermissionsEgress", []), dst.cidr, port):
             raise HopFailed(
                 f"source security group {src_group['GroupId']} has no egress tcp/{port} to {dst.cidr}"
@@ -190,7 +191,7 @@ class PeeringFlowsPlugin(Plugin):
             if state != "active":
                 raise HopFailed(f"peering connection {connection_id} is {state} in {region_of(pc, role)}")
         self._acls(dst, dst_subnets, False, src.cidr, port, port, hop="destination subnet ACL ingress")
-        dst_group = dst.groups[dst.outputs.require(dst_c.group_output)]
+        dst_group = dst.groups[dst.outputs.require(SECURITY_GROUP_OUTPUTS[dst_c.security_group])]
         if not security_group_admits(dst_group.get("IpPermissions", []), src.cidr, port):
             raise HopFailed(
                 f"destination security group {dst_group['GroupId']} does not admit tcp/{port} from {src.cidr}"
@@ -222,7 +223,8 @@ class PeeringFlowsPlugin(Plugin):
             return f"name: {PEERING_SIDE[dst.role].lower()} DNS resolution on"
         if dst.component.naming == Naming.CLOUD_MAP:
             try:
-                zone = namespace_zone(pc, dst.role, states[dst.role].outputs.require("NamespaceId"))
+                namespace = states[dst.role].outputs.require(RegionalOutput.NAMESPACE_ID)
+                zone = namespace_zone(pc, dst.role, namespace)
             except PluginError as err:
                 raise HopFailed(f"name: {err}") from None
             source_vpc = (states[flow.source.role].vpc_id, flow.source.region)

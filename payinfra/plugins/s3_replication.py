@@ -29,6 +29,7 @@ from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.iam_grants import missing_actions, role_documents, role_name_from_arn
 from payinfra.plugins.observations import read_bucket_note, stamped, write_bucket_note
+from payinfra.topology.outputs import RegionalOutput
 
 RULE_ID = "uploads-to-secondary-region"
 GRANT_POLICY = "payinfra-replica-key"  # inline policy this plugin owns on the replication role
@@ -187,14 +188,14 @@ class S3ReplicationPlugin(Plugin):
         return self._settings or ReplicationSettings.from_context(pc)
 
     def target(self, pc: PluginContext) -> ReplicationTarget:
-        primary, secondary = pc.deployed("primary"), pc.deployed("secondary")
+        primary, secondary = pc.deployed(pc.topology.primary), pc.deployed(pc.topology.secondary)
         return ReplicationTarget(
-            source_bucket=primary.require("UploadsBucketName"),
-            source_key_arn=primary.require("KeyArn"),
-            role_arn=primary.require("ReplicationRoleArn"),
-            destination_bucket=secondary.require("UploadsBucketName"),
-            destination_bucket_arn=secondary.require("UploadsBucketArn"),
-            destination_key_arn=secondary.require("KeyArn"),
+            source_bucket=primary.require(RegionalOutput.UPLOADS_BUCKET_NAME),
+            source_key_arn=primary.require(RegionalOutput.KEY_ARN),
+            role_arn=primary.require(RegionalOutput.REPLICATION_ROLE_ARN),
+            destination_bucket=secondary.require(RegionalOutput.UPLOADS_BUCKET_NAME),
+            destination_bucket_arn=secondary.require(RegionalOutput.UPLOADS_BUCKET_ARN),
+            destination_key_arn=secondary.require(RegionalOutput.KEY_ARN),
         )
 
     # -- after deploy --------------------------------------------------------------------------
@@ -294,9 +295,9 @@ class S3ReplicationPlugin(Plugin):
 
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
-        primary = pc.existing("primary")
-        bucket = primary.optional("UploadsBucketName") if primary else None
-        role_arn = primary.optional("ReplicationRoleArn") if primary else None
+        primary = pc.existing(pc.topology.primary)
+        bucket = primary.optional(RegionalOutput.UPLOADS_BUCKET_NAME) if primary else None
+        role_arn = primary.optional(RegionalOutput.REPLICATION_ROLE_ARN) if primary else None
         if bucket:
             s3 = pc.client("s3", pc.primary_region)
             try:

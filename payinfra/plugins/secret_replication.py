@@ -27,12 +27,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import REGIONAL_ROLES, Check, Hook, Plugin, PluginContext, PluginReporter, Status
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.waiting import wait_until
+from payinfra.topology import Relation
+from payinfra.topology.outputs import RegionalOutput
 
-SECRET_OUTPUT = "DatabaseSecretArn"  # noqa: S105 - a stack output name, not a secret
+SECRET_OUTPUT = RegionalOutput.DATABASE_SECRET_ARN
 IN_SYNC = "InSync"
 IN_PROGRESS = "InProgress"
 FAILED = "Failed"
@@ -67,10 +69,13 @@ class SecretReplicationPlugin(Plugin):
 
     @staticmethod
     def replicated(pc: PluginContext) -> bool:
-        return pc.config.project.database_mode == "replica"
+        return pc.topology.replica_database
 
     def targets(self, pc: PluginContext) -> list[ReplicaTarget]:
-        return [ReplicaTarget(pc.secondary_region, pc.deployed("secondary").require("KeyArn"))]
+        return [
+            ReplicaTarget(pair.target.name, pc.deployed(pair.target).require(RegionalOutput.KEY_ARN))
+            for pair in pc.topology.pairs_of(Relation.REPLICATE)
+        ]
 
     @staticmethod
     def describe(sm: Any, secret_id: str) -> dict[str, Any] | None:
@@ -99,7 +104,7 @@ class SecretReplicationPlugin(Plugin):
                 "independent database mode: each region owns its database secret, none is replicated"
             )
             return
-        secret_arn = pc.deployed("primary").require(SECRET_OUTPUT)
+        secret_arn = pc.deployed(pc.topology.primary).require(SECRET_OUTPUT)
         sm = pc.client("secretsmanager", pc.primary_region)
         for target in self.targets(pc):
             self._converge(pc, out, sm, secret_arn, target)
@@ -186,7 +191,7 @@ class SecretReplicationPlugin(Plugin):
 
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
-        primary = pc.existing("primary")
+        primary = pc.existing(pc.topology.primary)
         secret_arn = primary.optional(SECRET_OUTPUT) if primary else None
         if not secret_arn:
             out.unchanged("primary stack or its database secret output is gone: no replica to remove")
@@ -208,15 +213,15 @@ class SecretReplicationPlugin(Plugin):
     def verify(self, pc: PluginContext) -> list[Check]:
         checks: list[Check] = []
         if self.replicated(pc):
-            secret_arn = pc.deployed("primary").require(SECRET_OUTPUT)
+            secret_arn = pc.deployed(pc.topology.primary).require(SECRET_OUTPUT)
             sm = pc.client("secretsmanager", pc.primary_region)
             description = self.describe(sm, secret_arn)
             for target in self.targets(pc):
                 checks.append(self._replica_check(pc, description, secret_arn, target))
             checks.append(self._rotation_check(description, secret_arn, pc.primary_region))
             return checks
-        for role in REGIONAL_ROLES:
-            stack = pc.deployed(role)
+        for node in pc.topology.regions:  # independent mode: every region runs a writer with its secret
+            stack = pc.deployed(node)
             secret_arn = stack.require(SECRET_OUTPUT)
             sm = pc.client("secretsmanager", stack.region)
             checks.append(self._rotation_check(self.describe(sm, secret_arn), secret_arn, stack.region))

@@ -25,14 +25,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import REGIONAL_ROLES, Hook, Plugin, PluginContext, PluginReporter
+from payinfra.plugins.api import Hook, Plugin, PluginContext, PluginReporter
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import StackOutputs
+from payinfra.topology.outputs import RegionalOutput
 
-UPLOADS_OUTPUT = "UploadsBucketName"
-ALB_LOGS_OUTPUT = "AlbLogsBucketName"
-BUCKET_OUTPUTS = (UPLOADS_OUTPUT, ALB_LOGS_OUTPUT)
 BATCH = 1000  # DeleteObjects limit
 # ALB log files are published every 5 minutes; S3 server access logs usually within a few hours
 # but mostly minutes. The drain is bounded by the smaller of this and --wait-timeout.
@@ -118,19 +116,18 @@ class VersionedBucketsPlugin(Plugin):
     destroys_data = True
 
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
-        for role in REGIONAL_ROLES:
-            region = pc.stacks[role].region
-            outputs = pc.existing(role)
+        for node in pc.topology.regions:
+            outputs = pc.existing(node)
             if outputs is None:
-                out.unchanged(f"stack {pc.stacks[role].name} is gone: no buckets to empty in {region}")
+                out.unchanged(f"stack {node.stack.name} is gone: no buckets to empty in {node.name}")
                 continue
-            self._region(pc, outputs, region, out)
+            self._region(pc, outputs, node.name, out)
 
     def _region(self, pc: PluginContext, outputs: StackOutputs, region: str, out: PluginReporter) -> None:
         s3 = pc.client("s3", region)
-        uploads = outputs.optional(UPLOADS_OUTPUT)
-        logs = outputs.optional(ALB_LOGS_OUTPUT)
-        alb = outputs.optional("LoadBalancerArn")
+        uploads = outputs.optional(RegionalOutput.UPLOADS_BUCKET_NAME)
+        logs = outputs.optional(RegionalOutput.ALB_LOGS_BUCKET_NAME)
+        alb = outputs.optional(RegionalOutput.LOAD_BALANCER_ARN)
         if alb:
             stop_alb_access_logs(pc.client("elbv2", region), alb, region, out)
         if uploads:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from payinfra.plugins.api import REGIONAL_ROLES, Check, Hook, Plugin, PluginContext, Status
+from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.stack_resources import skipped_resources
+from payinfra.topology.outputs import RegionalOutput
 
 PROMISE = "WAF web ACL associated with the ALB"
 
@@ -17,7 +18,7 @@ class WafAssociationPlugin(Plugin):
     hooks = (Hook.VERIFY,)
 
     def verify(self, pc: PluginContext) -> list[Check]:
-        return [self._check(pc, role) for role in REGIONAL_ROLES]
+        return [self._check(pc, node.stack.role) for node in pc.topology.regions]
 
     def _check(self, pc: PluginContext, role: str) -> Check:
         region = pc.stacks[role].region
@@ -29,8 +30,8 @@ class WafAssociationPlugin(Plugin):
                 "template: this backend skips WAFv2 resources"
             )
             return Check(PROMISE, Status.NOT_PERFORMED, reason, region)
-        alb = outputs.require("LoadBalancerArn")
-        expected = outputs.require("WebAclArn")
+        alb = outputs.require(RegionalOutput.LOAD_BALANCER_ARN)
+        expected = outputs.require(RegionalOutput.WEB_ACL_ARN)
         try:
             found = pc.client("wafv2", region).get_web_acl_for_resource(ResourceArn=alb).get("WebACL")
         except ClientError as err:
