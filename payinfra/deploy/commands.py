@@ -32,7 +32,7 @@ from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
 from payinfra.plugins.registry import default_plugins, select
 from payinfra.plugins.runner import HookResult, run_hook, run_verify
-from payinfra.topology import SAMCONFIG_OUTPUT, stacks
+from payinfra.topology import SAMCONFIG_OUTPUT, Role, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 
 LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the repository root, next to the build dirs
@@ -92,7 +92,7 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
 def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     env = dict(rt.environ)
     env.setdefault("SAM_CLI_TELEMETRY", "0")
-    building = [role for role, s in settings.items() if s.builds and role != "peering"]
+    building = [role for role, s in settings.items() if s.builds and role != Role.PEERING]
     runtimes = {rt.ctx.regions[s.region].function.runtime for s in stacks(rt.ctx) if s.role in building}
     if runtimes:
         env["PATH"] = path_with_runtimes(runtimes, env)

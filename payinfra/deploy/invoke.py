@@ -40,7 +40,7 @@ from payinfra.config import Context
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.paths import ROOT
 from payinfra.plugins.aws import error_code, error_message
-from payinfra.topology import Stack, stacks
+from payinfra.topology import Stack, Topology
 
 FUNCTION_LOGICAL_ID = "PaymentFunction"  # the function's logical ID in both regional templates
 FUNCTION_DIR = ROOT / "functions" / "payment"  # its CodeUri: what `sam build` packages
@@ -119,8 +119,9 @@ def local_session(region: str) -> boto3.Session:
 
 def choose_stack(ctx: Context, region: str | None) -> Stack:
     """The regional stack that holds the function in `region` (default: the primary region)."""
-    wanted = region or ctx.project.primary_region
-    regional = [s for s in stacks(ctx) if s.role != "peering"]
+    topology = Topology.from_context(ctx)
+    wanted = region or topology.primary.name
+    regional = [node.stack for node in topology.regions]
     for stack in regional:
         if stack.region == wanted:
             return stack

@@ -1,4 +1,4 @@
-"""Which stack waits for which, computed from the config.
+"""Which stack waits for which, read from the topology (`Topology.needs`).
 
 - primary: depends on nothing.
 - secondary: in `replica` database mode its database is a cross-region read replica of the
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payinfra.config import Context
-from payinfra.topology import Stack, stacks
+from payinfra.topology import Stack, Topology
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,8 @@ class Node:
 
 
 def deploy_plan(ctx: Context) -> list[Node]:
-    by_role = {s.role: s for s in stacks(ctx)}
-    secondary_needs = ("primary",) if ctx.project.database_mode == "replica" else ()
-    return [
-        Node(by_role["primary"], ()),
-        Node(by_role["secondary"], secondary_needs),
-        Node(by_role["peering"], ("primary", "secondary")),
-    ]
+    topology = Topology.from_context(ctx)
+    return [Node(stack, topology.needs(stack)) for stack in topology.stacks]
 
 
 def destroy_plan(ctx: Context) -> list[Node]:

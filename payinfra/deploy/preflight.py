@@ -33,7 +33,7 @@ from payinfra.plugins.aws import RegionalSessions, endpoint_description, error_c
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import CloudFormationOutputs, OutputsProvider
 from payinfra.render.renderer import RenderError, render_all, stale_files
-from payinfra.topology import Stack, stacks
+from payinfra.topology import Role, Stack, stacks
 
 # States from which `sam deploy` cannot proceed.
 BLOCKING_STATES = {
@@ -436,7 +436,7 @@ def run_preflight(ctx: Context, sessions: RegionalSessions, account: str) -> Pre
         report.unchecked.append(f"stack states: {err}")
     names = ctx.names
     for stack in all_stacks:
-        if stack.role == "peering":
+        if stack.role == Role.PEERING:
             continue
         region = stack.region
         settings = ctx.regions[region]
