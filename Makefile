@@ -9,7 +9,7 @@ CHECKOV_VENV := .tools/checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help local test setup render check lint typecheck gates unit e2e bench clean
+.PHONY: help local test setup lock render check lint typecheck gates unit e2e bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -24,18 +24,33 @@ test: setup  ## Whole suite: render check, ruff, mypy, static security gates, un
 	$(PY) -m payinfra.gates
 	$(VENV)/bin/pytest $(ARGS)
 
-setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed  ## Install pinned tools
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed  ## Install the locked tools
 
-$(VENV)/.installed: requirements/dev.txt
+# The locks pin every package, direct or not, with its hashes: pip installs exactly those
+# (--no-deps: nothing is resolved at install time, https://pip.pypa.io/en/stable/topics/repeatable-installs/),
+# then `pip check` proves the set is complete and consistent.
+$(VENV)/.installed: requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -qq -r requirements/dev.txt
+	$(VENV)/bin/pip install -qq --require-hashes --no-deps -r requirements/dev.lock
+	$(VENV)/bin/pip check
 	touch $@
 
 # checkov's pins conflict with aws-sam-cli's: it gets a venv of its own.
-$(CHECKOV_VENV)/.installed: requirements/gates.txt
+$(CHECKOV_VENV)/.installed: requirements/gates.lock
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -qq -r requirements/gates.txt
+	$(CHECKOV_VENV)/bin/pip install -qq --require-hashes --no-deps -r requirements/gates.lock
+	$(CHECKOV_VENV)/bin/pip check
 	touch $@
+
+# pyproject.toml declares the direct dependencies; uv resolves them for the interpreter CI runs
+# (CPython 3.11.7 on Linux). The existing locks are preferences: only what pyproject.toml no longer
+# allows moves, unless ARGS="--upgrade" or ARGS="--upgrade-package NAME".
+LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11.7 \
+	--python-platform linux --custom-compile-command "make lock"
+
+lock: $(VENV)/.installed  ## Re-resolve requirements/*.lock from pyproject.toml (then `make setup`)
+	$(LOCK) pyproject.toml --group dev -o requirements/dev.lock $(ARGS)
+	$(LOCK) --group pyproject.toml:gates -o requirements/gates.lock $(ARGS)
 
 # cfn-guard and the AWS Control Tower guard rules ship in one pinned npm package.
 node_modules/.installed: package.json package-lock.json
