@@ -1,10 +1,14 @@
 """deploy, verify, destroy and the plugin commands: the orchestration a user runs.
 
-deploy:  render check -> samconfig check -> preflight (unless --skip-preflight) -> stack states ->
-         `sam build` + `sam deploy` per stack in dependency order -> after-deploy plugins -> verify
-         -> summary.
+Each command runs on one environment (`payinfra.environments`): the committed render in the
+repository root, or another suffix's render, made fresh in its own folder.
+
+deploy:  render check (or fresh render) -> samconfig check -> preflight (unless --skip-preflight)
+         -> stack states -> `sam build` + `sam deploy` per stack in dependency order -> after-deploy
+         plugins -> verify -> summary.
 verify:  every plugin's checks against live state; exit 1 when a promise is broken.
-destroy: confirmation -> before-destroy plugins -> `sam delete` per stack in reverse order.
+destroy: confirmation -> before-destroy plugins -> `sam delete` per stack in reverse order; only the
+         environment's own stacks.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from payinfra.deploy import report
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed, StepResult, StepState, run_graph
 from payinfra.deploy.plan import Node, deploy_plan, destroy_plan, waves
-from payinfra.deploy.preflight import check_credentials, check_rendered, check_stack_states
+from payinfra.deploy.preflight import check_credentials, check_stack_states, environment_files
 from payinfra.deploy.preflight import preflight as run_preflight
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
+from payinfra.environments import Environment, committed, render_into
 from payinfra.paths import ROOT
 from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
@@ -35,7 +40,7 @@ from payinfra.plugins.runner import HookResult, run_hook, run_verify
 from payinfra.topology import SAMCONFIG_OUTPUT, Role, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 
-LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the repository root, next to the build dirs
+LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the environment's folder, next to its builds
 
 
 @dataclass
@@ -50,6 +55,16 @@ class Runtime:
     root: Path = ROOT
     wait_timeout_s: float = 1800.0
     started: float = field(default_factory=time.monotonic)
+    environment: Environment | None = None  # None: the committed render in `root`
+
+    @property
+    def env(self) -> Environment:
+        return self.environment or committed(self.ctx, self.root)
+
+    @property
+    def home(self) -> Path:
+        """The folder holding this environment's templates and samconfig.toml; sam runs there."""
+        return self.env.home
 
     def say(self, message: str) -> None:
         self.echo(f"[{report.duration(time.monotonic() - self.started)}] {message}")
@@ -70,7 +85,8 @@ class Runtime:
 
 def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSettings] | None, verb: str) -> None:
     mode = rt.ctx.project.database_mode
-    rt.echo(f"plan ({verb}, database mode {mode}):")
+    where = "" if rt.env.committed else f", from {rt.env.shown()}"
+    rt.echo(f"plan ({verb}, environment {rt.ctx.project.suffix}, database mode {mode}{where}):")
     for number, wave in enumerate(waves(nodes), start=1):
         together = " and ".join(f"{n.role} ({n.stack.region})" for n in wave)
         rt.echo(f"  step {number}: {together}" + ("  [concurrently]" if len(wave) > 1 else ""))
@@ -96,8 +112,20 @@ def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     runtimes = {rt.ctx.regions[s.region].function.runtime for s in stacks(rt.ctx) if s.role in building}
     if runtimes:
         env["PATH"] = path_with_runtimes(runtimes, env)
-    runner = rt.command_runner or StreamingRunner(echo=rt.echo)
-    return SamCli(find_sam(env), env=env, cwd=rt.root, log_dir=rt.root / LOG_DIR, runner=runner, echo=rt.echo)
+    return _sam(rt, env)
+
+
+def _sam(rt: Runtime, env: Mapping[str, str]) -> SamCli:
+    """SAM CLI run in the environment's folder; `--base-dir` the repository outside the root."""
+    return SamCli(
+        find_sam(env),
+        env=env,
+        cwd=rt.home,
+        log_dir=rt.home / LOG_DIR,
+        runner=rt.command_runner or StreamingRunner(echo=rt.echo),
+        echo=rt.echo,
+        base_dir=None if rt.env.committed else rt.root,
+    )
 
 
 def _timed(rt: Runtime, verb: str, step: Callable[[Node], str]) -> Callable[[Node], str]:
@@ -147,9 +175,9 @@ class Outcome:
 def deploy(
     rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True, preflight: bool = True
 ) -> int:
-    settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
+    environment_files(rt.env, rt.ctx, rt.echo)
+    settings = read_samconfig(rt.home / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, deploy_plan(rt.ctx), settings, "deploy")
-    check_rendered(rt.ctx, rt.root)
     if dry_run:
         rt.echo("dry run: nothing deployed (rendered files and samconfig.toml checked)")
         return 0
@@ -303,7 +331,9 @@ def destroy(
     stdin_is_tty: bool | None = None,
     confirm_environment: str | None = None,
 ) -> int:
-    settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(rt.ctx))
+    if not rt.env.committed:  # a fresh clone has no render of it yet: sam delete reads samconfig
+        render_into(rt.env, rt.ctx)
+    settings = read_samconfig(rt.home / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, destroy_plan(rt.ctx), settings, "destroy")
     rt.echo("  before: before-destroy plugins (replica, replication, routes, bucket contents)")
     if dry_run:
@@ -333,14 +363,7 @@ def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
     """Before-destroy plugins (stop at the first failure), then `sam delete` in reverse order."""
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
-    sam = SamCli(
-        find_sam(rt.environ),
-        env={"SAM_CLI_TELEMETRY": "0", **rt.environ},
-        cwd=rt.root,
-        log_dir=rt.root / LOG_DIR,
-        runner=rt.command_runner or StreamingRunner(rt.echo),
-        echo=rt.echo,
-    )
+    sam = _sam(rt, {"SAM_CLI_TELEMETRY": "0", **rt.environ})
     rt.say("before-destroy plugins")
     began = time.monotonic()
     pc = rt.plugin_context()

@@ -28,6 +28,7 @@ from botocore.exceptions import (
 
 from payinfra.config import Context
 from payinfra.deploy.errors import OrchestrationError
+from payinfra.environments import Environment, render_into
 from payinfra.paths import ROOT
 from payinfra.plugins.aws import RegionalSessions, endpoint_description, error_code, error_message
 from payinfra.plugins.errors import PluginError
@@ -43,6 +44,18 @@ BLOCKING_STATES = {
     "UPDATE_ROLLBACK_FAILED": "continue the rollback in the CloudFormation console or with "
     "`aws cloudformation continue-update-rollback`",
 }
+
+
+def environment_files(env: Environment, ctx: Context, echo: Callable[[str], None]) -> None:
+    """The committed environment: its files must be current. Any other: render it fresh, say where."""
+    if env.committed:
+        check_rendered(ctx, env.home)
+        return
+    try:
+        render_into(env, ctx)
+    except RenderError as err:
+        raise OrchestrationError(f"render error: {err}") from None
+    echo(f"rendered environment {env.suffix} into {env.shown()}/")
 
 
 def check_rendered(ctx: Context, root: Path = ROOT) -> None:

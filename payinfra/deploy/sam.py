@@ -1,10 +1,15 @@
 """The only place that runs SAM CLI: `sam build|deploy|delete --config-env <env>`.
 
-The commands are what a user types in the repository root, and every setting comes from
-samconfig.toml, with one exception: the orchestration builds into a directory of its own
-(`--build-dir .aws-sam/payinfra-build/<env>/build`, then `sam deploy --template-file` of that
-build). `sam build` empties its build directory before it builds, so a user's failed `sam build
---config-env X` would otherwise delete the orchestration's build of X, and the reverse.
+The commands are what a user types in the environment's folder (the repository root for the
+committed environment, `.aws-sam/environments/<suffix>/` for any other: `payinfra.environments`),
+and every setting comes from that folder's samconfig.toml, with two exceptions. The orchestration
+builds into a directory of its own under that folder (`--build-dir
+.aws-sam/payinfra-build/<env>/build`, then `sam deploy --template-file` of that build): `sam
+build` empties its build directory before it builds, so a user's failed `sam build --config-env
+X` would otherwise delete the orchestration's build of X, and the reverse. And outside the root,
+`sam build --base-dir <root>` resolves the templates' CodeUri against the repository, not the
+folder (`--base-dir`:
+https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-cli-command-reference-sam-build.html).
 
 Output goes to a log file per stack and step (concurrent deploys would interleave on the
 terminal); the terminal gets a heartbeat with the elapsed time and, on failure, the last lines of
@@ -131,6 +136,7 @@ class SamCli:
         runner: CommandRunner,
         echo: Callable[[str], None] = print,
         build_root: Path | None = ORCHESTRATION_BUILD_ROOT,
+        base_dir: Path | None = None,
     ) -> None:
         self.executable = executable
         self.env = env
@@ -139,10 +145,13 @@ class SamCli:
         self.runner = runner
         self.echo = echo
         self.build_root = build_root  # None: samconfig's build_dir, exactly as a user runs it
+        self.base_dir = base_dir  # the repository root when `cwd` is an environment's folder
         self._built: set[str] = set()  # envs built by this instance: their deploy uses that build
 
     def command(self, verb: str, config_env: str) -> list[str]:
         argv = [self.executable, verb, "--config-env", config_env]
+        if verb == "build" and self.base_dir is not None:
+            argv += ["--base-dir", str(self.base_dir)]
         if self.build_root is not None:
             # Command-line options override samconfig.toml's scalar settings (only
             # parameter_overrides is special, aws-sam-cli#2380, and it is not used here).
@@ -168,6 +177,8 @@ class SamCli:
         argv = self.command(verb, config_env)
         log_path = self.log_dir / f"{role}-{verb}.log"
         label = f"{role}: {self.shown(argv)}"
+        if self.base_dir is not None and self.cwd.is_relative_to(self.base_dir):
+            label += f"  (in {self.cwd.relative_to(self.base_dir)})"
         shown_log = log_path.relative_to(self.cwd) if log_path.is_relative_to(self.cwd) else log_path
         self.echo(f"  {label}  (log: {shown_log})")
         result = self.runner(argv, env=self.env, cwd=self.cwd, log_path=log_path, label=label)

@@ -1,7 +1,7 @@
-"""`python -m payinfra.gates`: see `payinfra.gates.cli`."""
+"""`python -m payinfra.gates ARGS`: an alias of `python -m payinfra gates ARGS` (the Makefile's)."""
 
 import sys
 
-from payinfra.gates.cli import main
+from payinfra.cli import main
 
-sys.exit(main())
+sys.exit(main(["gates", *sys.argv[1:]]))

@@ -1,4 +1,6 @@
-"""`python -m payinfra.gates [templates...]`: exit 0 when every finding is waived with a reason.
+"""`python -m payinfra gates [templates...]`: exit 0 when every finding is waived with a reason.
+
+The parser is `payinfra.cli`'s; `python -m payinfra.gates` is an alias.
 
 Exit codes: 0 pass, 1 unwaived findings (or waivers without a reason), 2 the gate could not run
 (missing tool, unreadable template): the message names the fix, e.g. `make setup`.
@@ -6,7 +8,6 @@ Exit codes: 0 pass, 1 unwaived findings (or waivers without a reason), 2 the gat
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -16,37 +17,15 @@ from payinfra.gates.model import GateError
 from payinfra.gates.tools import ROOT
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m payinfra.gates",
-        description="Static security gates: sam validate --lint, checkov and the Control Tower "
-        "cfn-guard rules on the SAM-expanded template, and the project's own checks.",
-    )
-    parser.add_argument(
-        "templates",
-        nargs="*",
-        type=Path,
-        help="templates to gate (default: the three rendered templates, each in its stack's region)",
-    )
-    parser.add_argument(
-        "--region", help="region of the templates given (needed for any but the rendered ones)"
-    )
-    parser.add_argument("--jobs", type=int, default=2, help="tool processes at a time (default 2)")
-    parser.add_argument(
-        "--build-dir", type=Path, default=runner.BUILD_DIR, help="where expanded templates are written"
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(templates: list[Path], *, region: str | None, jobs: int, build_dir: Path) -> int:
+    """Gate `templates` (default: the three rendered ones); 0 pass, 1 unwaived findings, 2 cannot run."""
     started = time.monotonic()
     try:
-        if args.templates:
-            targets = [(p.resolve(), runner.region_for(p, args.region)) for p in args.templates]
+        if templates:
+            targets = [(p.resolve(), runner.region_for(p, region)) for p in templates]
         else:
             targets = runner.default_targets()
-        gate_run = runner.run(targets, jobs=args.jobs, build_dir=args.build_dir)
+        gate_run = runner.run(targets, jobs=jobs, build_dir=build_dir)
     except GateError as err:
         print(f"gates: cannot run: {err}", file=sys.stderr)
         return 2

@@ -93,6 +93,27 @@ def test_delete_says_no_prompts_on_the_command_line(tmp_path: Path) -> None:
     assert runner.argv == [["/opt/bin/sam", "delete", "--config-env", "peering", "--no-prompts"]]
 
 
+def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_build_dir(tmp_path: Path) -> None:
+    """Outside the root, sam runs in the environment's folder; CodeUri resolves against the repository."""
+    home = tmp_path / ".aws-sam/environments/pr42"
+    runner = FakeRunner([CommandResult(0, ""), CommandResult(0, "done"), CommandResult(0, "Deleted")])
+    cli = SamCli(
+        "/opt/bin/sam", env={}, cwd=home, log_dir=home / "logs", runner=runner, echo=lambda _: None,
+        base_dir=tmp_path,
+    )
+    cli.run("build", "default", "primary")
+    cli.run("deploy", "default", "primary")
+    cli.run("delete", "default", "primary")
+    assert runner.argv == [
+        ["/opt/bin/sam", "build", "--config-env", "default", "--base-dir", str(tmp_path), "--build-dir",
+         ".aws-sam/payinfra-build/default/build"],
+        ["/opt/bin/sam", "deploy", "--config-env", "default", "--config-file",
+         str((home / "samconfig.toml").resolve()), "--template-file",
+         ".aws-sam/payinfra-build/default/build/template.yaml"],
+        ["/opt/bin/sam", "delete", "--config-env", "default", "--no-prompts"],
+    ]
+
+
 def test_an_empty_change_set_is_success_even_with_exit_1(tmp_path: Path) -> None:
     tail = "Error: No changes to deploy. Stack payments-primary-dev is up to date"
     assert (

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from payinfra.gates import cli, runner
+from payinfra.cli import main
+from payinfra.gates import runner
 from payinfra.gates import tools as gate_tools
 from payinfra.gates.model import GateError
 from payinfra.gates.tools import Tools
@@ -42,7 +43,7 @@ def test_cli_reports_a_missing_tool_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(runner, "locate", lambda: gate_tools.locate(tmp_path))
-    assert cli.main([]) == 2
+    assert main(["gates"]) == 2
     err = capsys.readouterr().err
     assert "gates: cannot run:" in err and "make setup" in err
     assert "Traceback" not in err
@@ -51,7 +52,7 @@ def test_cli_reports_a_missing_tool_without_a_traceback(
 def test_cli_reports_a_missing_template_without_a_traceback(
     tools: Tools, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main([str(tmp_path / "nope.yaml"), "--region", "us-east-1"]) == 2
+    assert main(["gates", str(tmp_path / "nope.yaml"), "--region", "us-east-1"]) == 2
     assert "no such template" in capsys.readouterr().err
 
 

@@ -1,4 +1,5 @@
-"""render.py as a user runs it: writes, checks, and refuses bad input without writing."""
+"""render.py (`python -m payinfra render`) as a user runs it: writes, checks, refuses bad input
+without writing, and renders any environment but the committed one into its own folder."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from payinfra import cli
+from payinfra.config import load_context
+from payinfra.environments import ENVIRONMENTS_DIR, locate
 from payinfra.paths import ROOT
-from payinfra.render.cli import main
+from payinfra.render import cli as render_cli
 
 OUTPUTS = ["template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "samconfig.toml"]
+
+
+def main(argv: list[str]) -> int:
+    return cli.main(["render", *argv])
 
 
 @pytest.fixture
@@ -20,7 +28,7 @@ def out(tmp_path: Path) -> Path:
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
 def test_render_writes_all_files_then_check_passes(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,3 +98,27 @@ def test_render_py_entry_point_reports_errors_without_traceback(tmp_path: Path) 
 def test_missing_output_dir_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--out", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_another_environment_renders_into_its_own_folder_never_over_the_committed_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = load_context()
+    assert render_cli.run(dev, locate(dev, dev, tmp_path), out=None, check=False) == 0
+    committed = snapshot(tmp_path)
+    assert sorted(committed) == sorted(OUTPUTS)
+    pr42 = load_context(suffix="pr42")
+    assert render_cli.run(pr42, locate(pr42, dev, tmp_path), out=None, check=False) == 0
+    assert snapshot(tmp_path) == committed
+    home = tmp_path / ENVIRONMENTS_DIR / "pr42"
+    assert sorted(p.name for p in home.iterdir()) == sorted(OUTPUTS)
+    assert 'stack_name = "payments-primary-pr42"' in (home / "samconfig.toml").read_text()
+    assert "(environment pr42, .aws-sam/environments/pr42/)" in capsys.readouterr().out
+    assert render_cli.run(pr42, locate(pr42, dev, tmp_path), out=None, check=True) == 0
+
+
+def test_a_suffix_or_set_that_changes_nothing_is_the_committed_environment(tmp_path: Path) -> None:
+    dev = load_context()
+    assert locate(load_context(suffix="dev"), dev, tmp_path).home == tmp_path
+    changed = load_context(overrides=["us-east-2.alarms.latency_p99_ms=250"])
+    assert locate(changed, dev, tmp_path).home == tmp_path / ENVIRONMENTS_DIR / "dev"
