@@ -256,6 +256,10 @@ def test_another_environment_is_rendered_into_its_folder_and_deployed_from_there
     assert commands.deploy(rt) == 1
     assert "rendered environment pr42 into .aws-sam/environments/pr42/" in lines
     assert "plan (deploy, environment pr42, database mode replica, from .aws-sam/environments/pr42):" in lines
+    assert (  # the commands a user types in that folder
+        "    payments-primary-pr42: sam build --config-env default --base-dir ../../.. "
+        "&& sam deploy --config-env default" in lines
+    )
     assert snapshot(root) == committed  # the committed environment's files are never written
     assert 'stack_name = "payments-primary-pr42"' in (home / "samconfig.toml").read_text()
     assert sam.cwds == {home}  # sam reads the folder's samconfig.toml, builds and logs under it
