@@ -65,12 +65,14 @@ for name in ("AWS_XRAY_DAEMON_ADDRESS", "_X_AMZN_TRACE_ID", "AWS_PROFILE"):
 
 BENCH_DIR = REPO / "bench"
 sys.path.insert(0, str(BENCH_DIR))
+sys.path.append(str(REPO))  # localaws, the one package that imports moto
 
-from moto import mock_aws  # noqa: E402  (before any client exists)
 from payment_processor.function import PaymentFunction  # noqa: E402
 from payment_processor.observability import EmfMetrics, JsonLogger  # noqa: E402
 from payment_processor.settings import Settings  # noqa: E402
 from powertools_reference.handler import PARTS, build  # noqa: E402
+
+from localaws.testing import mock_aws  # noqa: E402  (before any client exists)
 
 
 class Discard(io.TextIOBase):

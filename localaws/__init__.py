@@ -28,22 +28,47 @@ first. Change sets execute synchronously; a failed update is not rolled back
 (UPDATE_ROLLBACK_FAILED). A cross-region peering stays pending-acceptance until accepted in the
 accepter region, as on AWS.
 
-`take_inventory`/`check_deleted` work against AWS too (session, no endpoint). What each fix in
-`localaws.fixes` changes in moto, and why, is in its module docstring; `FIX_NAMES`
-lists them, and `LocalAws(skip_fixes={...})` leaves some out (the tests use it to show what a
-fix repairs). CLI: `python -m localaws [--port N]` serves until Ctrl-C.
+`take_inventory`/`check_deleted` work against AWS too (session, no endpoint). CLI:
+`python -m localaws [--port N] [--list-rules]` serves until Ctrl-C.
+
+Layout (moto's and LocalStack's shape; nothing here imports payinfra):
+    server.py           `LocalAws`: moto's server in this process, ports, lifecycle
+    _moto.py            every moto name used, after the pinned-version check: a moto upgrade
+                        is this one file to review
+    patching.py         `Patcher` (reversible patches) and `EmulatorModel` (added resource types)
+    cloudformation/     fixes to the CloudFormation engine (transforms, change sets, failures...)
+    services/<service>/ that service's fixes (models, behaviour) and `rules/` (strict-AWS
+                        refusals, one a module, with the AWS documentation that states it)
+    order.py            `FIXES`: the order of application, with the reason where it matters
+    rules.py            the registry of strict rules (`RULES`, `--list-rules`)
+    inventory.py, checkers.py   declared vs created vs described, through each service's API
+    testing.py          `mock_aws` and moto state for tests outside this package
+
+Order: `LocalAws.start()` applies every fix in `order.FIXES` order, then every rule in `RULES`
+order (rules wrap some fixes' models); `stop()` reverts both. A fix's module docstring says
+which moto behaviour it changes and why; `LocalAws(skip_fixes={...})` leaves fixes out (the
+tests use it to show what a fix repairs), `skip_rules={...}` rules.
 """
 
+from ._moto import PINNED_MOTO_VERSION, MotoVersionError
 from .inventory import ResourceCheck, StackInventory, TypeCounts, check_deleted, take_inventory
+from .order import FIX_NAMES
+from .rules import RULE_IDS
 from .server import FAKE_ACCOUNT_ID, EmulatorError, LocalAws
+from .services.sns.subscriptions import confirmation_messages
 
 __all__ = [
     "FAKE_ACCOUNT_ID",
+    "FIX_NAMES",
+    "PINNED_MOTO_VERSION",
+    "RULE_IDS",
     "EmulatorError",
     "LocalAws",
+    "MotoVersionError",
     "ResourceCheck",
     "StackInventory",
     "TypeCounts",
     "check_deleted",
+    "confirmation_messages",
     "take_inventory",
 ]

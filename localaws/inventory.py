@@ -530,7 +530,7 @@ def _template(cfn: Any, stack_name: str) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(body)
         return result
     except ValueError:  # a YAML body (AWS returns the Original stage of a stack without transform as sent)
-        from moto.cloudformation.models import Stack  # its loader reads the short-form tags
+        from localaws._moto import Stack  # its loader reads the short-form tags
 
         return Stack.parse_template(body)
 

@@ -17,14 +17,17 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .fixes import Patcher, apply_fixes
+from ._moto import threaded_moto_server
 from .inventory import ResourceCheck, StackInventory, check_deleted, take_inventory
-from .rules import RULE_IDS, apply_rules, set_account_concurrency
-from .rules.lambda_unreserved_concurrency import AccountConcurrencyError, account_concurrency
+from .order import patch_moto
+from .patching import Patcher
+from .rules import RULE_IDS, set_account_concurrency
+from .services.awslambda.rules.unreserved_concurrency import AccountConcurrencyError, account_concurrency
 
 if TYPE_CHECKING:
     import boto3
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from ._moto import ThreadedMotoServer
 
 FAKE_ACCOUNT_ID = "123456789012"  # moto's default account
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -63,7 +66,7 @@ def _check_port_free(host: str, port: int) -> None:
 class LocalAws:
     """A running local AWS endpoint. Use as a context manager, or call `start()`/`stop()`.
 
-    `skip_fixes` names fixes (see `localaws.fixes.FIX_NAMES`) to leave out: the tests
+    `skip_fixes` names fixes (see `localaws.order.FIX_NAMES`) to leave out: the tests
     use it to show what each fix repairs. The strict-AWS rules (`localaws.rules`) are
     applied after the fixes; `skip_rules` names rule IDs to leave out (`RULE_IDS`).
     `quiet` silences the per-request log lines.
@@ -109,16 +112,13 @@ class LocalAws:
             )
         self._holds_lock = True
         try:
-            from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
             _check_port_free(self._host, self._requested_port)
-            self._patcher = apply_fixes(skip=self._skip_fixes)
-            apply_rules(self._patcher, skip=self._skip_rules)  # after the fixes: some wrap their models
+            self._patcher = patch_moto(skip_fixes=self._skip_fixes, skip_rules=self._skip_rules)
             if self._quiet:  # one log line per request drowns SAM's output
                 werkzeug_logger = logging.getLogger("werkzeug")
                 self._werkzeug_level = werkzeug_logger.level
                 werkzeug_logger.setLevel(logging.WARNING)
-            server = ThreadedMotoServer(ip_address=self._host, port=self._requested_port, verbose=False)
+            server = threaded_moto_server()(ip_address=self._host, port=self._requested_port, verbose=False)
             server.start()
             self._server = server
             host, port = server.get_host_and_port()

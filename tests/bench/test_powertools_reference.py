@@ -20,7 +20,8 @@ for folder in (REPO / "functions" / "payment", REPO / "bench"):
         sys.path.insert(0, str(folder))
 
 import botocore.session  # noqa: E402
-from moto import mock_aws  # noqa: E402
+
+from localaws.testing import mock_aws  # noqa: E402
 
 pytest.importorskip("aws_lambda_powertools")
 

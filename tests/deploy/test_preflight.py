@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
+from localaws.testing import mock_aws
 from payinfra.__main__ import main
 from payinfra.config import Context, load_context
 from payinfra.deploy import commands
@@ -373,9 +373,9 @@ def test_local_account_problems_are_found(local_aws: None, ctx: Context) -> None
         StackName="payments-primary-dev",
         TemplateBody='{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}',
     )
-    from moto.cloudformation.models import cloudformation_backends
+    from localaws.testing import backend
 
-    cloudformation_backends[account]["us-east-1"].stacks[
+    backend("cloudformation", "us-east-1", account).stacks[
         cfn.describe_stacks(StackName="payments-primary-dev")["Stacks"][0]["StackId"]
     ].status = "ROLLBACK_COMPLETE"
 

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from localaws.fixes import apply_fixes
+from localaws.order import apply_fixes
 
 Clients = Callable[..., Any]
 

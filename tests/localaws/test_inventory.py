@@ -12,8 +12,7 @@ import pytest
 
 from localaws import check_deleted, take_inventory
 from localaws.checkers import CHECKERS, READBACKS, Prop
-from localaws.fixes import apply_fixes
-from localaws.fixes._template_hook import parse_template
+from localaws.cloudformation.template_hook import parse_template
 from localaws.inventory import (
     _MISSING,
     Resolver,
@@ -25,6 +24,7 @@ from localaws.inventory import (
     declared_resources,
     read_back,
 )
+from localaws.order import apply_fixes
 
 from .support import create, deploy, emulated, lambda_resources, put_function_code, vpc_template
 

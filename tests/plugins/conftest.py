@@ -16,8 +16,8 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
-from moto import mock_aws
 
+from localaws.testing import mock_aws
 from payinfra.config import Context, load_context
 from payinfra.plugins.api import Clock, PluginContext, Reporter
 from payinfra.plugins.aws import RegionalSessions

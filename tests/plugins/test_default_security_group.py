@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from moto import mock_aws
 
+from localaws.testing import mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
 from tests.plugins.conftest import Interrupted, World, fresh_world

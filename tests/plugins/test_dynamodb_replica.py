@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
+from localaws.testing import mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
 from payinfra.plugins.errors import PluginError

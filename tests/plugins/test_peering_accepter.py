@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
+from localaws.testing import mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin, template_routes_to_peer

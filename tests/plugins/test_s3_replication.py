@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
+from localaws.testing import fixes_applied, mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.s3_replication import (
@@ -339,14 +339,8 @@ def test_settings_come_from_the_primary_storage_table() -> None:
 @pytest.fixture
 def faithful_moto(world: World) -> Iterator[World]:
     """The world, with only the emulator fix that makes GetBucketReplication return what was put."""
-    from localaws.fixes import Patcher, s3_replication
-
-    patcher = Patcher()
-    s3_replication.apply(patcher)
-    try:
+    with fixes_applied("s3_replication"):
         yield world
-    finally:
-        patcher.revert()
 
 
 def test_on_faithful_moto_the_configuration_holds_and_nothing_is_recorded(faithful_moto: World) -> None:

@@ -11,11 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.secretsmanager.models import secretsmanager_backends
 
-from localaws.fixes import secretsmanager as secretsmanager_fix
-from localaws.fixes._patching import Patcher
+from localaws.testing import backend, fixes_applied
 from payinfra.config import load_context
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
@@ -33,17 +30,13 @@ REMOVE = ("us-east-1", "secretsmanager", "RemoveRegionsFromReplication")
 def secret_world(world: World) -> Iterator[World]:
     """The world plus the primary stack's database secret (and the emulator's replica-key fix:
     plain moto reports `alias/aws/secretsmanager` for every replica, whatever key was asked for)."""
-    patcher = Patcher()
-    secretsmanager_fix.apply(patcher)
-    try:
+    with fixes_applied("secretsmanager"):
         value = json.dumps({"username": "payments", "password": "x" * 32})
         arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
             Name=SECRET_NAME, SecretString=value, KmsKeyId=world.outputs["primary"]["KeyArn"]
         )["ARN"]
         world.outputs["primary"]["DatabaseSecretArn"] = arn
         yield world
-    finally:
-        patcher.revert()
 
 
 def run(world: World, hook: str = "after_deploy", **options: Any) -> None:
@@ -61,7 +54,7 @@ def status(world: World) -> list[dict[str, Any]]:
 
 
 def set_rotation(world: World, lambda_arn: str, days: int = 30) -> None:
-    secret = secretsmanager_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].secrets[SECRET_NAME]
+    secret = backend("secretsmanager", "us-east-1").secrets[SECRET_NAME]
     secret.rotation_requested = secret.rotation_enabled = True
     secret.rotation_lambda_arn = lambda_arn
     secret.auto_rotate_after_days = days

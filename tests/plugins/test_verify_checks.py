@@ -177,15 +177,10 @@ def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
 @pytest.fixture
 def aws_like_subscriptions(world: World) -> Iterator[None]:
     """The emulator's SNS fix alone: email/https subscriptions stay pending until confirmed."""
-    from localaws.fixes import sns_subscriptions
-    from localaws.fixes._patching import Patcher
+    from localaws.testing import fixes_applied
 
-    patcher = Patcher()
-    sns_subscriptions.apply(patcher)
-    try:
+    with fixes_applied("sns_subscriptions"):
         yield
-    finally:
-        patcher.revert()
 
 
 def _subscriber_check(world: World, topic: str) -> Any:
@@ -195,7 +190,7 @@ def _subscriber_check(world: World, topic: str) -> Any:
 def test_a_topic_with_only_pending_subscribers_is_broken_and_names_them(
     world: World, aws_like_subscriptions: None
 ) -> None:
-    from localaws.fixes.sns_subscriptions import confirmation_messages
+    from localaws import confirmation_messages
 
     sns = boto3.client("sns", region_name="us-east-1")
     topic = sns.create_topic(Name="payments-alarms-dev")["TopicArn"]

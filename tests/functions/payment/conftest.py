@@ -16,7 +16,8 @@ from typing import Any
 
 import botocore.session
 import pytest
-from moto import mock_aws  # imported before any client is created, so moto can intercept them
+
+from localaws.testing import mock_aws  # imported before any client is created, so moto can intercept them
 
 # support puts functions/payment on sys.path, so test modules can import payment_processor.
 from .support import (

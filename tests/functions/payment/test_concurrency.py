@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
+
+from localaws.testing import DynamoDBBackend
 
 from .support import LambdaContext, Region, alb_request, payment, sqs_record
 

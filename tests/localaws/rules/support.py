@@ -21,9 +21,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from localaws.fixes import apply_fixes
+from localaws.order import apply_fixes
 from localaws.rules import apply_rules
-from localaws.rules.lambda_unreserved_concurrency import set_account_concurrency
+from localaws.services.awslambda.rules.unreserved_concurrency import set_account_concurrency
 from payinfra.cfn import load_cfn_yaml
 
 from ..support import Clients, deploy

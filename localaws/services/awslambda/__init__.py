@@ -1,0 +1,1 @@
+"""Lambda: function settings moto drops, permissions, and the concurrency and SQS event-source rules."""

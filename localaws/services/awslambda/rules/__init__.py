@@ -1,0 +1,1 @@
+"""The strict-AWS rules of this service, one refusal a module (registry: `localaws.rules`)."""

@@ -1,0 +1,1 @@
+"""CloudWatch: CloudFormation support for metric and metric-math alarms."""

@@ -1,0 +1,1 @@
+"""DynamoDB: table properties moto drops, the GlobalTable model, and the global-table rules."""

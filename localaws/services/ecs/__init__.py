@@ -1,0 +1,1 @@
+"""ECS: clusters, task definitions and services created and deleted with the stack."""

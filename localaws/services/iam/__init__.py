@@ -1,0 +1,1 @@
+"""IAM: a role's managed policies, attached and detached with the stack."""

@@ -1,0 +1,1 @@
+"""KMS: key policies kept as KMS keeps them, and the key policy and deletion-window rules."""

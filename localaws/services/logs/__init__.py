@@ -1,0 +1,1 @@
+"""CloudWatch Logs: a log group's KMS key."""

@@ -1,0 +1,1 @@
+"""Secrets Manager: secrets, attachments, rotation and replicas, and the replica-key rule."""

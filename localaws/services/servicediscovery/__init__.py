@@ -1,0 +1,1 @@
+"""Cloud Map: private DNS namespaces and services."""

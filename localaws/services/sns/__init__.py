@@ -1,0 +1,1 @@
+"""SNS: subscriptions pending until confirmed, as AWS keeps them (topic policies: `services.sqs`)."""

@@ -1,0 +1,1 @@
+"""SQS: queue policies (and SNS topic policies, which the same fix models)."""

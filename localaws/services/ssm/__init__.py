@@ -1,0 +1,1 @@
+"""Systems Manager: parameters with tags in CloudFormation's map form."""
