@@ -20,8 +20,9 @@ from localaws import LocalAws, ResourceCheck, StackInventory
 from payinfra.config import Context
 from payinfra.deploy import commands, report
 from payinfra.deploy.plan import deploy_plan
-from payinfra.deploy.preflight import check_rendered, preflight
+from payinfra.deploy.preflight import environment_files, preflight
 from payinfra.deploy.samconfig import read_samconfig
+from payinfra.environments import Environment
 from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 
@@ -223,18 +224,28 @@ def verify_after_recipients(
 
 
 def run_local(
-    ctx: Context, *, keep: bool = False, wait_timeout_s: float = 1800.0, echo: Callable[[str], None] = print
+    ctx: Context,
+    *,
+    files: Environment | None = None,
+    keep: bool = False,
+    wait_timeout_s: float = 1800.0,
+    echo: Callable[[str], None] = print,
 ) -> LocalRun:
-    """Start the emulator, then the same deploy/verify/destroy a real account gets."""
+    """Start the emulator, then the same deploy/verify/destroy a real account gets.
+
+    `files`: the environment whose render to deploy (default: the committed render in the root).
+    """
     run = LocalRun()
     with LocalAws(primary_region=ctx.project.primary_region) as aws:
         env = aws.subprocess_env(os.environ)
         echo(f"local AWS emulator (moto, in-process) at {aws.endpoint_url}")
         with environment(env):
-            rt = commands.Runtime(ctx, echo=echo, environ=env, wait_timeout_s=wait_timeout_s)
-            settings = read_samconfig(rt.root / SAMCONFIG_OUTPUT, stacks(ctx))
+            rt = commands.Runtime(
+                ctx, echo=echo, environ=env, wait_timeout_s=wait_timeout_s, environment=files
+            )
             began = time.monotonic()
-            check_rendered(ctx, rt.root)
+            environment_files(rt.env, ctx, echo)
+            settings = read_samconfig(rt.home / SAMCONFIG_OUTPUT, stacks(ctx))
             # The same read-only account checks `deploy` starts with; what the local AWS cannot
             # answer is listed as "not checked", never as passed.
             preflight(ctx, rt.sessions, echo)

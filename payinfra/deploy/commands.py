@@ -86,6 +86,8 @@ class Runtime:
 def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSettings] | None, verb: str) -> None:
     mode = rt.ctx.project.database_mode
     where = "" if rt.env.committed else f", from {rt.env.shown()}"
+    # In an environment's folder, the templates' CodeUri is relative to the repository.
+    base_dir = "" if rt.env.committed else f" --base-dir {os.path.relpath(rt.root, rt.home)}"
     rt.echo(f"plan ({verb}, environment {rt.ctx.project.suffix}, database mode {mode}{where}):")
     for number, wave in enumerate(waves(nodes), start=1):
         together = " and ".join(f"{n.role} ({n.stack.region})" for n in wave)
@@ -95,7 +97,7 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
             commands = []
             if verb == "deploy":
                 if settings is None or settings[node.role].builds:
-                    commands.append(f"sam build --config-env {env}")
+                    commands.append(f"sam build --config-env {env}{base_dir}")
                 commands.append(f"sam deploy --config-env {env}")
             else:
                 commands.append(f"sam delete --config-env {env} --no-prompts")

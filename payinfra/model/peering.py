@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from payinfra.config.model import Context
+from payinfra.topology import RegionNode, Relation, Role, Topology
 
 DB_PORT = 5432
 EPHEMERAL = (1024, 65535)
 TCP = "tcp"
 TCP_NUMBER = 6
-ROLES = ("primary", "secondary")
 # The peering stack lives in the primary region: the primary VPC requests, the secondary accepts.
-PEERING_SIDE = {"primary": "Requester", "secondary": "Accepter"}
+PEERING_SIDE: dict[str, str] = {Role.PRIMARY: "Requester", Role.SECONDARY: "Accepter"}
 # ACL rule numbers for peer entries: after the VPC's own range (100), before the internet's (120).
 PEER_RULE_FIRST, PEER_RULE_LAST = 110, 119
 
@@ -55,15 +55,6 @@ class Component:
     tier: str  # subnet tier (network.TIERS)
     security_group: str  # logical ID of the group in the network partial
     naming: Naming
-
-    @property
-    def group_output(self) -> str:
-        """The stack output holding the security group's ID (read by `verify`)."""
-        return f"{self.security_group}Id"
-
-    @property
-    def subnet_output(self) -> str:
-        return f"{self.tier.capitalize()}SubnetIds"
 
 
 SERVICE = Component("ECS service", "private", "ServiceSecurityGroup", Naming.CLOUD_MAP)
@@ -104,26 +95,29 @@ def declare_flows(ctx: Context) -> tuple[Flow, ...]:
     ECS service and the payment function) reach the primary writer. The API services call each
     other in both directions on the destination region's container port.
     """
-    p = ctx.project
-    regions = {"primary": p.primary_region, "secondary": p.secondary_region}
+    topology = Topology.from_context(ctx)
 
-    def at(role: str, component: Component) -> Endpoint:
-        return Endpoint(role, regions[role], component)
+    def at(node: RegionNode, component: Component) -> Endpoint:
+        return Endpoint(node.role, node.name, component)
 
     flows: list[Flow] = []
-    if p.database_mode == "replica":
-        for component in (SERVICE, FUNCTION):
-            flows.append(
-                Flow(
-                    at("secondary", component),
-                    at("primary", DATABASE),
-                    DB_PORT,
-                    "writes go to the primary writer; the secondary database is a read replica",
+    if topology.replica_database:
+        for pair in topology.pairs_of(Relation.REPLICATE):
+            for component in (SERVICE, FUNCTION):
+                flows.append(
+                    Flow(
+                        at(pair.target, component),
+                        at(pair.source, DATABASE),
+                        DB_PORT,
+                        "writes go to the primary writer; the secondary database is a read replica",
+                    )
                 )
+    for pair in topology.pairs_of(Relation.PEER):
+        for source, destination in ((pair.source, pair.target), (pair.target, pair.source)):
+            port = destination.settings.ecs.container_port
+            flows.append(
+                Flow(at(source, SERVICE), at(destination, SERVICE), port, "service-to-service calls")
             )
-    for source, destination in (("primary", "secondary"), ("secondary", "primary")):
-        port = ctx.regions[regions[destination]].ecs.container_port
-        flows.append(Flow(at(source, SERVICE), at(destination, SERVICE), port, "service-to-service calls"))
     return tuple(flows)
 
 
@@ -282,13 +276,10 @@ class RegionNetworkPlan:
 
 
 def region_network_plan(ctx: Context, role: str) -> RegionNetworkPlan:
-    p = ctx.project
-    region, peer = (
-        (p.primary_region, p.secondary_region)
-        if role == "primary"
-        else (p.secondary_region, p.primary_region)
-    )
-    vpc_cidr, peer_cidr = ctx.regions[region].vpc_cidr, ctx.regions[peer].vpc_cidr
+    topology = Topology.from_context(ctx)
+    node = topology.node(role)
+    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
+    vpc_cidr, peer_cidr = node.vpc_cidr, peer.vpc_cidr
     flows = declare_flows(ctx)
     return RegionNetworkPlan(
         flows=flows,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payinfra.config.model import Context, Project, Region
-from payinfra.topology import Topology
+from payinfra.topology import Role, Topology
 from payinfra.topology.names import Names
 
 
@@ -29,7 +29,7 @@ class Site:
 
     @property
     def is_primary(self) -> bool:
-        return self.role == "primary"
+        return self.role == Role.PRIMARY
 
 
 def site(ctx: Context, role: str) -> Site:

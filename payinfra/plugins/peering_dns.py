@@ -2,7 +2,7 @@
 
 Routes and rules let a packet cross; a client still needs a name that resolves to a private
 address from its own VPC. Which names each flow needs comes from the declared flows
-(`payinfra.render.peering_flows`):
+(`payinfra.model.peering`):
 - a VPC DNS hostname (the primary database endpoint) resolves privately from the peer VPC once
   the peering's `AllowDnsResolutionFromRemoteVpc` is on for the destination's side. No
   CloudFormation property sets it (`AWS::EC2::VPCPeeringConnection` has none), it can be set
@@ -26,11 +26,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from payinfra.model.peering import PEERING_SIDE, declare_flows, dns_resolution_sides, zone_associations
 from payinfra.plugins.api import Hook, Plugin, PluginContext, PluginReporter
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import describe_connection
-from payinfra.render.peering_flows import PEERING_SIDE, declare_flows, dns_resolution_sides, zone_associations
 from payinfra.topology import Role
 from payinfra.topology.outputs import PeeringOutput, RegionalOutput
 

@@ -1,6 +1,6 @@
 """`verify` for every declared peering flow: the whole path, hop by hop, one check per flow.
 
-A flow (`payinfra.render.peering_flows`) holds only when every hop a connection takes does:
+A flow (`payinfra.model.peering`) holds only when every hop a connection takes does:
 its name resolves privately from the source VPC, the source security group lets it out, the
 source subnets' network ACLs let it out, their route tables send the peer range over the
 peering, the connection is active, the destination subnets' ACLs let it in, the destination
@@ -23,11 +23,11 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from payinfra.model.peering import EPHEMERAL, PEERING_SIDE, Flow, Naming, declare_flows
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import describe_connection, route_problem
 from payinfra.plugins.peering_dns import DNS_OPTION, dns_option, namespace_zone, region_of, zone_vpcs
-from payinfra.render.peering_flows import EPHEMERAL, PEERING_SIDE, Flow, Naming, declare_flows
 from payinfra.topology import Role
 from payinfra.topology.outputs import SECURITY_GROUP_OUTPUTS, SUBNET_OUTPUTS, PeeringOutput, RegionalOutput
 

@@ -18,7 +18,7 @@ from payinfra.config.model import Context
 from payinfra.model import region_model
 from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
-from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, stacks
+from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, Role, Topology, stacks
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
 from payinfra.topology.outputs import OUTPUT_NAMES
 
@@ -88,22 +88,21 @@ def _toml_value(value: Any) -> str:
 
 
 def regional_context(ctx: Context, role: str) -> dict[str, Any]:
-    """Template variables for one region; the only place a region's role is decided."""
-    primary = role == "primary"
-    region_name = ctx.project.primary_region if primary else ctx.project.secondary_region
-    peer_name = ctx.project.secondary_region if primary else ctx.project.primary_region
-    region = ctx.regions[region_name]
+    """Template variables for the regional template of `role` (the topology decides the region)."""
+    topology = Topology.from_context(ctx)
+    node = topology.node(role)
+    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
     return {
         "ctx": ctx,
         "project": ctx.project,
         "names": ctx.names,
         "role": role,
-        "is_primary": primary,
-        "region_name": region_name,
-        "region": region,
-        "peer_name": peer_name,
-        "peer": ctx.regions[peer_name],
-        "replica_mode": ctx.project.database_mode == "replica",
+        "is_primary": node.is_primary,
+        "region_name": node.name,
+        "region": node.settings,
+        "peer_name": peer.name,
+        "peer": peer.settings,
+        "replica_mode": topology.replica_database,
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
@@ -133,7 +132,7 @@ def render_all(ctx: Context) -> dict[str, str]:
     for role, filename in REGIONAL_OUTPUTS.items():
         variables = _with_partials(env, regional_context(ctx, role))
         out[filename] = _render(env, "regional.yaml.j2", variables)
-    peering = _with_partials(env, regional_context(ctx, "primary"))
+    peering = _with_partials(env, regional_context(ctx, Role.PRIMARY))
     out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", peering)
     out[SAMCONFIG_OUTPUT] = _render(
         env,

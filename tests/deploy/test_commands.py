@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import boto3
 import pytest
 
 from localaws.testing import mock_aws
@@ -16,6 +18,8 @@ from payinfra.deploy import commands
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.preflight import check_stack_states
 from payinfra.deploy.sam import CommandResult
+from payinfra.deploy.samconfig import read_samconfig
+from payinfra.environments import ENVIRONMENTS_DIR, Environment
 from payinfra.plugins.outputs import StaticOutputs
 from payinfra.render.renderer import render_all, write_all
 from payinfra.topology import stacks
@@ -30,12 +34,14 @@ class FakeSam:
     def __init__(self, fail: dict[str, CommandResult] | None = None) -> None:
         self.fail = fail or {}
         self.commands: list[str] = []
+        self.cwds: set[Path] = set()  # where each command ran
 
     def __call__(
         self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
     ) -> CommandResult:
         command = " ".join(["sam", *argv[1:]])
         self.commands.append(command)
+        self.cwds.add(cwd)
         return next((r for key, r in self.fail.items() if key in command), CommandResult(0, "done"))
 
 
@@ -72,9 +78,13 @@ def root(tmp_path: Path, ctx: Context) -> Path:
     return tmp_path
 
 
-def runtime(ctx: Context, root: Path, sam: FakeSam, lines: list[str]) -> commands.Runtime:
+def runtime(
+    ctx: Context, root: Path, sam: FakeSam, lines: list[str], environment: Environment | None = None
+) -> commands.Runtime:
     environ = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    return commands.Runtime(ctx, echo=lines.append, command_runner=sam, environ=environ, root=root)
+    return commands.Runtime(
+        ctx, echo=lines.append, command_runner=sam, environ=environ, root=root, environment=environment
+    )
 
 
 def test_failed_primary_stops_secondary_peering_and_plugins(
@@ -225,3 +235,105 @@ def test_cli_destroy_without_tty_refuses(
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert main(["destroy"]) == 2
     assert "pass --yes" in capsys.readouterr().err
+
+
+# -- environments side by side ------------------------------------------------------------------
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+def test_another_environment_is_rendered_into_its_folder_and_deployed_from_there(
+    credentials: None, root: Path
+) -> None:
+    committed = snapshot(root)
+    pr42 = load_context(overrides=OVERRIDES, suffix="pr42")
+    home = root / ENVIRONMENTS_DIR / "pr42"
+    sam = FakeSam(fail={"deploy --config-env default": CommandResult(1, "stop here")})
+    lines: list[str] = []
+    rt = runtime(pr42, root, sam, lines, Environment("pr42", committed=False, root=root))
+    assert commands.deploy(rt) == 1
+    assert "rendered environment pr42 into .aws-sam/environments/pr42/" in lines
+    assert "plan (deploy, environment pr42, database mode replica, from .aws-sam/environments/pr42):" in lines
+    assert (  # the commands a user types in that folder
+        "    payments-primary-pr42: sam build --config-env default --base-dir ../../.. "
+        "&& sam deploy --config-env default" in lines
+    )
+    assert snapshot(root) == committed  # the committed environment's files are never written
+    assert 'stack_name = "payments-primary-pr42"' in (home / "samconfig.toml").read_text()
+    assert sam.cwds == {home}  # sam reads the folder's samconfig.toml, builds and logs under it
+    assert sam.commands == [
+        f"sam build --config-env default --base-dir {root} --build-dir .aws-sam/payinfra-build/default/build",
+        f"sam deploy --config-env default --config-file {(home / 'samconfig.toml').resolve()} "
+        "--template-file .aws-sam/payinfra-build/default/build/template.yaml",
+    ]
+
+
+def test_the_committed_environment_runs_in_the_root_without_a_render(credentials: None, root: Path) -> None:
+    sam = FakeSam(fail={"deploy --config-env default": CommandResult(1, "stop here")})
+    lines: list[str] = []
+    commands.deploy(runtime(load_context(overrides=OVERRIDES), root, sam, lines))
+    assert sam.cwds == {root}
+    assert not (root / ENVIRONMENTS_DIR).exists()
+    assert not any(line.startswith("rendered environment") for line in lines)
+
+
+class DeletingSam(FakeSam):
+    """`sam delete --config-env X` as SAM CLI does it: the stack named in cwd's samconfig.toml."""
+
+    def __call__(
+        self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
+    ) -> CommandResult:
+        result = super().__call__(argv, env=env, cwd=cwd, log_path=log_path, label=label)
+        config = tomllib.loads((cwd / "samconfig.toml").read_text())[argv[argv.index("--config-env") + 1]]
+        where = config["global"]["parameters"]
+        cfn = boto3.client("cloudformation", region_name=where["region"])
+        cfn.delete_stack(StackName=where["stack_name"])
+        return result
+
+
+def _create_stacks(ctx: Context) -> None:
+    body = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
+    for stack in stacks(ctx):
+        boto3.client("cloudformation", region_name=stack.region).create_stack(
+            StackName=stack.name, TemplateBody=body
+        )
+
+
+def _existing(ctx: Context) -> list[str]:
+    names = []
+    for stack in stacks(ctx):
+        cfn = boto3.client("cloudformation", region_name=stack.region)
+        found = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == stack.name]
+        if found and found[0]["StackStatus"] != "DELETE_COMPLETE":
+            names.append(stack.name)
+    return names
+
+
+def test_destroying_another_environment_deletes_only_its_stacks(credentials: None, root: Path) -> None:
+    dev, pr42 = load_context(overrides=OVERRIDES), load_context(overrides=OVERRIDES, suffix="pr42")
+    _create_stacks(dev)
+    _create_stacks(pr42)
+    sam = DeletingSam()
+    environment = Environment("pr42", committed=False, root=root)
+    rt = runtime(pr42, root, sam, [], environment)
+    environment.home.mkdir(parents=True)
+    write_all(render_all(pr42), environment.home)
+    settings = read_samconfig(environment.home / "samconfig.toml", stacks(pr42))
+    results = commands.delete_stacks(rt, commands.sam_cli(rt, settings), settings)
+    assert {r.detail for r in results.values()} == {"deleted"}
+    assert sam.cwds == {environment.home}
+    assert _existing(pr42) == []
+    assert _existing(dev) == ["payments-primary-dev", "payments-secondary-dev", "payments-peering-dev"]
+
+
+def test_destroy_of_another_environment_renders_it_first_on_a_fresh_clone(
+    credentials: None, root: Path
+) -> None:
+    lines: list[str] = []
+    pr42 = load_context(overrides=OVERRIDES, suffix="pr42")
+    rt = runtime(pr42, root, FakeSam(), lines, Environment("pr42", committed=False, root=root))
+    assert commands.destroy(rt, yes=True, dry_run=True) == 0
+    assert (root / ENVIRONMENTS_DIR / "pr42" / "samconfig.toml").is_file()
+    assert "    payments-peering-pr42: sam delete --config-env peering --no-prompts" in lines

@@ -2,7 +2,7 @@
 
 The moto world of conftest gets what the regional templates declare for the flows: the private
 and isolated subnets on their route tables, the ACL tables and peer security group rules
-computed by `payinfra.render.peering_flows` (the same data the templates render), the three
+computed by `payinfra.model.peering` (the same data the templates render), the three
 security groups and a Cloud Map namespace per region.
 """
 
@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from payinfra.model.network import plan_subnets
+from payinfra.model.peering import DB_PORT, declare_flows, region_network_plan
 from payinfra.plugins.api import Check, EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
 from payinfra.plugins.peering_dns import PeeringDnsPlugin, namespace_zone, zone_vpcs
 from payinfra.plugins.peering_paths import PeeringFlowsPlugin, acl_problem, security_group_admits
-from payinfra.render.network_plan import plan_subnets
-from payinfra.render.peering_flows import DB_PORT, declare_flows, region_network_plan
 from tests.plugins.conftest import World
 
 GROUPS = ("ServiceSecurityGroup", "FunctionSecurityGroup", "DatabaseSecurityGroup")
