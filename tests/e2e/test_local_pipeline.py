@@ -1,7 +1,9 @@
 """The main job end to end on the embedded local AWS (selected with `-m e2e`).
 
 Deploy both regions, the peering and the plugins with the real SAM CLI; verify; redeploy with no
-change (no stack changes, no plugin writes); destroy; nothing the project created is left.
+change (no stack changes, no plugin writes). Then a second environment, pr42, rendered into its own
+folder, is deployed beside dev, verified and destroyed alone: dev's stacks, resources and data are
+still there. Destroy dev; nothing either environment created is left.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 
+import boto3
 import pytest
 
 from localaws import LocalAws
 from payinfra.config import Context, load_context
 from payinfra.deploy import commands
 from payinfra.deploy.graph import StepState
+from payinfra.deploy.preflight import environment_files
 from payinfra.deploy.runtime import find_interpreter
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
+from payinfra.environments import ENVIRONMENTS_DIR, locate
 from payinfra.local_job import (
     LocalRun,
     check_nothing_left,
@@ -96,12 +101,84 @@ def test_deploy_redeploy_destroy(
     assert any(e.kind == EventKind.NO_CHANGE for e in second.events)
     assert [c for c in second.checks if c.status == Status.BROKEN] == []
 
+    ledger, uploads = write_data(ctx)
+    pr42 = deploy_and_destroy_pr42(aws, rt, ctx)
+    assert pr42.exit_code == 0
+    # dev is untouched by pr42's deploy and destroy: every stack, resource and datum still there.
+    for inventory in take_inventories(aws, ctx):
+        assert inventory.complete, inventory.render()
+    assert data_present(ctx.project.primary_region, ledger, uploads)
+
     destroyed = commands.run_destroy(rt, settings)
     assert destroyed.exit_code == 0
     assert {r.detail for r in destroyed.stacks.values()} == {"deleted"}
 
-    run = LocalRun(deploy=first, inventories=inventories, destroy=destroyed)
+    run = LocalRun(deploy=first, inventories=inventories + pr42.inventories, destroy=destroyed)
     check_nothing_left(aws, run, ctx, echo=lambda _line: None)
     assert run.stacks_left == []
     assert {name: left for name, left in run.leftovers.items() if left} == {}
+    assert run.log_groups_left == []
     assert run.exit_code == 0
+
+
+def write_data(ctx: Context) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A ledger item and an uploaded object in dev: what pr42's destroy must never touch."""
+    region = ctx.project.primary_region
+    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    table = ctx.names.concrete("ledger_table")
+    bucket = ctx.names.concrete("uploads_bucket", region=region, account=account)
+    boto3.client("dynamodb", region_name=region).put_item(
+        TableName=table, Item={"payment_id": {"S": "kept-by-dev"}}
+    )
+    boto3.client("s3", region_name=region).put_object(Bucket=bucket, Key="kept-by-dev.txt", Body=b"dev")
+    return (table, "kept-by-dev"), (bucket, "kept-by-dev.txt")
+
+
+def data_present(region: str, ledger: tuple[str, str], uploads: tuple[str, str]) -> bool:
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    item = dynamodb.get_item(TableName=ledger[0], Key={"payment_id": {"S": ledger[1]}}).get("Item")
+    listed = boto3.client("s3", region_name=region).list_objects_v2(Bucket=uploads[0])
+    return item is not None and uploads[1] in [o["Key"] for o in listed.get("Contents", [])]
+
+
+def deploy_and_destroy_pr42(aws: LocalAws, dev_rt: commands.Runtime, dev: Context) -> LocalRun:
+    """`--suffix pr42` beside dev: its own folder and stacks, verified, then destroyed alone."""
+    ctx = load_context(suffix="pr42")
+    where = locate(ctx, dev)
+    assert where.home == ROOT / ENVIRONMENTS_DIR / "pr42"
+    lines: list[str] = []
+    rt = commands.Runtime(ctx, echo=lines.append, environ=dev_rt.environ, root=ROOT, environment=where)
+    environment_files(where, ctx, lines.append)
+    assert "rendered environment pr42 into .aws-sam/environments/pr42/" in lines
+    settings = read_samconfig(where.home / SAMCONFIG_OUTPUT, stacks(ctx))
+
+    deployed = commands.run_deploy(rt, settings, run_verify_after=False)
+    assert {r.detail for r in deployed.stacks.values()} == {"deployed"}, deployed.stacks
+    assert all(h.ok for h in deployed.hooks), deployed.hooks
+    assert confirm_alarm_subscriptions(aws, echo=lambda _line: None) == 2  # pr42's two topics
+    checks = run_verify(default_plugins(), rt.plugin_context())
+    assert [c for c in checks if c.status == Status.BROKEN] == []
+    inventories = take_inventories(aws, ctx)
+    assert [i.stack_name for i in inventories] == [s.name for s in stacks(ctx)]
+    assert all(i.complete for i in inventories), [i.render() for i in inventories]
+    assert (where.home / ".aws-sam" / "payinfra-build" / "default" / "build" / "template.yaml").is_file()
+
+    destroyed = commands.run_destroy(rt, settings)
+    assert {r.detail for r in destroyed.stacks.values()} == {"deleted"}, destroyed.stacks
+    run = LocalRun(deploy=replace(deployed, checks=checks), inventories=inventories, destroy=destroyed)
+    run.leftovers = {inv.stack_name: aws.leftovers(inv) for inv in inventories}
+    assert {name: left for name, left in run.leftovers.items() if left} == {}
+    assert stacks_present(aws, ctx) == []
+    assert stacks_present(aws, dev) == [s.name for s in stacks(dev)]
+    return run
+
+
+def stacks_present(aws: LocalAws, ctx: Context) -> list[str]:
+    """The environment's stacks that exist and are not deleted."""
+    present = []
+    for stack in stacks(ctx):
+        cfn = aws.client("cloudformation", stack.region)
+        found = cfn.list_stacks()["StackSummaries"]
+        if any(s["StackName"] == stack.name and s["StackStatus"] != "DELETE_COMPLETE" for s in found):
+            present.append(stack.name)
+    return present
