@@ -81,7 +81,11 @@ def parameter_values(template: Template, region: str) -> dict[str, Any]:
 
 
 def expand(template: Template, region: str) -> Template:
-    """The plain CloudFormation for `template` (a copy; SAM-less templates only get normalised)."""
+    """The plain CloudFormation for `template` (a copy; a template without SAM comes back as is).
+
+    `Fn::GetAtt` is already in the list form the Control Tower rules index (`Fn::GetAtt[0]`):
+    `payinfra.cfn` loads `!GetAtt Key.Arn` as `["Key", "Arn"]` and samtranslator writes that form.
+    """
     document = copy.deepcopy(template)
     if is_sam(document):
         _placeholder_code_uris(document)
@@ -99,8 +103,7 @@ def expand(template: Template, region: str) -> Template:
         except InvalidDocumentException as err:
             causes = "; ".join(str(cause) for cause in err.causes)
             raise GateError(f"samtranslator rejected the template: {causes}") from None
-    expanded: Template = normalise_get_att(document)
-    return expanded
+    return document
 
 
 def origin_of(resource: dict[str, Any]) -> str | None:
@@ -135,24 +138,6 @@ def _mark_origins(document: Template) -> None:
             and isinstance(resource.get("Metadata"), dict)
         ):
             resource["Metadata"] = {**resource["Metadata"], ORIGIN_KEY: logical_id}
-
-
-def normalise_get_att(node: Any) -> Any:
-    """`Fn::GetAtt: "A.B"` -> `["A", "B"]`, the form CloudFormation stores and guard rules expect.
-
-    The YAML short form `!GetAtt Key.Arn` parses to the dotted string; Control Tower rules index
-    `Fn::GetAtt[0]` and would report a false "not encrypted with a CMK" without this.
-    """
-    if isinstance(node, dict):
-        out = {key: normalise_get_att(value) for key, value in node.items()}
-        att = out.get("Fn::GetAtt")
-        if len(out) == 1 and isinstance(att, str) and "." in att:
-            resource, attribute = att.split(".", 1)
-            out["Fn::GetAtt"] = [resource, attribute]
-        return out
-    if isinstance(node, list):
-        return [normalise_get_att(item) for item in node]
-    return node
 
 
 def write_expanded(template: Template, path: Path) -> Path:

@@ -73,9 +73,6 @@ def test_metadata_of_a_sam_resource_reaches_what_it_generates(sam_file: Path) ->
 def test_short_get_att_becomes_the_list_form_guard_rules_expect(sam_file: Path) -> None:
     expanded = expand.expand(expand.load_template(sam_file), "us-east-1")
     assert expanded["Resources"]["Logs"]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
-    assert expand.normalise_get_att({"Fn::GetAtt": "Db.Endpoint.Address"}) == {
-        "Fn::GetAtt": ["Db", "Endpoint.Address"]
-    }
 
 
 def test_parameter_values_are_the_defaults_plus_the_region() -> None:
@@ -83,7 +80,7 @@ def test_parameter_values_are_the_defaults_plus_the_region() -> None:
     assert expand.parameter_values(template, "us-east-2") == {"A": "x", "AWS::Region": "us-east-2"}
 
 
-def test_plain_cloudformation_is_only_normalised(tmp_path: Path) -> None:
+def test_plain_cloudformation_comes_back_as_loaded(tmp_path: Path) -> None:
     path = tmp_path / "plain.yaml"
     path.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {TopicName: !GetAtt X.N}\n")
     expanded = expand.expand(expand.load_template(path), "us-east-1")

@@ -59,8 +59,8 @@ def test_task_is_fargate_awsvpc_sized_from_the_context(
     assert p["NetworkMode"] == "awsvpc"
     assert (p["Cpu"], p["Memory"]) == (str(ecs.cpu), str(ecs.memory))
     assert p["RuntimePlatform"] == {"OperatingSystemFamily": "LINUX", "CpuArchitecture": "X86_64"}
-    assert p["ExecutionRoleArn"] == {"Fn::GetAtt": "TaskExecutionRole.Arn"}
-    assert p["TaskRoleArn"] == {"Fn::GetAtt": "TaskRole.Arn"}
+    assert p["ExecutionRoleArn"] == {"Fn::GetAtt": ["TaskExecutionRole", "Arn"]}
+    assert p["TaskRoleArn"] == {"Fn::GetAtt": ["TaskRole", "Arn"]}
 
 
 def test_cpu_and_memory_overrides_reach_the_task_and_its_container(
@@ -116,7 +116,7 @@ def test_container_logs_to_the_encrypted_service_log_group(
     assert log["Options"]["awslogs-region"] == {"Ref": "AWS::Region"}
     assert log["Options"]["awslogs-stream-prefix"]
     group = regional["Resources"]["ServiceLogGroup"]
-    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
     assert group["Properties"]["LogGroupName"] == {"Fn::Sub": context.names.sub("log_group_ecs")}
     assert group["Properties"]["RetentionInDays"] == region_of(regional, context, primary).log_retention_days
     assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Delete", "Delete")
@@ -152,7 +152,7 @@ def test_service_runs_in_private_subnets_without_public_ips(
     vpc = p["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert vpc["AssignPublicIp"] == "DISABLED"
     assert vpc["Subnets"] == [{"Ref": f"PrivateSubnet{n}"} for n in range(1, region.az_count + 1)]
-    assert vpc["SecurityGroups"] == [{"Fn::GetAtt": "ServiceSecurityGroup.GroupId"}]
+    assert vpc["SecurityGroups"] == [{"Fn::GetAtt": ["ServiceSecurityGroup", "GroupId"]}]
     assert p["DesiredCount"] == region.ecs.desired_count
 
 
@@ -195,7 +195,7 @@ def test_service_deploys_with_a_rolling_circuit_breaker(regional: Template) -> N
 
 def test_service_registers_in_the_private_namespace(regional: Template, context: Context) -> None:
     p = props(regional, "Service")
-    assert p["ServiceRegistries"] == [{"RegistryArn": {"Fn::GetAtt": "DiscoveryService.Arn"}}]
+    assert p["ServiceRegistries"] == [{"RegistryArn": {"Fn::GetAtt": ["DiscoveryService", "Arn"]}}]
     namespace = props(regional, "Namespace")
     assert namespace["Name"] == {"Fn::Sub": context.names.sub("namespace")}
     assert namespace["Vpc"] == {"Ref": "Vpc"}
@@ -227,7 +227,7 @@ def test_roles_grant_no_wildcard_actions(regional: Template) -> None:
 def test_execution_role_writes_only_the_service_log_group(regional: Template) -> None:
     (logs,) = [s for s in statements(regional, "TaskExecutionRole") if actions(s)[0].startswith("logs:")]
     assert set(actions(logs)) == {"logs:CreateLogStream", "logs:PutLogEvents"}
-    assert resources(logs) == [{"Fn::GetAtt": "ServiceLogGroup.Arn"}]
+    assert resources(logs) == [{"Fn::GetAtt": ["ServiceLogGroup", "Arn"]}]
 
 
 def test_public_image_needs_no_registry_permissions(regional: Template, context: Context) -> None:
@@ -274,8 +274,8 @@ def test_task_role_reads_only_the_config_path(regional: Template, context: Conte
 def test_outputs_expose_cluster_service_and_namespace(regional: Template) -> None:
     outputs = regional["Outputs"]
     assert outputs["ClusterName"]["Value"] == {"Ref": "Cluster"}
-    assert outputs["ServiceName"]["Value"] == {"Fn::GetAtt": "Service.Name"}
-    assert outputs["NamespaceId"]["Value"] == {"Fn::GetAtt": "Namespace.Id"}
+    assert outputs["ServiceName"]["Value"] == {"Fn::GetAtt": ["Service", "Name"]}
+    assert outputs["NamespaceId"]["Value"] == {"Fn::GetAtt": ["Namespace", "Id"]}
 
 
 def test_container_waivers_are_only_the_context_retention(regional: Template) -> None:

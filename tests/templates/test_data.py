@@ -376,6 +376,6 @@ def test_the_rotation_function_log_group_is_declared_and_owned(primary: Template
     function_name = hosted["RotationLambdaName"]["Fn::Sub"]
     group = resources["DatabaseRotationLogGroup"]
     assert group["Properties"]["LogGroupName"]["Fn::Sub"] == f"/aws/lambda/{function_name}"
-    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
     assert group["DeletionPolicy"] == "Delete"
     assert "DatabaseRotationLogGroup" in resources["DatabaseSecretRotation"]["DependsOn"]

@@ -103,7 +103,7 @@ def test_alb_is_internet_facing_in_every_public_subnet(
     p = props(regional, "LoadBalancer")
     assert (p["Type"], p["Scheme"]) == ("application", "internet-facing")
     assert p["Subnets"] == [{"Ref": f"PublicSubnet{n}"} for n in range(1, region.az_count + 1)]
-    assert p["SecurityGroups"] == [{"Fn::GetAtt": "AlbSecurityGroup.GroupId"}]
+    assert p["SecurityGroups"] == [{"Fn::GetAtt": ["AlbSecurityGroup", "GroupId"]}]
 
 
 def test_alb_subnets_follow_the_az_count(render_with: Callable[..., dict[str, Template]]) -> None:
@@ -360,7 +360,7 @@ def test_rules_have_unique_priorities_names_and_metrics(regional: Template) -> N
 def test_association_binds_the_web_acl_to_the_alb(regional: Template) -> None:
     (association,) = resources_of(regional, "AWS::WAFv2::WebACLAssociation")
     p = props(regional, association)
-    assert p == {"ResourceArn": {"Ref": "LoadBalancer"}, "WebACLArn": {"Fn::GetAtt": "WebAcl.Arn"}}
+    assert p == {"ResourceArn": {"Ref": "LoadBalancer"}, "WebACLArn": {"Fn::GetAtt": ["WebAcl", "Arn"]}}
 
 
 def test_waf_logs_go_to_an_encrypted_aws_waf_logs_group(
@@ -368,11 +368,11 @@ def test_waf_logs_go_to_an_encrypted_aws_waf_logs_group(
 ) -> None:
     group = props(regional, "WebAclLogGroup")
     assert group["LogGroupName"]["Fn::Sub"].startswith("aws-waf-logs-")  # WAF's naming requirement
-    assert group["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert group["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
     assert group["RetentionInDays"] == region_of(regional, context, primary).log_retention_days
     assert regional["Resources"]["WebAclLogGroup"]["DeletionPolicy"] == "Delete"
     logging = props(regional, "WebAclLogging")
-    assert logging["ResourceArn"] == {"Fn::GetAtt": "WebAcl.Arn"}
+    assert logging["ResourceArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
     (destination,) = logging["LogDestinationConfigs"]
     assert destination["Fn::Sub"].endswith(":log-group:${WebAclLogGroup}")  # no ":*" suffix
     redacted = {f["SingleHeader"]["Name"] for f in logging["RedactedFields"]}
@@ -383,8 +383,8 @@ def test_waf_logs_go_to_an_encrypted_aws_waf_logs_group(
 def test_outputs_expose_the_alb_and_web_acl(regional: Template) -> None:
     outputs = regional["Outputs"]
     assert outputs["LoadBalancerArn"]["Value"] == {"Ref": "LoadBalancer"}
-    assert outputs["LoadBalancerDnsName"]["Value"] == {"Fn::GetAtt": "LoadBalancer.DNSName"}
-    assert outputs["WebAclArn"]["Value"] == {"Fn::GetAtt": "WebAcl.Arn"}
+    assert outputs["LoadBalancerDnsName"]["Value"] == {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}
+    assert outputs["WebAclArn"]["Value"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
     assert outputs["ServiceTargetGroupArn"]["Value"] == {"Ref": "ServiceTargetGroup"}
 
 

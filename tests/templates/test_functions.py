@@ -133,19 +133,19 @@ def test_context_overrides_reach_the_function_per_region(
 def test_function_is_traced_encrypted_and_in_the_private_subnets(regional: Template) -> None:
     fn = function(regional)
     assert fn["Tracing"] == "Active"
-    assert fn["KmsKeyArn"] == {"Fn::GetAtt": "Key.Arn"}
-    assert fn["Role"] == {"Fn::GetAtt": "PaymentFunctionRole.Arn"}
+    assert fn["KmsKeyArn"] == {"Fn::GetAtt": ["Key", "Arn"]}
+    assert fn["Role"] == {"Fn::GetAtt": ["PaymentFunctionRole", "Arn"]}
     private = sorted(k for k in regional["Resources"] if k.startswith("PrivateSubnet") and k[13:].isdigit())
     assert private, "the network partial provides PrivateSubnet1..n"
     assert sorted(s["Ref"] for s in fn["VpcConfig"]["SubnetIds"]) == private
-    assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": "FunctionSecurityGroup.GroupId"}]
+    assert fn["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": ["FunctionSecurityGroup", "GroupId"]}]
 
 
 def test_function_logs_to_its_own_encrypted_log_group(regional: Template, context: Context) -> None:
     assert function(regional)["LoggingConfig"]["LogGroup"] == {"Ref": "PaymentFunctionLogGroup"}
     group = regional["Resources"]["PaymentFunctionLogGroup"]
     assert group["DeletionPolicy"] == "Delete"
-    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
     assert group["Properties"]["RetentionInDays"] == context.primary.log_retention_days
     # Lambda's default group name for this function: nothing else would ever write elsewhere.
     assert group["Properties"]["LogGroupName"] == {
@@ -179,7 +179,7 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
 ) -> None:
     names = context.names
     allowed = grants(regional)
-    ledger = {"Fn::GetAtt": "LedgerTable.Arn"}
+    ledger = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
     # Region-local by name: in the secondary the sessions table is a replica the stack does not own.
     sessions = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
                 + names.sub("sessions_table")}
@@ -189,19 +189,19 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
     parameters += names.sub("ssm_path")
     path_grant = [{"Fn::Sub": parameters}, {"Fn::Sub": parameters + "/*"}]
     assert allowed["ssm:GetParametersByPath"] == allowed["ssm:GetParameter"] == path_grant
-    assert allowed["kms:Decrypt"] == allowed["kms:GenerateDataKey"] == [{"Fn::GetAtt": "Key.Arn"}]
+    assert allowed["kms:Decrypt"] == allowed["kms:GenerateDataKey"] == [{"Fn::GetAtt": ["Key", "Arn"]}]
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                    "sqs:ChangeMessageVisibility"):
-        assert allowed[action] == [{"Fn::GetAtt": "PaymentQueue.Arn"}], action
-    assert allowed["sqs:SendMessage"] == [{"Fn::GetAtt": "PaymentDeadLetterQueue.Arn"}]
-    log_group = [{"Fn::GetAtt": "PaymentFunctionLogGroup.Arn"}]
+        assert allowed[action] == [{"Fn::GetAtt": ["PaymentQueue", "Arn"]}], action
+    assert allowed["sqs:SendMessage"] == [{"Fn::GetAtt": ["PaymentDeadLetterQueue", "Arn"]}]
+    log_group = [{"Fn::GetAtt": ["PaymentFunctionLogGroup", "Arn"]}]
     assert allowed["logs:CreateLogStream"] == allowed["logs:PutLogEvents"] == log_group
     account_enis = [{"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*"}]
     assert allowed["ec2:CreateNetworkInterface"] == allowed["ec2:DeleteNetworkInterface"] == account_enis
 
 
 def test_ledger_is_write_once_and_nothing_scans_encrypts_or_puts_metrics(regional: Template) -> None:
-    ledger = {"Fn::GetAtt": "LedgerTable.Arn"}
+    ledger = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
     on_ledger = {a for a, resources in grants(regional).items() if ledger in resources}
     assert on_ledger == {"dynamodb:GetItem", "dynamodb:PutItem"}
     granted = set(grants(regional))
@@ -215,7 +215,7 @@ def test_ledger_is_write_once_and_nothing_scans_encrypts_or_puts_metrics(regiona
 def test_sqs_event_source_reports_partial_batch_failures(regional: Template, context: Context) -> None:
     event = queue_event(regional)
     fn = function(regional)
-    assert event["Queue"] == {"Fn::GetAtt": "PaymentQueue.Arn"}
+    assert event["Queue"] == {"Fn::GetAtt": ["PaymentQueue", "Arn"]}
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["BatchSize"] == context.primary.function.batch_size
     # The poller leaves concurrency for the synchronous ALB path.
@@ -232,14 +232,14 @@ def test_small_reserved_concurrency_drops_the_scaling_cap(
 @pytest.mark.parametrize("queue", ["PaymentQueue", "PaymentDeadLetterQueue"])
 def test_queues_use_the_region_cmk_and_are_deleted_with_the_stack(regional: Template, queue: str) -> None:
     resource = regional["Resources"][queue]
-    assert resource["Properties"]["KmsMasterKeyId"] in ({"Ref": "Key"}, {"Fn::GetAtt": "Key.Arn"})
+    assert resource["Properties"]["KmsMasterKeyId"] in ({"Ref": "Key"}, {"Fn::GetAtt": ["Key", "Arn"]})
     assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Delete"
 
 
 def test_queue_redrives_to_the_dlq_which_only_accepts_it(regional: Template, context: Context) -> None:
     queue, dlq = props(regional, "PaymentQueue"), props(regional, "PaymentDeadLetterQueue")
     assert queue["RedrivePolicy"] == {
-        "deadLetterTargetArn": {"Fn::GetAtt": "PaymentDeadLetterQueue.Arn"}, "maxReceiveCount": 5,
+        "deadLetterTargetArn": {"Fn::GetAtt": ["PaymentDeadLetterQueue", "Arn"]}, "maxReceiveCount": 5,
     }
     allow = dlq["RedriveAllowPolicy"]
     assert allow["redrivePermission"] == "byQueue"
@@ -264,14 +264,14 @@ def test_both_queues_refuse_plain_http(regional: Template) -> None:
 def test_target_group_invokes_the_function(regional: Template, context: Context) -> None:
     group = regional["Resources"]["FunctionTargetGroup"]
     assert group["Properties"]["TargetType"] == "lambda"
-    assert group["Properties"]["Targets"] == [{"Id": {"Fn::GetAtt": "PaymentFunction.Arn"}}]
+    assert group["Properties"]["Targets"] == [{"Id": {"Fn::GetAtt": ["PaymentFunction", "Arn"]}}]
     attributes = {a["Key"]: a["Value"] for a in group["Properties"]["TargetGroupAttributes"]}
     assert attributes["lambda.multi_value_headers.enabled"] == "false"
     permission_id = group["DependsOn"]
     permission = props(regional, permission_id)
     assert regional["Resources"][permission_id]["Type"] == "AWS::Lambda::Permission"
     assert permission["Principal"] == "elasticloadbalancing.amazonaws.com"
-    assert permission["FunctionName"] == {"Fn::GetAtt": "PaymentFunction.Arn"}
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["PaymentFunction", "Arn"]}
     target_groups = "targetgroup/" + context.names.sub("function_target_group") + "/"
     assert target_groups in permission["SourceArn"]["Fn::Sub"]
 
@@ -290,7 +290,7 @@ def test_listener_rule_routes_payments_to_the_function(regional: Template) -> No
 def test_outputs(regional: Template) -> None:
     outputs = regional["Outputs"]
     assert outputs["PaymentFunctionName"]["Value"] == {"Ref": "PaymentFunction"}
-    assert outputs["PaymentFunctionArn"]["Value"] == {"Fn::GetAtt": "PaymentFunction.Arn"}
+    assert outputs["PaymentFunctionArn"]["Value"] == {"Fn::GetAtt": ["PaymentFunction", "Arn"]}
     assert outputs["PaymentQueueUrl"]["Value"] == {"Ref": "PaymentQueue"}
-    assert outputs["PaymentQueueArn"]["Value"] == {"Fn::GetAtt": "PaymentQueue.Arn"}
+    assert outputs["PaymentQueueArn"]["Value"] == {"Fn::GetAtt": ["PaymentQueue", "Arn"]}
     assert outputs["PaymentDeadLetterQueueUrl"]["Value"] == {"Ref": "PaymentDeadLetterQueue"}

@@ -40,7 +40,7 @@ def test_implicit_log_groups_are_owned_by_the_stack(regional: Template, context:
     logical_id = _log_group_named(regional, name)
     resource = regional["Resources"][logical_id]
     assert resource["DeletionPolicy"] == "Delete" and resource["UpdateReplacePolicy"] == "Delete"
-    assert resource["Properties"]["KmsKeyId"] == {"Fn::GetAtt": "Key.Arn"}
+    assert resource["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["Key", "Arn"]}
     retentions = {r.log_retention_days for r in context.regions.values()}
     assert resource["Properties"]["RetentionInDays"] in retentions
 

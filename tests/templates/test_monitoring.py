@@ -217,10 +217,10 @@ def test_dynamodb_alarms_watch_the_tables_each_region_owns(primary: Template, se
 
 def test_queue_alarms_watch_the_right_queues(regional: Template) -> None:
     age = props(regional, "PaymentQueueOldestMessageAlarm")
-    assert dimensions(age) == {"QueueName": {"Fn::GetAtt": "PaymentQueue.QueueName"}}
+    assert dimensions(age) == {"QueueName": {"Fn::GetAtt": ["PaymentQueue", "QueueName"]}}
     dlq = props(regional, "PaymentDeadLetterMessagesAlarm")
     assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert dimensions(dlq) == {"QueueName": {"Fn::GetAtt": "PaymentDeadLetterQueue.QueueName"}}
+    assert dimensions(dlq) == {"QueueName": {"Fn::GetAtt": ["PaymentDeadLetterQueue", "QueueName"]}}
 
 
 # --- Topic, dashboard, outputs ----------------------------------------------------------------
@@ -228,7 +228,7 @@ def test_queue_alarms_watch_the_right_queues(regional: Template) -> None:
 
 def test_topic_uses_the_region_cmk(regional: Template) -> None:
     key = props(regional, "AlarmTopic")["KmsMasterKeyId"]
-    assert key in ({"Ref": "Key"}, {"Fn::GetAtt": "Key.Arn"})
+    assert key in ({"Ref": "Key"}, {"Fn::GetAtt": ["Key", "Arn"]})
 
 
 def test_topic_policy_lets_only_this_account_alarms_publish_over_tls(regional: Template) -> None:

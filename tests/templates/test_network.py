@@ -28,9 +28,8 @@ def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _group(props: dict[str, Any]) -> str:
-    """The security group a rule belongs to (`!GetAtt X.GroupId` parses as "X.GroupId")."""
-    target = props["GroupId"]["Fn::GetAtt"]
-    return str(target.split(".")[0] if isinstance(target, str) else target[0])
+    """The security group a rule belongs to (`!GetAtt X.GroupId` loads as `["X", "GroupId"]`)."""
+    return str(props["GroupId"]["Fn::GetAtt"][0])
 
 
 def _labels(ctx: Context) -> set[str]:
@@ -114,7 +113,7 @@ def test_security_groups_admit_exactly_the_flow_ports(
 
 def test_security_group_outputs_for_verify(regional: Template) -> None:
     for group in ("ServiceSecurityGroup", "FunctionSecurityGroup", "DatabaseSecurityGroup"):
-        assert regional["Outputs"][f"{group}Id"]["Value"] == {"Fn::GetAtt": f"{group}.GroupId"}
+        assert regional["Outputs"][f"{group}Id"]["Value"] == {"Fn::GetAtt": [group, "GroupId"]}
 
 
 # -- network ACLs -------------------------------------------------------------------------------
