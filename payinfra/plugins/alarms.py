@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.aws import error_code
-from payinfra.plugins.stack_resources import skipped_resources
 from payinfra.topology.outputs import RegionalOutput
 
 PROMISE = "alarms present and wired to the alarm topic"
@@ -45,14 +44,6 @@ class AlarmsPlugin(Plugin):
         """The alarms check, and the SNS topics they notify (the stack's alarm topic at least)."""
         region = pc.stacks[role].region
         outputs = pc.deployed(role)
-        skipped = skipped_resources(pc, role, "AWS::CloudWatch::Alarm")
-        if skipped:
-            reason = (
-                f"stack is {outputs.status} but never created {len(skipped)} declared alarm(s) "
-                f"({', '.join(skipped[:3])}{', ...' if len(skipped) > 3 else ''}): this backend skips alarms"
-            )
-            declared = outputs.optional(RegionalOutput.ALARM_TOPIC_ARN)
-            return Check(PROMISE, Status.NOT_PERFORMED, reason, region), {declared} if declared else set()
         topic = outputs.require(RegionalOutput.ALARM_TOPIC_ARN)
         names = outputs.require_list(RegionalOutput.ALARM_NAMES)
         cloudwatch = pc.client("cloudwatch", region)

@@ -6,7 +6,6 @@ from botocore.exceptions import ClientError
 
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.aws import error_code
-from payinfra.plugins.stack_resources import skipped_resources
 from payinfra.topology.outputs import RegionalOutput
 
 PROMISE = "WAF web ACL associated with the ALB"
@@ -23,13 +22,6 @@ class WafAssociationPlugin(Plugin):
     def _check(self, pc: PluginContext, role: str) -> Check:
         region = pc.stacks[role].region
         outputs = pc.deployed(role)
-        skipped = skipped_resources(pc, role, "AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::WebACL")
-        if skipped:
-            reason = (
-                f"stack is {outputs.status} but never created {', '.join(skipped)} declared in its "
-                "template: this backend skips WAFv2 resources"
-            )
-            return Check(PROMISE, Status.NOT_PERFORMED, reason, region)
         alb = outputs.require(RegionalOutput.LOAD_BALANCER_ARN)
         expected = outputs.require(RegionalOutput.WEB_ACL_ARN)
         try:

@@ -1,8 +1,7 @@
-"""Verify-only plugins: stack status, WAF association, alarms; and backend-skipped resources."""
+"""Verify-only plugins: stack status, WAF association, alarms and their subscribers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,6 @@ from botocore.stub import Stubber
 from payinfra.plugins.alarms import AlarmsPlugin
 from payinfra.plugins.api import Status
 from payinfra.plugins.outputs import StaticOutputs
-from payinfra.plugins.stack_resources import skipped_resources
 from payinfra.plugins.stack_status import StackStatusPlugin
 from payinfra.plugins.waf_association import WafAssociationPlugin
 from tests.plugins.conftest import World
@@ -21,31 +19,6 @@ from tests.plugins.conftest import World
 TOPIC = "arn:aws:sns:us-east-1:123456789012:payments-alarms-dev"
 ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/payments-alb-dev/abc"
 ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/payments-waf-dev/1"
-
-TEMPLATE = {
-    "Resources": {
-        "AlarmTopic": {"Type": "AWS::SNS::Topic"},
-        "ErrorsAlarm": {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmName": "payments-errors-dev",
-                "MetricName": "Errors",
-                "Namespace": "AWS/Lambda",
-                "Statistic": "Sum",
-                "Period": 60,
-                "EvaluationPeriods": 1,
-                "Threshold": 5,
-                "ComparisonOperator": "GreaterThanThreshold",
-            },
-        },
-        "HttpsOnlyAlarm": {"Type": "AWS::CloudWatch::Alarm", "Condition": "HasCertificate"},
-        "WebAclAssociation": {
-            "Type": "AWS::WAFv2::WebACLAssociation",
-            "Properties": {"ResourceArn": ALB, "WebACLArn": ACL},
-        },
-    },
-    "Conditions": {"HasCertificate": {"Fn::Equals": ["a", "b"]}},
-}
 
 
 def test_stack_status_holds_only_for_complete_stacks(world: World) -> None:
@@ -58,49 +31,6 @@ def test_stack_status_holds_only_for_complete_stacks(world: World) -> None:
     assert [c.status for c in checks] == [Status.HOLDS, Status.BROKEN, Status.BROKEN]
     assert checks[1].reason == "UPDATE_ROLLBACK_COMPLETE"
     assert checks[2].reason == "stack does not exist" and checks[2].region == "us-east-1"
-
-
-@pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")  # moto announcing the skip
-def test_moto_skips_alarms_and_waf_and_verify_says_so(world: World) -> None:
-    pc = world.context()
-    for role in ("primary", "secondary"):
-        stack = pc.stacks[role]
-        boto3.client("cloudformation", region_name=stack.region).create_stack(
-            StackName=stack.name, TemplateBody=json.dumps(TEMPLATE)
-        )
-    assert skipped_resources(pc, "primary", "AWS::CloudWatch::Alarm") == [
-        "ErrorsAlarm"
-    ]  # not the conditional
-    assert skipped_resources(pc, "primary", "AWS::SNS::Topic") == []
-    alarms = AlarmsPlugin().verify(pc)
-    assert {c.status for c in alarms} == {Status.NOT_PERFORMED}
-    assert "never created 1 declared alarm(s) (ErrorsAlarm)" in alarms[0].reason
-    waf = WafAssociationPlugin().verify(pc)
-    assert {c.status for c in waf} == {Status.NOT_PERFORMED}
-    assert "WebAclAssociation" in waf[0].reason
-
-
-def _stub_stack_resources(pc: Any, region: str, stack_name: str, created: list[str]) -> Stubber:
-    client = boto3.Session(region_name=region).client("cloudformation")
-    stub = Stubber(client)
-    pc.sessions.set_client("cloudformation", region, client)
-    template = {"TemplateBody": json.dumps(TEMPLATE)}
-    summaries = {
-        "StackResourceSummaries": [
-            {
-                "LogicalResourceId": logical_id,
-                "ResourceType": TEMPLATE["Resources"][logical_id]["Type"],
-                "ResourceStatus": "CREATE_COMPLETE",
-                "LastUpdatedTimestamp": "2026-01-01T00:00:00Z",
-            }
-            for logical_id in created
-        ]
-    }
-    # One get_template/list_stack_resources pair per skipped_resources() call.
-    for _ in range(2):
-        stub.add_response("get_template", template, {"StackName": stack_name, "TemplateStage": "Processed"})
-        stub.add_response("list_stack_resources", summaries, {"StackName": stack_name})
-    return stub
 
 
 def test_alarms_hold_when_present_and_wired(world: World) -> None:
@@ -121,9 +51,7 @@ def test_alarms_hold_when_present_and_wired(world: World) -> None:
     world.outputs["primary"].update(
         AlarmNames="payments-errors-dev,payments-latency-dev", AlarmTopicArn=TOPIC
     )
-    stub = _stub_stack_resources(pc, "us-east-1", pc.stacks["primary"].name, ["ErrorsAlarm", "AlarmTopic"])
-    with stub:
-        check = AlarmsPlugin()._check(pc, "primary")
+    check = AlarmsPlugin()._check(pc, "primary")
     assert check.status == Status.HOLDS and check.reason == f"2 alarms notify {TOPIC}"
     cloudwatch.delete_alarms(AlarmNames=["payments-latency-dev"])
     cloudwatch.put_metric_alarm(
@@ -137,20 +65,16 @@ def test_alarms_hold_when_present_and_wired(world: World) -> None:
         ComparisonOperator="GreaterThanThreshold",
         AlarmActions=[],
     )
-    stub = _stub_stack_resources(pc, "us-east-1", pc.stacks["primary"].name, ["ErrorsAlarm", "AlarmTopic"])
-    with stub:
-        check = AlarmsPlugin()._check(pc, "primary")
+    check = AlarmsPlugin()._check(pc, "primary")
     assert check.status == Status.BROKEN and check.reason == "missing: payments-latency-dev"
 
 
 def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
     pc = world.context()
     world.outputs["primary"].update(LoadBalancerArn=ALB, WebAclArn=ACL)
-    created = ["ErrorsAlarm", "AlarmTopic", "WebAclAssociation"]
     waf = boto3.Session(region_name="us-east-1").client("wafv2")
     pc.sessions.set_client("wafv2", "us-east-1", waf)
     for answer, expected in ((ACL, Status.HOLDS), (ACL.replace("/1", "/other"), Status.BROKEN)):
-        cfn_stub = _stub_stack_resources(pc, "us-east-1", pc.stacks["primary"].name, created)
         waf_stub = Stubber(waf)
         waf_stub.add_response(
             "get_web_acl_for_resource",
@@ -169,7 +93,7 @@ def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
             },
             {"ResourceArn": ALB},
         )
-        with cfn_stub, waf_stub:
+        with waf_stub:
             assert WafAssociationPlugin()._check(pc, "primary").status == expected
 
 
@@ -262,8 +186,7 @@ def test_verify_checks_the_topic_every_alarm_notifies(world: World, aws_like_sub
     )
     world.outputs["primary"].update(AlarmNames="payments-errors-dev", AlarmTopicArn=topic)
     pc = world.context()
-    with _stub_stack_resources(pc, "us-east-1", pc.stacks["primary"].name, ["ErrorsAlarm", "AlarmTopic"]):
-        check, topics = AlarmsPlugin()._inspect(pc, "primary")
+    check, topics = AlarmsPlugin()._inspect(pc, "primary")
     subscribers = {t: AlarmsPlugin()._subscribers(pc, "us-east-1", t).status for t in topics}
 
     assert check.status == Status.HOLDS
