@@ -179,7 +179,8 @@ class SamCli:
         label = f"{role}: {self.shown(argv)}"
         if self.base_dir is not None and self.cwd.is_relative_to(self.base_dir):
             label += f"  (in {self.cwd.relative_to(self.base_dir)})"
-        shown_log = log_path.relative_to(self.cwd) if log_path.is_relative_to(self.cwd) else log_path
+        anchor = self.base_dir or self.cwd  # paths are shown from the repository root
+        shown_log = log_path.relative_to(anchor) if log_path.is_relative_to(anchor) else log_path
         self.echo(f"  {label}  (log: {shown_log})")
         result = self.runner(argv, env=self.env, cwd=self.cwd, log_path=log_path, label=label)
         if verb == "deploy" and NO_CHANGES in result.tail:

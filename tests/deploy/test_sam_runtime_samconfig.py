@@ -97,8 +97,9 @@ def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_buil
     """Outside the root, sam runs in the environment's folder; CodeUri resolves against the repository."""
     home = tmp_path / ".aws-sam/environments/pr42"
     runner = FakeRunner([CommandResult(0, ""), CommandResult(0, "done"), CommandResult(0, "Deleted")])
+    lines: list[str] = []
     cli = SamCli(
-        "/opt/bin/sam", env={}, cwd=home, log_dir=home / "logs", runner=runner, echo=lambda _: None,
+        "/opt/bin/sam", env={}, cwd=home, log_dir=home / "logs", runner=runner, echo=lines.append,
         base_dir=tmp_path,
     )
     cli.run("build", "default", "primary")
@@ -112,6 +113,11 @@ def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_buil
          ".aws-sam/payinfra-build/default/build/template.yaml"],
         ["/opt/bin/sam", "delete", "--config-env", "default", "--no-prompts"],
     ]
+    assert lines[0] == (
+        f"  primary: sam build --config-env default --base-dir {tmp_path} --build-dir "
+        ".aws-sam/payinfra-build/default/build  (in .aws-sam/environments/pr42)  "
+        "(log: .aws-sam/environments/pr42/logs/primary-build.log)"
+    )
 
 
 def test_an_empty_change_set_is_success_even_with_exit_1(tmp_path: Path) -> None:
