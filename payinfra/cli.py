@@ -2,7 +2,7 @@
 
 render, preflight, deploy, verify, destroy, plugins, local and invoke read the context: they share
 one definition of --config, --suffix and --set. A --suffix or --set that changes the context is
-another environment, rendered into its own folder beside the committed one (`payinfra.environments`).
+another environment, rendered into its own folder beside the committed one (`payinfra.render.environments`).
 gates and emulator take files and ports instead. `python render.py` is `python -m payinfra render`.
 
 Exit codes: expected failures (bad config or arguments, stale render, missing credentials, a stack
@@ -24,13 +24,13 @@ from payinfra.config import ConfigError, Context, load_context
 from payinfra.config.loader import DEFAULT_PATH
 from payinfra.deploy import commands
 from payinfra.deploy.errors import OrchestrationError
-from payinfra.environments import Environment, locate
 from payinfra.gates import cli as gates_cli
 from payinfra.gates import runner as gates_runner
 from payinfra.plugins.api import Hook
 from payinfra.plugins.aws import error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.render import cli as render_cli
+from payinfra.render.environments import Environment, locate
 from payinfra.render.renderer import RenderError
 
 EXPECTED_FAILURE = 2

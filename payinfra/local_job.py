@@ -22,7 +22,7 @@ from payinfra.deploy import commands, report
 from payinfra.deploy.plan import deploy_plan
 from payinfra.deploy.preflight import environment_files, preflight
 from payinfra.deploy.samconfig import read_samconfig
-from payinfra.environments import Environment
+from payinfra.render.environments import Environment
 from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 

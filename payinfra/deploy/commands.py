@@ -1,6 +1,6 @@
 """deploy, verify, destroy and the plugin commands: the orchestration a user runs.
 
-Each command runs on one environment (`payinfra.environments`): the committed render in the
+Each command runs on one environment (`payinfra.render.environments`): the committed render in the
 repository root, or another suffix's render, made fresh in its own folder.
 
 deploy:  render check (or fresh render) -> samconfig check -> preflight (unless --skip-preflight)
@@ -30,13 +30,13 @@ from payinfra.deploy.preflight import preflight as run_preflight
 from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
-from payinfra.environments import Environment, committed, render_into
 from payinfra.paths import ROOT
 from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
 from payinfra.plugins.registry import default_plugins, select
 from payinfra.plugins.runner import HookResult, run_hook, run_verify
+from payinfra.render.environments import Environment, committed, render_into
 from payinfra.topology import SAMCONFIG_OUTPUT, Role, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 

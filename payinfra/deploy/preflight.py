@@ -28,11 +28,11 @@ from botocore.exceptions import (
 
 from payinfra.config import Context
 from payinfra.deploy.errors import OrchestrationError
-from payinfra.environments import Environment, render_into
 from payinfra.paths import ROOT
 from payinfra.plugins.aws import RegionalSessions, endpoint_description, error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import CloudFormationOutputs, OutputsProvider
+from payinfra.render.environments import Environment, render_into
 from payinfra.render.renderer import RenderError, render_all, stale_files
 from payinfra.topology import Role, Stack, stacks
 

@@ -1,7 +1,7 @@
 """The only place that runs SAM CLI: `sam build|deploy|delete --config-env <env>`.
 
 The commands are what a user types in the environment's folder (the repository root for the
-committed environment, `.aws-sam/environments/<suffix>/` for any other: `payinfra.environments`),
+committed environment, `.aws-sam/environments/<suffix>/` for any other: `payinfra.render.environments`),
 and every setting comes from that folder's samconfig.toml, with two exceptions. The orchestration
 builds into a directory of its own under that folder (`--build-dir
 .aws-sam/payinfra-build/<env>/build`, then `sam deploy --template-file` of that build): `sam

@@ -1,7 +1,7 @@
 """`python -m payinfra render` (and `python render.py`): write or `--check` an environment's files.
 
 The committed environment renders into the repository root; any other (`--suffix`/`--set` that
-change the context) into its own folder (`payinfra.environments`), never over the committed
+change the context) into its own folder (`payinfra.render.environments`), never over the committed
 files. `--out` names any other directory. The parser is `payinfra.cli`'s.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from payinfra.config import Context
-from payinfra.environments import Environment
+from payinfra.render.environments import Environment
 from payinfra.render.renderer import render_all, stale_files, write_all
 
 

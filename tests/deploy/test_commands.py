@@ -19,8 +19,8 @@ from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.preflight import check_stack_states
 from payinfra.deploy.sam import CommandResult
 from payinfra.deploy.samconfig import read_samconfig
-from payinfra.environments import ENVIRONMENTS_DIR, Environment
 from payinfra.plugins.outputs import StaticOutputs
+from payinfra.render.environments import ENVIRONMENTS_DIR, Environment
 from payinfra.render.renderer import render_all, write_all
 from payinfra.topology import stacks
 

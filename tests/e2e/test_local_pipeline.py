@@ -22,7 +22,6 @@ from payinfra.deploy.graph import StepState
 from payinfra.deploy.preflight import environment_files
 from payinfra.deploy.runtime import find_interpreter
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
-from payinfra.environments import ENVIRONMENTS_DIR, locate
 from payinfra.local_job import (
     LocalRun,
     check_nothing_left,
@@ -34,6 +33,7 @@ from payinfra.paths import ROOT
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.registry import default_plugins
 from payinfra.plugins.runner import run_verify
+from payinfra.render.environments import ENVIRONMENTS_DIR, locate
 from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 
 pytestmark = pytest.mark.e2e

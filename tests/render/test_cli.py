@@ -11,9 +11,9 @@ import pytest
 
 from payinfra import cli
 from payinfra.config import load_context
-from payinfra.environments import ENVIRONMENTS_DIR, locate
 from payinfra.paths import ROOT
 from payinfra.render import cli as render_cli
+from payinfra.render.environments import ENVIRONMENTS_DIR, locate
 
 OUTPUTS = ["template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "samconfig.toml"]
 
