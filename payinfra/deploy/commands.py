@@ -272,7 +272,7 @@ def confirm_destroy(
 
     Development: `--yes`, or the suffix typed at the prompt. Protected (production): `--yes` is not
     enough; `--confirm-environment NAME` or the environment's name typed at the prompt. Its data
-    stores survive even then (Retain policies, deletion protection): see the README.
+    stores survive even then (Retain policies, deletion protection): see docs/operations.md.
     """
     project = rt.ctx.project
     names = ", ".join(s.name for s in stacks(rt.ctx))
@@ -351,12 +351,12 @@ def destroy(
 
 
 def left_on_purpose(ctx: Context) -> list[str]:
-    """What destroy never deletes because other environments share it (README, Teardown)."""
+    """What destroy never deletes because other environments share it (docs/operations.md, Teardown)."""
     regions = sorted(r for r, settings in ctx.regions.items() if settings.database.monitoring_interval_s)
     if not regions:
         return []
     return [
-        f"shared, left on purpose: log group {name} in {', '.join(regions)} ({why}; README: Teardown)"
+        f"shared, left on purpose: log group {name} in {', '.join(regions)} ({why}; docs/operations.md#teardown)"
         for name, why in SHARED_LOG_GROUPS.items()
     ]
 

@@ -276,7 +276,7 @@ def _sam_build(cwd: Path, path: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_documented_sam_build_works_as_written_and_spares_the_orchestrations_build(tmp_path: Path) -> None:
-    """`sam build --config-env us-east-2` in the repository root, as the README says (~5 s).
+    """`sam build --config-env us-east-2` in the repository root, as docs/operations.md says (~5 s).
 
     First with no runnable python3.13 (the reported `Binary validation failed`): the failure
     empties only the user's build dir. Then with the PATH this shell has: the runtime's Python
@@ -287,7 +287,7 @@ def test_documented_sam_build_works_as_written_and_spares_the_orchestrations_bui
     repo = _repo_copy(tmp_path)
     probe = subprocess.run(["python3.13", "--version"], cwd=repo, capture_output=True, text=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("no python3.13 on PATH, nor selectable by pyenv here: see README, Prerequisites")
+        pytest.skip("no python3.13 on PATH, nor selectable by pyenv here: see docs/operations.md#prerequisites")
     theirs = repo / ".aws-sam/payinfra-build/us-east-2/build/template.yaml"
     theirs.parent.mkdir(parents=True)
     theirs.write_text("# the orchestration's build\n")

@@ -197,7 +197,7 @@ def test_destroy_says_what_it_leaves_on_purpose(config: Any) -> None:
     if monitored:
         assert lines == [
             f"shared, left on purpose: log group RDSOSMetrics in {', '.join(monitored)} (RDS Enhanced "
-            "Monitoring, shared by every DB instance of the account and region; README: Teardown)"
+            "Monitoring, shared by every DB instance of the account and region; docs/operations.md#teardown)"
         ]
     else:
         assert lines == []

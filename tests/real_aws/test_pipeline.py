@@ -5,7 +5,7 @@ with the reason. Each run uses a suffix of its own (`rt` + 6 hex digits), so nam
 with another run or with KMS aliases still pending deletion (7 days) from an earlier one. The
 run works in a copy of the repository rendered for that suffix, kept under
 `.aws-sam/real-aws/<suffix>/` (its logs too), and destroys in a `finally`, whatever failed.
-If the run is killed before that: see the README, "Real-AWS lane", for the one-line cleanup.
+If the run is killed before that: see docs/operations.md, "Real-AWS lane", for the one-line cleanup.
 
 Every command is the documented CLI (`python -m payinfra preflight|deploy|verify|destroy`), so
 the lane checks what a user runs.
@@ -42,7 +42,7 @@ TIMEOUT_S = {"preflight": 600, "deploy": 3 * 3600, "verify": 1200, "destroy": 2 
 def skip_reason(environ: Mapping[str, str], has_credentials: bool) -> str | None:
     """Why the lane does not run here, or None when it may."""
     if environ.get(OPT_IN) != "1":
-        return f"real AWS lane: set {OPT_IN}=1 with AWS credentials to run it (billable, see README)"
+        return f"real AWS lane: set {OPT_IN}=1 with AWS credentials to run it (billable, see docs/operations.md)"
     if environ.get("AWS_ENDPOINT_URL"):
         return "real AWS lane: AWS_ENDPOINT_URL is set (that is a local AWS, not an account)"
     if not has_credentials:

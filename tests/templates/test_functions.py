@@ -16,7 +16,7 @@ PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml
 CONTRACT_VARIABLES = {
     "LEDGER_TABLE", "SESSIONS_TABLE", "PAYMENT_API_ENDPOINT", "SSM_PARAMETER_PATH",
     "CONFIG_CACHE_TTL_S", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "DEPLOY_REGION",
-    "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py); not yet in the README
+    "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py)
 }
 # Actions that have no resource-level permissions: the only ones allowed on Resource '*'.
 STAR_RESOURCE_ACTIONS = {
