@@ -356,7 +356,8 @@ def left_on_purpose(ctx: Context) -> list[str]:
     if not regions:
         return []
     return [
-        f"shared, left on purpose: log group {name} in {', '.join(regions)} ({why}; docs/operations.md#teardown)"
+        f"shared, left on purpose: log group {name} in {', '.join(regions)} "
+        f"({why}; docs/operations.md#teardown)"
         for name, why in SHARED_LOG_GROUPS.items()
     ]
 

@@ -287,7 +287,7 @@ def test_documented_sam_build_works_as_written_and_spares_the_orchestrations_bui
     repo = _repo_copy(tmp_path)
     probe = subprocess.run(["python3.13", "--version"], cwd=repo, capture_output=True, text=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("no python3.13 on PATH, nor selectable by pyenv here: see docs/operations.md#prerequisites")
+        pytest.skip("no python3.13 on PATH, nor selectable by pyenv: see docs/operations.md#prerequisites")
     theirs = repo / ".aws-sam/payinfra-build/us-east-2/build/template.yaml"
     theirs.parent.mkdir(parents=True)
     theirs.write_text("# the orchestration's build\n")

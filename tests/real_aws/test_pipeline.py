@@ -42,7 +42,7 @@ TIMEOUT_S = {"preflight": 600, "deploy": 3 * 3600, "verify": 1200, "destroy": 2 
 def skip_reason(environ: Mapping[str, str], has_credentials: bool) -> str | None:
     """Why the lane does not run here, or None when it may."""
     if environ.get(OPT_IN) != "1":
-        return f"real AWS lane: set {OPT_IN}=1 with AWS credentials to run it (billable, see docs/operations.md)"
+        return f"real AWS lane: set {OPT_IN}=1 with AWS credentials to run it (billable: docs/operations.md)"
     if environ.get("AWS_ENDPOINT_URL"):
         return "real AWS lane: AWS_ENDPOINT_URL is set (that is a local AWS, not an account)"
     if not has_credentials:
