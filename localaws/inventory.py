@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .checkers import ATTRIBUTES, CHECKERS, READBACKS, Clients, Missing, Prop
+from .checkers import ATTRIBUTES, CHECKERS, READBACKS
+from .describing import Clients, Missing, Prop
 
 if TYPE_CHECKING:
     import boto3
@@ -377,7 +378,7 @@ class Resolver:
 
 
 def _dig(node: Any, steps: list[str | tuple[str]], resolve: Callable[[Any], Any]) -> Any:
-    """Follow a read-back path (see `checkers`) through `node`; `_MISSING` where it leads nowhere."""
+    """Follow a read-back path (see `describing`) through `node`; `_MISSING` where it leads nowhere."""
     node = resolve(node)
     if not steps:
         return node
@@ -608,9 +609,3 @@ def check_deleted(
             if again.status in ("describable", "unchecked"):
                 leftovers.append(again)
     return leftovers
-
-
-def render_leftovers(leftovers: Iterable[ResourceCheck]) -> str:
-    return "\n".join(
-        f"  left: {c.logical_id} ({c.resource_type}) {c.physical_id} {c.detail}" for c in leftovers
-    )

@@ -11,8 +11,9 @@ import boto3
 import pytest
 
 from localaws import check_deleted, take_inventory
-from localaws.checkers import CHECKERS, READBACKS, Prop
+from localaws.checkers import CHECKERS, READBACKS
 from localaws.cloudformation.template_hook import parse_template
+from localaws.describing import Prop
 from localaws.inventory import (
     _MISSING,
     Resolver,
@@ -415,14 +416,3 @@ def test_the_rendered_regional_stacks_read_back_as_declared() -> None:
         unexpected = {k: v for k, v in found.items() if k not in PENDING_ELSEWHERE}
         assert unexpected == {}
 
-
-def test_internet_gateway_checker_says_detached_when_it_is() -> None:
-    """The describe line names the attached VPC, or says "detached" (it used to never say so)."""
-    with emulated() as clients:
-        ec2 = clients("ec2")
-        gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-        check = CHECKERS["AWS::EC2::InternetGateway"]
-        assert check(clients, gateway) == "detached"
-        ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
-        assert check(clients, gateway) == f"attached to {vpc}"
