@@ -61,7 +61,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import get_service_model, pascal_to_camelcase, remap_nested_keys
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
@@ -135,6 +135,7 @@ __all__ = [
     "TYPE_RESPONSE",
     "AWSManagedPolicy",
     "ActionResult",
+    "BaseResponse",
     "BucketNotEmpty",
     "Change",
     "ChangeSet",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from . import unimplemented
 from .cloudformation import (
     changeset_diff,
     changeset_outputs,
@@ -56,6 +57,8 @@ from .services.ssm import parameter as ssm_parameter
 from .services.wafv2 import web_acl as wafv2
 
 FIXES: tuple[tuple[str, ModuleType], ...] = (
+    # -- every service: an action moto lacks answers HTTP 501 NotImplemented, not a traceback ---
+    ("unimplemented", unimplemented),
     # -- the CloudFormation engine -------------------------------------------------------------
     ("template_url", template_url),
     # changeset_outputs and changeset_diff before stack_failures: stack_failures wraps change-set
