@@ -1,8 +1,9 @@
 """ECS clusters, services and task definitions described through the ECS API; anything not
 ACTIVE (an INACTIVE cluster, service or task definition revision) counts as missing.
 
-A service's physical ID is its ARN, `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`:
-DescribeServices is asked in that cluster.
+A service's physical ID is its `Ref`, the service ARN
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html#aws-resource-ecs-service-return-values),
+`arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`: DescribeServices is asked in that cluster.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SNS topics, topic policies and subscriptions described through the SNS API.
 
-A topic policy's physical ID is the comma-separated ARNs of its topics; a topic that shows only
-SNS's default policy has none of its own.
+A topic policy's physical ID, as the emulator reports it, is the comma-separated ARNs of its
+topics; a topic that shows only SNS's default policy has none of its own.
 """
 
 from __future__ import annotations

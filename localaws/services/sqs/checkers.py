@@ -1,6 +1,7 @@
 """SQS queues and queue policies described through the SQS API.
 
-A queue's physical ID is its URL; a queue policy's the comma-separated URLs of its queues.
+A queue's physical ID is its URL (its `Ref`); a queue policy's, as the emulator reports it, the
+comma-separated URLs of its queues.
 """
 
 from __future__ import annotations

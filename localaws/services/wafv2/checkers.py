@@ -1,7 +1,9 @@
 """WAFv2 web ACLs, their associations and logging configurations described through the WAFv2 API.
 
-A web ACL's physical ID is `<name>|<id>|<scope>`; an association's `<web-acl-arn>|<resource-arn>`;
-a logging configuration's the web ACL's ARN.
+A web ACL's physical ID is its `Ref`, `<name>|<id>|<scope>`
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-webacl.html#aws-resource-wafv2-webacl-return-values);
+an association's, as the emulator reports it, `<web-acl-arn>|<resource-arn>`; a logging
+configuration's the web ACL's ARN.
 """
 
 from __future__ import annotations
