@@ -37,11 +37,14 @@ Layout (moto's and LocalStack's shape; nothing here imports payinfra):
                         is this one file to review
     patching.py         `Patcher` (reversible patches) and `EmulatorModel` (added resource types)
     cloudformation/     fixes to the CloudFormation engine (transforms, change sets, failures...)
-    services/<service>/ that service's fixes (models, behaviour) and `rules/` (strict-AWS
-                        refusals, one a module, with the AWS documentation that states it)
+    services/<service>/ that service's fixes (models, behaviour), `rules/` (strict-AWS
+                        refusals, one a module, with the AWS documentation that states it) and
+                        `checkers.py` (how the inventory describes and reads back its resources)
     order.py            `FIXES`: the order of application, with the reason where it matters
     rules.py            the registry of strict rules (`RULES`, `--list-rules`)
-    inventory.py, checkers.py   declared vs created vs described, through each service's API
+    inventory.py        declared vs created vs described, through each service's API
+    checkers.py         the registry of the services' checkers; describing.py, what they are
+                        written with (`ServiceCheckers`, `Prop`, `Missing`)
     testing.py          `mock_aws` and moto state for tests outside this package
 
 Order: `LocalAws.start()` applies every fix in `order.FIXES` order, then every rule in `RULES`
