@@ -169,10 +169,13 @@ class PreflightReport:
 def _why_not(err: BaseException) -> str:
     """'not performed by this backend' for an unimplemented API, else the AWS error (one line).
 
-    A backend without the API answers with an HTML error page (moto: 404 for an unknown route,
-    500 for an unimplemented action), which is no AWS error: it is reported as not performed.
+    A backend without the API answers `NotImplemented` (HTTP 501, as AWS names a feature it does
+    not implement; the local AWS answers so for any action moto lacks) or an HTML error page for
+    a route it does not know at all (moto: 404): either is reported as not performed.
     """
     if isinstance(err, NotImplementedError):
+        return NOT_PERFORMED
+    if isinstance(err, ClientError) and error_code(err) == "NotImplemented":
         return NOT_PERFORMED
     text = error_message(err) if isinstance(err, ClientError) else (str(err) or type(err).__name__)
     lowered = text.lower()

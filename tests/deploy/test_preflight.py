@@ -350,6 +350,13 @@ def test_a_backend_without_the_api_is_reported_in_one_line() -> None:
     assert _why_not(err) == "not performed by this backend (HTTP 404: no such API here)"
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "not\nauthorized"}}, "GetServiceQuota")
     assert _why_not(denied) == "AccessDenied: not authorized"
+    # The local AWS answers an action moto lacks with AWS's NotImplemented (HTTP 501), whatever
+    # its message says.
+    lacking = ClientError(
+        {"Error": {"Code": "NotImplemented", "Message": "GetAWSDefaultServiceQuota: not here"}},
+        "GetAWSDefaultServiceQuota",
+    )
+    assert _why_not(lacking) == "not performed by this backend"
 
 
 def test_local_account_problems_are_found(local_aws: None, ctx: Context) -> None:

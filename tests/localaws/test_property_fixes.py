@@ -115,7 +115,7 @@ def test_list_resources_for_web_acl_lists_the_associated_alb(fixed: bool) -> Non
         waf.associate_web_acl(WebACLArn=acl_arn, ResourceArn=ALB_ARN)
         try:
             listed = waf.list_resources_for_web_acl(WebACLArn=acl_arn)["ResourceArns"]
-        except (ClientError, NotImplementedError):  # moto: "not implemented" (HTTP 500 on its server)
+        except (ClientError, NotImplementedError):  # moto lacks it: NotImplemented (HTTP 501)
             listed = None
         assert listed == ([ALB_ARN] if fixed else None)
 
