@@ -1,9 +1,10 @@
 """Every stack output name, defined once: the contract between the templates that declare the
 outputs and the code that reads them (plugins, `verify`, the peering stack, the local job).
 
-The templates receive these as the render variable `outputs` (`{{ outputs.regional.VPC_ID }}`),
-so a renamed or misspelt output fails the render instead of a deploy. An output's value is read
-with `DescribeStacks` (plugins) or `Fn::GetStackOutput` (the peering stack).
+The templates receive these as the render variable `output_names`
+(`{{ output_names.regional.VPC_ID }}`), so a renamed or misspelt output fails the render instead
+of a deploy. An output's value is read with `DescribeStacks` (plugins) or `Fn::GetStackOutput`
+(the peering stack).
 """
 
 from __future__ import annotations
