@@ -159,4 +159,5 @@ def test_bad_input_to_local_is_one_line_and_exit_2(
     assert main(["local", "--set", override]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert err.splitlines()[1].strip().startswith(line), err
+    (only,) = err.splitlines()  # one problem: one line, naming the file and the key
+    assert only.startswith("config error in ") and f": {line}" in only, err
