@@ -263,26 +263,3 @@ def zone_associations(flows: tuple[Flow, ...]) -> list[tuple[str, str]]:
             if f.destination.component.naming == Naming.CLOUD_MAP
         }
     )
-
-
-# -- what one region's template lays out ---------------------------------------------------------
-@dataclass(frozen=True)
-class RegionNetworkPlan:
-    """The network ACL tables and peer security group rules of one regional template."""
-
-    flows: tuple[Flow, ...]
-    acls: dict[str, list[AclEntry]]
-    security_group_rules: list[SecurityGroupRule]
-
-
-def region_network_plan(ctx: Context, role: str) -> RegionNetworkPlan:
-    topology = Topology.from_context(ctx)
-    node = topology.node(role)
-    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
-    vpc_cidr, peer_cidr = node.vpc_cidr, peer.vpc_cidr
-    flows = declare_flows(ctx)
-    return RegionNetworkPlan(
-        flows=flows,
-        acls=network_acls(flows, role, vpc_cidr, peer_cidr),
-        security_group_rules=security_group_rules(flows, role, peer_cidr),
-    )

@@ -20,12 +20,12 @@ def run(
     ctx: Context, env: Environment, *, out: Path | None, check: bool, echo: Callable[[str], None] = print
 ) -> int:
     """0 written or current, 1 stale (`check`), 2 no such output directory. Raises `RenderError`."""
+    if out is not None and not out.is_dir():  # before the render: a bad --out costs nothing
+        print(f"output directory {out} does not exist; nothing was written", file=sys.stderr)
+        return 2
     rendered = render_all(ctx)
     target = env.home if out is None else out
     where = "" if out is not None or env.committed else f" (environment {env.suffix}, {env.shown()}/)"
-    if out is not None and not out.is_dir():
-        print(f"output directory {out} does not exist; nothing was written", file=sys.stderr)
-        return 2
     if check:
         stale = stale_files(rendered, target)
         if stale:

@@ -18,7 +18,7 @@ from payinfra.config.model import Context
 from payinfra.model import region_model
 from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
-from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, Role, Topology, stacks
+from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, Role, stacks
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
 from payinfra.topology.outputs import OUTPUT_NAMES
 
@@ -87,28 +87,26 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def regional_context(ctx: Context, role: str) -> dict[str, Any]:
-    """Template variables for the regional template of `role` (the topology decides the region)."""
-    topology = Topology.from_context(ctx)
-    node = topology.node(role)
-    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
+def regional_context(
+    ctx: Context, role: str, parameter_defaults: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """Template variables for the regional template of `role`: the model, and the region the
+    topology gives that role (through the model's `Site`, the one place it is looked up)."""
+    model = region_model(ctx, role)
+    here = model.site
     return {
-        "ctx": ctx,
         "project": ctx.project,
         "names": ctx.names,
         "role": role,
-        "is_primary": node.is_primary,
-        "region_name": node.name,
-        "region": node.settings,
-        "peer_name": peer.name,
-        "peer": peer.settings,
-        "replica_mode": topology.replica_database,
+        "is_primary": here.is_primary,
+        "region_name": here.name,
+        "region": here.settings,
         "stacks": {s.role: s for s in stacks(ctx)},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
         "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
-        "model": region_model(ctx, role),  # the data every partial lays out (payinfra/model)
-        "parameter_defaults": stack_parameters(ctx),  # stack role -> parameter defaults, as samconfig
+        "model": model,  # the data every partial lays out (payinfra/model)
+        "parameter_defaults": parameter_defaults,  # stack role -> parameter defaults, as samconfig
     }
 
 
@@ -128,21 +126,18 @@ def _with_partials(env: jinja2.Environment, variables: dict[str, Any]) -> dict[s
 def render_all(ctx: Context) -> dict[str, str]:
     """File name -> content for every rendered file."""
     env = _environment()
+    parameter_defaults = stack_parameters(ctx)  # the templates' Parameters and samconfig's
     out: dict[str, str] = {}
+    variables = {}
     for role, filename in REGIONAL_OUTPUTS.items():
-        variables = _with_partials(env, regional_context(ctx, role))
-        out[filename] = _render(env, "regional.yaml.j2", variables)
-    peering = _with_partials(env, regional_context(ctx, Role.PRIMARY))
-    out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", peering)
+        variables[role] = _with_partials(env, regional_context(ctx, role, parameter_defaults))
+        out[filename] = _render(env, "regional.yaml.j2", variables[role])
+    # The peering stack lives in the primary region and reads the primary's variables.
+    out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", variables[Role.PRIMARY])
     out[SAMCONFIG_OUTPUT] = _render(
         env,
         "samconfig.toml.j2",
-        {
-            "ctx": ctx,
-            "project": ctx.project,
-            "stacks": stacks(ctx),
-            "parameter_defaults": stack_parameters(ctx),  # the templates' Parameters defaults
-        },
+        {"project": ctx.project, "stacks": stacks(ctx), "parameter_defaults": parameter_defaults},
     )
     return out
 

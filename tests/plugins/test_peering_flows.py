@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from payinfra.model.network import plan_subnets
-from payinfra.model.peering import DB_PORT, declare_flows, region_network_plan
+from payinfra.model.network import network, plan_subnets
+from payinfra.model.peering import DB_PORT, declare_flows
+from payinfra.model.site import site
 from payinfra.plugins.api import Check, EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
@@ -34,7 +35,8 @@ def _build_network(world: World) -> None:
     ):
         out = world.outputs[role]
         ec2 = world.client("ec2", region)
-        plan = region_network_plan(config, role)
+        plan = network(site(config, role), declare_flows(config))
+        acls = {table.tier: table.entries for table in plan.acl_tables}
         tables = out["PrivateRouteTableIds"].split(",")
         subnets: dict[str, list[str]] = {"private": [], "isolated": []}
         for s in plan_subnets(out["VpcCidr"], config.regions[region].az_count):
@@ -46,7 +48,7 @@ def _build_network(world: World) -> None:
             ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
         for tier, ids in subnets.items():
             acl = ec2.create_network_acl(VpcId=out["VpcId"])["NetworkAcl"]["NetworkAclId"]
-            for e in plan.acls[tier]:
+            for e in acls[tier]:
                 ec2.create_network_acl_entry(
                     NetworkAclId=acl,
                     RuleNumber=e.number,
