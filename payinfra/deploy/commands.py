@@ -109,7 +109,6 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
 
 def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     env = dict(rt.environ)
-    env.setdefault("SAM_CLI_TELEMETRY", "0")
     building = [role for role, s in settings.items() if s.builds and role != Role.PEERING]
     runtimes = {rt.ctx.regions[s.region].function.runtime for s in stacks(rt.ctx) if s.role in building}
     if runtimes:
@@ -117,8 +116,11 @@ def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     return _sam(rt, env)
 
 
-def _sam(rt: Runtime, env: Mapping[str, str]) -> SamCli:
-    """SAM CLI run in the environment's folder; `--base-dir` the repository outside the root."""
+def _sam(rt: Runtime, environ: Mapping[str, str]) -> SamCli:
+    """SAM CLI run in the environment's folder; `--base-dir` the repository outside the root.
+
+    Telemetry is off unless the caller's environment sets it."""
+    env = {"SAM_CLI_TELEMETRY": "0", **environ}
     return SamCli(
         find_sam(env),
         env=env,
@@ -366,7 +368,7 @@ def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
     """Before-destroy plugins (stop at the first failure), then `sam delete` in reverse order."""
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
-    sam = _sam(rt, {"SAM_CLI_TELEMETRY": "0", **rt.environ})
+    sam = _sam(rt, rt.environ)
     rt.say("before-destroy plugins")
     began = time.monotonic()
     pc = rt.plugin_context()

@@ -121,13 +121,12 @@ def choose_stack(ctx: Context, region: str | None) -> Stack:
     """The regional stack that holds the function in `region` (default: the primary region)."""
     topology = Topology.from_context(ctx)
     wanted = region or topology.primary.name
-    regional = [node.stack for node in topology.regions]
-    for stack in regional:
-        if stack.region == wanted:
-            return stack
-    raise OrchestrationError(
-        f"--region {wanted}: the context deploys the function in {', '.join(s.region for s in regional)}"
-    )
+    try:
+        return topology.region(wanted).stack
+    except KeyError:
+        raise OrchestrationError(
+            f"--region {wanted}: the context deploys the function in {', '.join(topology.region_names)}"
+        ) from None
 
 
 def deployed_function(

@@ -140,8 +140,9 @@ class PluginContext:
         """The one secondary region (plugins that pair regions iterate `topology.pairs_of`)."""
         return self.topology.secondary.name
 
-    @property
+    @cached_property
     def stacks(self) -> dict[str, Stack]:
+        """Stack role -> stack, from the topology (built once per run, as it is)."""
         return {s.role: s for s in self.topology.stacks}
 
     def client(self, service: str, region: str) -> Any:

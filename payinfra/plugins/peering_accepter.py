@@ -10,13 +10,10 @@ routes: then it only verifies them).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.cfn import load_cfn_yaml
-from payinfra.paths import ROOT
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
@@ -36,17 +33,6 @@ class PeeringFacts:
     accepter_cidr: str
     requester_route_tables: list[str]
     accepter_route_tables: list[str]
-
-
-def template_routes_to_peer(template: Path) -> bool:
-    """True when the rendered template declares routes over a peering connection itself."""
-    if not template.exists():
-        return False
-    document = load_cfn_yaml(template.read_text(), str(template))
-    return any(
-        res.get("Type") == "AWS::EC2::Route" and "VpcPeeringConnectionId" in (res.get("Properties") or {})
-        for res in (document.get("Resources") or {}).values()
-    )
 
 
 def describe_connection(ec2: Any, connection_id: str) -> dict[str, Any] | None:
@@ -89,12 +75,13 @@ class PeeringAccepterPlugin(Plugin):
     summary = "accept the VPC peering in the secondary region and add its routes back to the primary CIDR"
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
 
-    def __init__(self, routes_in_stack: bool | None = None) -> None:
+    def __init__(self, routes_in_stack: bool = False) -> None:
+        # The rendered templates route to the peer from the primary's side only (the peering
+        # stack); the accepter's return routes are this plugin's. A template that declared them
+        # would be deployed with routes_in_stack=True, and the plugin then only verifies them.
         self._routes_in_stack = routes_in_stack
 
     def routes_in_stack(self, pc: PluginContext) -> bool:
-        if self._routes_in_stack is None:
-            self._routes_in_stack = template_routes_to_peer(ROOT / pc.topology.secondary.stack.template)
         return self._routes_in_stack
 
     def facts(self, pc: PluginContext) -> PeeringFacts:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from localaws.testing import mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
-from payinfra.plugins.peering_accepter import PeeringAccepterPlugin, template_routes_to_peer
-from tests.plugins.conftest import Interrupted, World, fresh_world
+from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
+from tests.plugins.conftest import World
 
 
 def _state(world: World, region: str) -> str:
@@ -112,34 +109,3 @@ def test_routes_declared_by_the_stack_are_only_verified(world: World) -> None:
     PeeringAccepterPlugin(routes_in_stack=True).after_deploy(world.context(), world.reporter.for_plugin("p"))
     assert [op for _, _, op in world.log.writes()] == ["AcceptVpcPeeringConnection"]
     assert set(_return_routes(world).values()) == {None}
-
-
-def test_template_route_detection(tmp_path: Path) -> None:
-    with_route = tmp_path / "with.yaml"
-    with_route.write_text(
-        "Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n"
-        "      RouteTableId: !Ref T\n      VpcPeeringConnectionId: pcx-1\n"
-        "      DestinationCidrBlock: 10.0.0.0/16\n"
-    )
-    without = tmp_path / "without.yaml"
-    without.write_text(
-        "Resources:\n  R:\n    Type: AWS::EC2::Route\n    Properties:\n      NatGatewayId: !Ref N\n"
-    )
-    assert template_routes_to_peer(with_route) is True
-    assert template_routes_to_peer(without) is False
-    assert template_routes_to_peer(tmp_path / "missing.yaml") is False
-
-
-@pytest.mark.parametrize("fail_at", [1, 2, 4])
-def test_converges_after_an_interruption(aws_env: None, config, fail_at: int) -> None:
-    with mock_aws():
-        world = fresh_world(config)
-        world.log.fail_at_write = fail_at
-        with pytest.raises(Interrupted):
-            plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
-        world.reset_log()
-        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
-        assert set(_return_routes(world).values()) == {world.outputs["peering"]["PeeringConnectionId"]}
-        world.reset_log()
-        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
-        assert world.log.writes() == []
