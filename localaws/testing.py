@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from ._moto import DEFAULT_ACCOUNT_ID, DynamoDBBackend, get_backend, mock_aws
-from .order import FIX_NAMES, FIXES
+from .order import FIX_NAMES, apply_fixes
 from .patching import Patcher
 
 
@@ -28,11 +28,8 @@ def fixes_applied(*names: str) -> Iterator[Patcher]:
     unknown = set(names) - set(FIX_NAMES)
     if unknown:
         raise ValueError(f"unknown emulator fix(es) {sorted(unknown)}; known: {', '.join(FIX_NAMES)}")
-    patcher = Patcher()
+    patcher = apply_fixes(skip=set(FIX_NAMES) - set(names))
     try:
-        for name, fix in FIXES:
-            if name in names:
-                fix.apply(patcher)
         yield patcher
     finally:
         patcher.revert()
