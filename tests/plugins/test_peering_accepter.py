@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from localaws.testing import mock_aws
 from payinfra.plugins.api import EventKind, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
-from tests.plugins.conftest import World
+from tests.plugins.conftest import Interrupted, World, fresh_world
 
 
 def _state(world: World, region: str) -> str:
@@ -109,3 +110,18 @@ def test_routes_declared_by_the_stack_are_only_verified(world: World) -> None:
     PeeringAccepterPlugin(routes_in_stack=True).after_deploy(world.context(), world.reporter.for_plugin("p"))
     assert [op for _, _, op in world.log.writes()] == ["AcceptVpcPeeringConnection"]
     assert set(_return_routes(world).values()) == {None}
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4])
+def test_converges_after_an_interruption(aws_env: None, config, fail_at: int) -> None:
+    with mock_aws():
+        world = fresh_world(config)
+        world.log.fail_at_write = fail_at
+        with pytest.raises(Interrupted):
+            plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        world.reset_log()
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        assert set(_return_routes(world).values()) == {world.outputs["peering"]["PeeringConnectionId"]}
+        world.reset_log()
+        plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
+        assert world.log.writes() == []
