@@ -1,7 +1,7 @@
 """Typed model of `context.toml`: every region or environment difference, validated once.
 
 Validation lives here so that the renderer, the plugins and the orchestration can trust a loaded
-`Context` without re-checking it. Cross-field rules (CIDR overlap, stricter latency in the
+`Context` without re-checking it. Cross-field rules (CIDR overlap, no looser latency in a
 secondary region, name lengths) are model validators so their errors name the offending key.
 """
 
@@ -67,7 +67,10 @@ class Project(Strict):
     suffix: str
     database_mode: Literal["replica", "independent"]
     primary_region: str
-    secondary_region: str
+    # Every other region, each a full regional stack paired with the primary (replicas, peering).
+    secondary_regions: tuple[str, ...] = Field(min_length=1)
+    # hub-and-spoke: each secondary peers with the primary only. mesh: every two regions peer.
+    peering: Literal["hub-and-spoke", "mesh"] = "hub-and-spoke"
     # Production protection: deletion protection on, data stores retained on delete, HTTPS required,
     # destroy only with the environment named. Unset: on exactly when `environment` is a production
     # name (PRODUCTION_ENVIRONMENTS).
@@ -78,10 +81,36 @@ class Project(Strict):
         """Whether this environment's data must survive a `destroy` (see `protect`)."""
         return self.environment in PRODUCTION_ENVIRONMENTS if self.protect is None else self.protect
 
-    @field_validator("primary_region", "secondary_region")
+    @model_validator(mode="before")
+    @classmethod
+    def _single_secondary_key(cls, data: object) -> object:
+        """The two-region key `secondary_region = "X"` still works: it means `["X"]`."""
+        if isinstance(data, dict) and "secondary_region" in data:
+            if "secondary_regions" in data:
+                raise ValueError(
+                    "@project.secondary_region: set either secondary_regions (a list) or the older "
+                    "secondary_region, not both; write secondary_regions = "
+                    f'["{data["secondary_region"]}", ...]'
+                )
+            data = dict(data)
+            single = data.pop("secondary_region")
+            data["secondary_regions"] = [single] if isinstance(single, str) else single
+        return data
+
+    @field_validator("primary_region")
     @classmethod
     def _region(cls, value: str) -> str:
         return check_region(value)
+
+    @field_validator("secondary_regions")
+    @classmethod
+    def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            check_region(name)
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once: each region is one stack")
+        return value
 
     @field_validator("suffix")
     @classmethod
@@ -107,18 +136,27 @@ class Project(Strict):
                 f"@project.protect: environment {self.environment!r} is production and is always "
                 "protected; remove `protect = false` (or use another environment name)"
             )
-        if self.primary_region == self.secondary_region:
-            raise ValueError("@project.secondary_region: must differ from primary_region")
-        partitions = region_partitions()
-        if partitions[self.primary_region] != partitions[self.secondary_region]:
-            # Cross-region features (replication, peering) stay inside one partition:
-            # https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+        if self.primary_region in self.secondary_regions:
             raise ValueError(
-                f"@project.secondary_region: {self.secondary_region} is in partition "
-                f"{partitions[self.secondary_region]}, primary_region {self.primary_region} in "
-                f"{partitions[self.primary_region]}: cross-region replication and peering need one partition"
+                f"@project.secondary_regions: lists the primary_region {self.primary_region}; "
+                "a region is either the primary or a secondary"
             )
+        partitions = region_partitions()
+        for name in self.secondary_regions:
+            if partitions[self.primary_region] != partitions[name]:
+                # Cross-region features (replication, peering) stay inside one partition:
+                # https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
+                raise ValueError(
+                    f"@project.secondary_regions: {name} is in partition {partitions[name]}, "
+                    f"primary_region {self.primary_region} in {partitions[self.primary_region]}: "
+                    "cross-region replication and peering need one partition"
+                )
         return self
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """The primary first, then the secondaries in the context's order."""
+        return (self.primary_region, *self.secondary_regions)
 
 
 class Database(Strict):
@@ -349,40 +387,53 @@ class Context(Strict):
 
     @model_validator(mode="after")
     def _cross_region(self) -> Context:
-        p, s = self.project.primary_region, self.project.secondary_region
-        missing = [r for r in (p, s) if r not in self.regions]
+        p = self.project.primary_region
+        wanted = self.project.region_names
+        missing = [r for r in wanted if r not in self.regions]
         if missing:
             raise ValueError(f"@project: no table for region(s) {', '.join(missing)}")
-        extra = sorted(set(self.regions) - {p, s})
+        extra = sorted(set(self.regions) - set(wanted))
         if extra:
-            raise ValueError(f"@project: tables for regions that are neither primary nor secondary: {extra}")
-        primary, secondary = self.regions[p], self.regions[s]
-        if primary.network.overlaps(secondary.network):
             raise ValueError(
-                f"@{s}.vpc_cidr: {secondary.vpc_cidr} overlaps {p}.vpc_cidr {primary.vpc_cidr}: "
-                "peered VPCs need disjoint ranges"
+                f"@project.secondary_regions: tables for regions that are neither primary nor a "
+                f"secondary: {', '.join(extra)} (add them to secondary_regions, or remove the tables)"
             )
-        if secondary.alarms.latency_p99_ms >= primary.alarms.latency_p99_ms:
-            raise ValueError(
-                f"@{s}.alarms.latency_p99_ms: {secondary.alarms.latency_p99_ms} must be stricter "
-                f"(lower) than {p}.alarms.latency_p99_ms ({primary.alarms.latency_p99_ms})"
-            )
-        if set(primary.waf.blocked_countries) == set(secondary.waf.blocked_countries):
-            raise ValueError(
-                f"@{s}.waf.blocked_countries: must differ from {p}'s (per-region compliance)"
-            )
+        primary = self.regions[p]
+        # Every two regions' VPCs must be disjoint: hub-and-spoke routes every secondary's range
+        # in the primary VPC, mesh peers every pair (AWS refuses overlapping peered CIDRs:
+        # https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html#vpc-peering-limitations).
+        for i, first in enumerate(wanted):
+            for second in wanted[i + 1 :]:
+                a, b = self.regions[first], self.regions[second]
+                if a.network.overlaps(b.network):
+                    raise ValueError(
+                        f"@{second}.vpc_cidr: {b.vpc_cidr} overlaps {first}.vpc_cidr {a.vpc_cidr}: "
+                        "peered VPCs need disjoint ranges"
+                    )
+        replica = self.project.database_mode == "replica"
+        for s in self.project.secondary_regions:
+            secondary = self.regions[s]
+            if secondary.alarms.latency_p99_ms > primary.alarms.latency_p99_ms:
+                raise ValueError(
+                    f"@{s}.alarms.latency_p99_ms: {secondary.alarms.latency_p99_ms} must be at most "
+                    f"{p}.alarms.latency_p99_ms ({primary.alarms.latency_p99_ms}): a secondary is "
+                    "never held to a looser latency than the primary"
+                )
+            if set(primary.waf.blocked_countries) == set(secondary.waf.blocked_countries):
+                raise ValueError(
+                    f"@{s}.waf.blocked_countries: must differ from {p}'s (per-region compliance)"
+                )
+            if replica and primary.database.engine_version != secondary.database.engine_version:
+                raise ValueError(
+                    f"@{s}.database.engine_version: must equal {p}'s in replica mode (read replica)"
+                )
         if self.project.protected:
-            for name in (p, s):
+            for name in wanted:
                 if not self.regions[name].certificate_arn:
                     raise ValueError(
                         f"@{name}.certificate_arn: a protected environment serves HTTPS only: set an ACM "
                         "certificate ARN (an HTTP-only load balancer is refused)"
                     )
-        replica = self.project.database_mode == "replica"
-        if replica and primary.database.engine_version != secondary.database.engine_version:
-            raise ValueError(
-                f"@{s}.database.engine_version: must equal {p}'s in replica mode (read replica)"
-            )
         return self
 
     @property
@@ -390,8 +441,9 @@ class Context(Strict):
         return self.regions[self.project.primary_region]
 
     @property
-    def secondary(self) -> Region:
-        return self.regions[self.project.secondary_region]
+    def secondaries(self) -> dict[str, Region]:
+        """Region name -> settings of every secondary, in the context's order."""
+        return {name: self.regions[name] for name in self.project.secondary_regions}
 
     @property
     def names(self) -> Names:

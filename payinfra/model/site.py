@@ -1,8 +1,8 @@
-"""One region seen from its own stack: its settings, its peer's, and what its role implies.
+"""One region seen from its own stack: its settings, its peers', and what its role implies.
 
 Built from the topology (`payinfra.topology.Topology`), which alone decides roles and pairs: the
-data of every concern depends on three of its answers (primary or not, a read replica or not,
-which region is the peer).
+data of every concern depends on a few of its answers (primary or not, a read replica or not,
+which regions are peered with it, which regions it replicates to).
 """
 
 from __future__ import annotations
@@ -10,19 +10,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from payinfra.config.model import Context, Project, Region
-from payinfra.topology import Role, Topology
+from payinfra.topology import Relation, Role, Topology
 from payinfra.topology.names import Names
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """Another region of the deployment, as one region's template sees it."""
+
+    name: str
+    settings: Region
+
+
+@dataclass(frozen=True)
 class Site:
-    """The region a regional template is rendered for, and its peer."""
+    """The region a regional template is rendered for, and the regions tied to it."""
 
     role: str  # primary | secondary
     name: str
     settings: Region
-    peer_name: str
-    peer: Region
+    peers: tuple[Neighbour, ...]  # peered with this region (context order)
+    # The primary: every secondary it replicates to. A secondary: empty.
+    replicas: tuple[Neighbour, ...]
+    primary_name: str  # the deployment's primary region (this one, for the primary)
     project: Project
     names: Names
     is_replica: bool  # this region's database is a read replica of the primary's
@@ -32,17 +42,21 @@ class Site:
         return self.role == Role.PRIMARY
 
 
-def site(ctx: Context, role: str) -> Site:
-    """The `Site` of the region whose stack has `role` (primary | secondary)."""
+def site(ctx: Context, region: str) -> Site:
+    """The `Site` of one region of the deployment."""
     topology = Topology.from_context(ctx)
-    node = topology.node(role)
-    (peer,) = topology.peers_of(node)  # one peer per region until N regions land
+    node = topology.region(region)
     return Site(
         role=str(node.role),
         name=node.name,
         settings=node.settings,
-        peer_name=peer.name,
-        peer=peer.settings,
+        peers=tuple(Neighbour(peer.name, peer.settings) for peer in topology.peers_of(node)),
+        replicas=tuple(
+            Neighbour(pair.target.name, pair.target.settings)
+            for pair in topology.pairs_of(Relation.REPLICATE)
+            if pair.source == node
+        ),
+        primary_name=topology.primary.name,
         project=ctx.project,
         names=ctx.names,
         is_replica=not topology.runs_database_writer(node),

@@ -43,13 +43,18 @@ DATABASE_REPLICA_MODE = "replica"
 
 @dataclass(frozen=True)
 class Stack:
-    """One deployable stack: which template, which region, which samconfig env."""
+    """One deployable stack: which template, which region, which samconfig env.
 
-    role: str  # a `Role` value; the key of the stack in plans, outputs and results
+    `key` is unique among the deployment's stacks (the region name for a regional stack, the
+    samconfig env for a peering stack): plans, outputs and results are keyed by it.
+    """
+
+    role: str  # a `Role` value: which template the stack deploys
     region: str
     template: str
     config_env: str
     name: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -76,25 +81,61 @@ class RegionNode:
 
 
 class Relation(StrEnum):
-    """How two regions are tied together; every pair runs from the primary to one secondary."""
+    """How two regions are tied together."""
 
-    # The primary's data is copied to the secondary: S3 uploads (replication rule), the DynamoDB
-    # sessions table (global-table replica), and in replica mode the database (cross-region read
-    # replica) and its master secret.
+    # The primary's data is copied to a secondary: S3 uploads (one replication rule per
+    # destination), the DynamoDB sessions table (global-table replica), and in replica mode the
+    # database (cross-region read replica) and its master secret.
     REPLICATE = "replicate"
-    # VPC peering: the primary requests (the peering stack lives there), the secondary accepts.
+    # VPC peering: `source` requests (its peering stack lives in its region), `target` accepts.
+    # Hub and spoke: the primary with each secondary; mesh: also every two secondaries.
     PEER = "peer"
-    # Disaster recovery (next issue): the secondary takes over when the primary is lost.
+    # Disaster recovery (next issue): a secondary takes over when the primary is lost.
     FAILOVER = "failover"
+
+
+class PeeringMode(StrEnum):
+    HUB_AND_SPOKE = "hub-and-spoke"
+    MESH = "mesh"
 
 
 @dataclass(frozen=True)
 class Pair:
-    """A relation from `source` (the primary side) to `target` (a secondary)."""
+    """A relation from `source` to `target`: the primary to a secondary, or (mesh peering) an
+    earlier secondary to a later one in the context's order."""
 
     relation: Relation
     source: RegionNode
     target: RegionNode
+
+    @property
+    def label(self) -> str:
+        return f"{self.source.name} -> {self.target.name}"
+
+    def other(self, node: RegionNode) -> RegionNode:
+        """The end of the pair that is not `node`."""
+        return self.target if node == self.source else self.source
+
+
+@dataclass(frozen=True)
+class Peering:
+    """One VPC peering connection and the stack that declares it (in the requester's region)."""
+
+    requester: RegionNode
+    accepter: RegionNode
+    stack: Stack
+
+    @property
+    def label(self) -> str:
+        return f"{self.requester.name} <-> {self.accepter.name}"
+
+
+def peering_config_env(requester: RegionNode, accepter: RegionNode) -> str:
+    """`peering-us-east-2` for the primary's peering with us-east-2; a mesh peering between two
+    secondaries names both (`peering-us-east-2-us-west-2`)."""
+    if requester.is_primary:
+        return f"peering-{accepter.name}"
+    return f"peering-{requester.name}-{accepter.name}"
 
 
 @dataclass(frozen=True)
@@ -103,9 +144,10 @@ class Topology:
 
     names: Names
     database_mode: str
-    regions: tuple[RegionNode, ...]  # the primary first, then the secondaries
-    peering: Stack
+    peering_mode: str
+    regions: tuple[RegionNode, ...]  # the primary first, then the secondaries in context order
     pairs: tuple[Pair, ...]
+    peerings: tuple[Peering, ...]
 
     @classmethod
     def from_context(cls, ctx: Context) -> Topology:
@@ -116,25 +158,46 @@ class Topology:
             Role.PRIMARY,
             ctx.regions[p.primary_region],
             Stack(Role.PRIMARY, p.primary_region, REGIONAL_OUTPUTS[Role.PRIMARY], PRIMARY_CONFIG_ENV,
-                  names.concrete("stack_primary")),
+                  names.concrete("stack_primary"), p.primary_region),
         )
         secondaries = tuple(
             RegionNode(
                 name,
                 Role.SECONDARY,
                 ctx.regions[name],
-                # The secondary's samconfig env is its region name (`--config-env us-east-2`).
+                # A secondary's samconfig env is its region name (`--config-env us-west-2`); every
+                # secondary deploys the one secondary template under the same stack name.
                 Stack(Role.SECONDARY, name, REGIONAL_OUTPUTS[Role.SECONDARY], name,
-                      names.concrete("stack_secondary")),
+                      names.concrete("stack_secondary"), name),
             )
-            for name in (p.secondary_region,)
+            for name in p.secondary_regions
         )
-        peering = Stack(Role.PEERING, primary.name, PEERING_OUTPUT, PEERING_CONFIG_ENV,
-                        names.concrete("stack_peering"))
-        pairs = tuple(
+        pairs = [
             Pair(relation, primary, secondary) for secondary in secondaries for relation in Relation
+        ]
+        if p.peering == PeeringMode.MESH:
+            pairs += [
+                Pair(Relation.PEER, first, second)
+                for i, first in enumerate(secondaries)
+                for second in secondaries[i + 1 :]
+            ]
+        peerings = tuple(
+            Peering(
+                pair.source,
+                pair.target,
+                Stack(
+                    Role.PEERING,
+                    pair.source.name,
+                    PEERING_OUTPUT,
+                    peering_config_env(pair.source, pair.target),
+                    names.concrete("stack_peering", peer=pair.target.name),
+                    peering_config_env(pair.source, pair.target),
+                ),
+            )
+            for pair in pairs
+            if pair.relation is Relation.PEER
         )
-        return cls(names, p.database_mode, (primary, *secondaries), peering, pairs)
+        return cls(names, p.database_mode, p.peering, (primary, *secondaries), tuple(pairs), peerings)
 
     # -- regions -------------------------------------------------------------------------------
     @property
@@ -145,40 +208,32 @@ class Topology:
     def secondaries(self) -> tuple[RegionNode, ...]:
         return tuple(node for node in self.regions if not node.is_primary)
 
-    @property
-    def secondary(self) -> RegionNode:
-        """The one secondary region (today's deployments have exactly one)."""
-        (only,) = self.secondaries
-        return only
-
     def region(self, name: str) -> RegionNode:
         for node in self.regions:
             if node.name == name:
                 return node
         raise KeyError(f"{name} is not a region of this deployment ({', '.join(self.region_names)})")
 
-    def node(self, role: str) -> RegionNode:
-        """The region whose stack has this role."""
-        for node in self.regions:
-            if node.stack.role == role:
-                return node
-        raise KeyError(f"no region stack has the role {role!r}")
-
     @property
     def region_names(self) -> tuple[str, ...]:
         return tuple(node.name for node in self.regions)
 
     def peers_of(self, node: RegionNode) -> tuple[RegionNode, ...]:
-        """The regions `node` is peered with (the secondaries for the primary, else the primary)."""
+        """The regions `node` is peered with, in context order."""
         return tuple(
-            pair.target if pair.source == node else pair.source
-            for pair in self.pairs_of(Relation.PEER)
-            if node in (pair.source, pair.target)
+            pair.other(node) for pair in self.pairs_of(Relation.PEER) if node in (pair.source, pair.target)
         )
 
     # -- pairs ---------------------------------------------------------------------------------
     def pairs_of(self, relation: Relation) -> tuple[Pair, ...]:
         return tuple(pair for pair in self.pairs if pair.relation is relation)
+
+    def peering_of(self, a: RegionNode, b: RegionNode) -> Peering:
+        """The peering between two regions, whichever of them requests it."""
+        for peering in self.peerings:
+            if {peering.requester, peering.accepter} == {a, b}:
+                return peering
+        raise KeyError(f"{a.name} and {b.name} are not peered ({self.peering_mode})")
 
     @property
     def replica_database(self) -> bool:
@@ -192,29 +247,28 @@ class Topology:
     # -- stacks --------------------------------------------------------------------------------
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        """Every stack, in dependency order: the regions, then the peering stack."""
-        return (*(node.stack for node in self.regions), self.peering)
+        """Every stack, in dependency order: the regions, then the peerings."""
+        return (*(node.stack for node in self.regions), *(p.stack for p in self.peerings))
 
-    def stack(self, role: str) -> Stack:
+    def stack(self, key: str) -> Stack:
         for stack in self.stacks:
-            if stack.role == role:
+            if stack.key == key:
                 return stack
-        raise KeyError(f"no stack has the role {role!r}")
+        raise KeyError(f"no stack has the key {key!r} ({', '.join(s.key for s in self.stacks)})")
 
     def needs(self, stack: Stack) -> tuple[str, ...]:
-        """The stack roles that must be deployed before `stack` (destroy reverses the edges).
+        """The keys of the stacks that must be deployed before `stack` (destroy reverses them).
 
-        A read replica needs its source database; the peering stack reads both VPCs
-        (`Fn::GetStackOutput`), so it waits for both ends of every peer pair.
+        A read replica needs its source database; a peering stack reads both VPCs
+        (`Fn::GetStackOutput`), so it waits for both of its ends and nothing else.
         """
-        if stack == self.peering:
-            peers = self.pairs_of(Relation.PEER)
-            ends = [end.stack.role for pair in peers for end in (pair.source, pair.target)]
-            return tuple(dict.fromkeys(ends))
+        for peering in self.peerings:
+            if peering.stack == stack:
+                return (peering.requester.stack.key, peering.accepter.stack.key)
         if not self.replica_database:
             return ()
         return tuple(
-            pair.source.stack.role
+            pair.source.stack.key
             for pair in self.pairs_of(Relation.REPLICATE)
             if pair.target.stack == stack
         )

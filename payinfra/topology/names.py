@@ -18,7 +18,7 @@ LONGEST_REGION = "ap-southeast-2"  # worst case used for the suffix length budge
 
 @dataclass(frozen=True)
 class NameSpec:
-    pattern: str  # placeholders: {app} {suffix} {region} {account}
+    pattern: str  # placeholders: {app} {suffix} {region} {account} {peer}
     limit: int
     what: str
 
@@ -26,7 +26,8 @@ class NameSpec:
 SPECS: dict[str, NameSpec] = {
     "stack_primary": NameSpec("{app}-primary-{suffix}", 128, "primary stack"),
     "stack_secondary": NameSpec("{app}-secondary-{suffix}", 128, "secondary stack"),
-    "stack_peering": NameSpec("{app}-peering-{suffix}", 128, "peering stack"),
+    # One peering stack per peered pair, in the requester's region, named by the accepter region.
+    "stack_peering": NameSpec("{app}-peering-{suffix}-{peer}", 128, "peering stack"),
     "uploads_bucket": NameSpec("{app}-uploads-{suffix}-{region}-{account}", 63, "S3 bucket"),
     "alb_logs_bucket": NameSpec("{app}-alblogs-{suffix}-{region}-{account}", 63, "S3 bucket"),
     "kms_alias": NameSpec("alias/{app}-{suffix}", 256, "KMS alias"),
@@ -108,14 +109,15 @@ class Names:
             values["region"] = region
         return SPECS[key].pattern.format(**values)
 
-    def concrete(self, key: str, *, region: str = "", account: str = "") -> str:
+    def concrete(self, key: str, *, region: str = "", account: str = "", peer: str = "") -> str:
         """The name as AWS will show it, for code that looks a resource up."""
         spec = SPECS[key]
-        if "{region}" in spec.pattern and not region:
-            raise ValueError(f"name {key!r} needs a region")
-        if "{account}" in spec.pattern and not account:
-            raise ValueError(f"name {key!r} needs an account id")
-        return spec.pattern.format(app=self.app, suffix=self.suffix, region=region, account=account)
+        for placeholder, value in (("region", region), ("account", account), ("peer", peer)):
+            if f"{{{placeholder}}}" in spec.pattern and not value:
+                raise ValueError(f"name {key!r} needs a {placeholder}")
+        return spec.pattern.format(
+            app=self.app, suffix=self.suffix, region=region, account=account, peer=peer
+        )
 
     def longest_violation(self) -> str:
         """Describe the first name the suffix makes too long (for error messages)."""
@@ -127,7 +129,9 @@ class Names:
 
 
 def _worst_case(pattern: str, app: str, suffix: str) -> str:
-    return pattern.format(app=app, suffix=suffix, region=LONGEST_REGION, account="0" * ACCOUNT_LEN)
+    return pattern.format(
+        app=app, suffix=suffix, region=LONGEST_REGION, account="0" * ACCOUNT_LEN, peer=LONGEST_REGION
+    )
 
 
 def max_suffix_length(app: str) -> int:
