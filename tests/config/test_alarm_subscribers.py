@@ -27,8 +27,8 @@ def test_a_region_can_add_its_own_subscribers() -> None:
             "us-east-2.alarms.subscriber_https_endpoint=https://hooks.example.com:8443/sns",
         ]
     )
-    assert ctx.secondary.alarms.subscriber_emails == ("dr@example.com",)
-    assert ctx.secondary.alarms.subscriber_https_endpoint == "https://hooks.example.com:8443/sns"
+    assert ctx.secondaries["us-east-2"].alarms.subscriber_emails == ("dr@example.com",)
+    assert ctx.secondaries["us-east-2"].alarms.subscriber_https_endpoint == "https://hooks.example.com:8443/sns"
     assert ctx.primary.alarms.subscriber_emails == ("payments-oncall@example.com",)
 
 

@@ -19,17 +19,19 @@ def problems(*overrides: str, suffix: str | None = None) -> list[str]:
 def test_default_context_loads_with_region_differences() -> None:
     ctx = load_context()
     assert ctx.project.primary_region == "us-east-1"
-    assert ctx.project.secondary_region == "us-east-2"
+    assert ctx.project.secondary_regions == ("us-east-2",)
+    assert ctx.project.peering == "hub-and-spoke"
+    secondary = ctx.secondaries["us-east-2"]
     assert ctx.primary.vpc_cidr == "10.0.0.0/16"
-    assert ctx.secondary.vpc_cidr == "10.1.0.0/16"
+    assert secondary.vpc_cidr == "10.1.0.0/16"
     assert ctx.primary.az_count == 3
     assert ctx.project.database_mode == "replica"
     assert ctx.primary.function.runtime == "python3.13"
-    assert ctx.secondary.alarms.latency_p99_ms < ctx.primary.alarms.latency_p99_ms
-    assert set(ctx.secondary.waf.blocked_countries) != set(ctx.primary.waf.blocked_countries)
+    assert secondary.alarms.latency_p99_ms < ctx.primary.alarms.latency_p99_ms
+    assert set(secondary.waf.blocked_countries) != set(ctx.primary.waf.blocked_countries)
     # [defaults] reaches both regions; a region table overrides only its own keys.
-    assert ctx.primary.ecs == ctx.secondary.ecs
-    assert ctx.secondary.alarms.alb_5xx_count == ctx.primary.alarms.alb_5xx_count
+    assert ctx.primary.ecs == secondary.ecs
+    assert secondary.alarms.alb_5xx_count == ctx.primary.alarms.alb_5xx_count
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,8 @@ def test_default_context_loads_with_region_differences() -> None:
         ('us-east-2.waf.blocked_countries=["KP", "XX"]', "us-east-2.waf.blocked_countries", "XX"),
         ('us-east-1.waf.blocked_countries=["KP","IR","SY","CU","RU","BY"]',
          "us-east-2.waf.blocked_countries", "must differ"),
-        ("us-east-2.alarms.latency_p99_ms=1000", "us-east-2.alarms.latency_p99_ms", "stricter"),
-        ("us-east-2.alarms.latency_p99_ms=1500", "us-east-2.alarms.latency_p99_ms", "stricter"),
+        ("us-east-2.alarms.latency_p99_ms=1001", "us-east-2.alarms.latency_p99_ms", "at most"),
+        ("us-east-2.alarms.latency_p99_ms=1500", "us-east-2.alarms.latency_p99_ms", "at most"),
         ("us-east-2.alarms.latency_p99_mss=100", "us-east-2.alarms.latency_p99_mss", "unknown key"),
         ("defaults.ecs.cpuu=512", "us-east-1.ecs.cpuu", "unknown key"),
         ("project.regoin=x", "project.regoin", "unknown key"),
@@ -53,7 +55,11 @@ def test_default_context_loads_with_region_differences() -> None:
         ("defaults.payments.max_amount='-5'", "us-east-1.payments.max_amount", "positive"),
         ("defaults.lambda.runtime='python2.7'", "us-east-1.lambda.runtime", "python3.13"),
         ("project.database_mode=mirror", "project.database_mode", "replica"),
-        ("project.secondary_region=us-east-1", "project.secondary_region", "must differ"),
+        ('project.secondary_regions=["us-east-1"]', "project.secondary_regions", "lists the primary_region"),
+        ('project.secondary_regions=["us-east-2","us-east-2"]', "project.secondary_regions",
+         "us-east-2 more than once"),
+        ("project.secondary_regions=[]", "project.secondary_regions", "at least 1"),
+        ("project.peering=star", "project.peering", "hub-and-spoke"),
         ("us-east-2.database.engine_version='16.13'", "us-east-2.database.engine_version",
          "replica mode"),
         ("defaults.database.backup_retention_days=0", "us-east-1.database.backup_retention_days",
@@ -82,13 +88,13 @@ def test_independent_mode_allows_different_engine_versions() -> None:
     ctx = load_context(
         overrides=["project.database_mode=independent", "us-east-2.database.engine_version='16.13'"]
     )
-    assert ctx.secondary.database.engine_version == "16.13"
+    assert ctx.secondaries["us-east-2"].database.engine_version == "16.13"
 
 
 def test_cli_style_override_changes_only_that_key() -> None:
     ctx = load_context(overrides=["us-east-2.alarms.latency_p99_ms=250"], suffix="pr42")
     base = load_context()
-    assert ctx.secondary.alarms.latency_p99_ms == 250
+    assert ctx.secondaries["us-east-2"].alarms.latency_p99_ms == 250
     assert ctx.project.suffix == "pr42"
     assert ctx.primary == base.primary
 
@@ -112,7 +118,7 @@ def test_missing_and_broken_files_are_clear_errors(tmp_path: Path) -> None:
 
 
 def _context_with_secondary(tmp_path: Path, region: str) -> Path:
-    """context.toml with the us-east-2 table and secondary_region renamed, as a user would."""
+    """context.toml with the us-east-2 table and secondary_regions renamed, as a user would."""
     text = (Path(__file__).resolve().parents[2] / "context.toml").read_text()
     path = tmp_path / "context.toml"
     path.write_text(text.replace("us-east-2", region))
@@ -123,7 +129,7 @@ def test_unknown_region_names_the_key_and_the_closest_regions(tmp_path: Path) ->
     with pytest.raises(ConfigError) as err:
         load_context(_context_with_secondary(tmp_path, "us-east-3"))
     (problem,) = err.value.problems
-    assert problem.startswith("project.secondary_region: 'us-east-3' is not an AWS region")
+    assert problem.startswith("project.secondary_regions: 'us-east-3' is not an AWS region")
     suggested = problem.partition("did you mean ")[2].rstrip("?").split(", ")
     assert {"us-east-1", "us-east-2"} <= set(suggested) and len(suggested) <= 4
 
@@ -132,7 +138,7 @@ def test_a_region_outside_the_primarys_partition_is_refused(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as err:
         load_context(_context_with_secondary(tmp_path, "us-gov-west-1"))
     assert err.value.problems == [
-        "project.secondary_region: us-gov-west-1 is in partition aws-us-gov, primary_region us-east-1 "
+        "project.secondary_regions: us-gov-west-1 is in partition aws-us-gov, primary_region us-east-1 "
         "in aws: cross-region replication and peering need one partition"
     ]
 
@@ -140,7 +146,7 @@ def test_a_region_outside_the_primarys_partition_is_refused(tmp_path: Path) -> N
 def test_any_region_of_the_partition_loads(tmp_path: Path) -> None:
     """The positive control: the list is botocore's, not a hard-coded pair."""
     ctx = load_context(_context_with_secondary(tmp_path, "eu-west-1"))
-    assert ctx.project.secondary_region == "eu-west-1"
+    assert ctx.project.secondary_regions == ("eu-west-1",)
 
 
 @pytest.mark.parametrize(
@@ -161,3 +167,68 @@ def test_bad_input_to_local_is_one_line_and_exit_2(
     assert "Traceback" not in err
     (only,) = err.splitlines()  # one problem: one line, naming the file and the key
     assert only.startswith("config error in ") and f": {line}" in only, err
+
+
+# -- any number of secondaries ---------------------------------------------------------------------
+
+THREE_REGIONS = Path(__file__).resolve().parents[2] / "examples" / "three-regions.toml"
+
+
+def three_region_problems(*overrides: str) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        load_context(THREE_REGIONS, overrides=list(overrides))
+    return err.value.problems
+
+
+def test_the_three_region_example_loads_every_secondary_in_order() -> None:
+    ctx = load_context(THREE_REGIONS)
+    assert ctx.project.secondary_regions == ("us-east-2", "us-west-2")
+    assert list(ctx.secondaries) == ["us-east-2", "us-west-2"]
+    assert ctx.project.region_names == ("us-east-1", "us-east-2", "us-west-2")
+    assert ctx.secondaries["us-west-2"].vpc_cidr == "10.2.0.0/16"
+    # [defaults] reaches the third region too.
+    assert ctx.secondaries["us-west-2"].ecs == ctx.primary.ecs
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "fragment"),
+    [
+        # Two secondaries overlap each other (not the primary): still refused, naming the later one.
+        ("us-west-2.vpc_cidr=10.1.128.0/17", "us-west-2.vpc_cidr", "overlaps us-east-2.vpc_cidr"),
+        ("us-west-2.alarms.latency_p99_ms=1200", "us-west-2.alarms.latency_p99_ms", "at most"),
+        ('us-west-2.waf.blocked_countries=["CU","IR","KP","SY"]', "us-west-2.waf.blocked_countries",
+         "must differ from us-east-1"),
+        ("us-west-2.database.engine_version='16.13'", "us-west-2.database.engine_version", "replica mode"),
+        ('project.secondary_regions=["us-east-2"]', "project.secondary_regions",
+         "neither primary nor a secondary: us-west-2"),
+        ('project.secondary_regions=["us-east-2","us-west-2","eu-west-1"]', "project",
+         "no table for region(s) eu-west-1"),
+    ],
+)
+def test_every_secondary_is_validated_against_the_primary_and_the_others(
+    override: str, key: str, fragment: str
+) -> None:
+    found = three_region_problems(override)
+    assert any(p.startswith(f"{key}:") and fragment in p for p in found), found
+
+
+def test_a_secondary_may_equal_the_primarys_latency_threshold() -> None:
+    """The rule is "at most the primary's": equal is allowed, looser is not."""
+    ctx = load_context(THREE_REGIONS, overrides=["us-west-2.alarms.latency_p99_ms=1000"])
+    assert ctx.secondaries["us-west-2"].alarms.latency_p99_ms == ctx.primary.alarms.latency_p99_ms
+
+
+def test_the_single_secondary_key_still_works(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "context.toml").read_text()
+    path = tmp_path / "context.toml"
+    path.write_text(text.replace('secondary_regions = ["us-east-2"]', 'secondary_region = "us-east-2"'))
+    assert 'secondary_region = "us-east-2"' in path.read_text()
+    assert load_context(path).project.secondary_regions == ("us-east-2",)
+
+
+def test_both_secondary_keys_at_once_say_what_to_write() -> None:
+    found = problems("project.secondary_region=us-east-2")
+    assert any(
+        p.startswith("project.secondary_region:") and 'secondary_regions = ["us-east-2", ...]' in p
+        for p in found
+    ), found
