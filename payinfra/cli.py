@@ -121,8 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         ["python -m payinfra preflight --suffix pr42"], [ctx, aws],
     )
     deploy = _command(
-        sub, "deploy", "render check (or fresh render), sam build/deploy per stack, plugins, verify",
-        ["python -m payinfra deploy --dry-run", "python -m payinfra deploy --suffix pr42"], [ctx, aws],
+        sub, "deploy",
+        "render check (or fresh render), sam build/deploy per stack, plugins, retire removed regions, verify",
+        ["python -m payinfra deploy --dry-run", "python -m payinfra deploy --suffix pr42",
+         "python -m payinfra deploy --retire us-west-2  # protected: us-west-2 left the context"],
+        [ctx, aws],
     )
     deploy.add_argument(
         "--dry-run", action="store_true", help="check the render and samconfig, print the plan"
@@ -130,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--no-verify", action="store_true", help="skip verify after the plugins")
     deploy.add_argument(
         "--skip-preflight", action="store_true", help="do not run the read-only account checks first"
+    )
+    deploy.add_argument(
+        "--retire",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="a region removed from the context whose stacks a protected environment may delete "
+        "(development environments retire them without it; repeatable)",
     )
     _command(
         sub, "verify", "check every cross-region promise against live state",
@@ -214,7 +225,7 @@ def load(args: argparse.Namespace) -> tuple[Context, Environment]:
     """The context with --suffix/--set applied, and the environment it renders to."""
     ctx = load_context(args.config, args.overrides, args.suffix)
     changed = args.overrides or args.suffix is not None
-    return ctx, locate(ctx, load_context(args.config) if changed else ctx)
+    return ctx, locate(ctx, load_context(args.config) if changed else ctx, config=args.config)
 
 
 def _render(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
@@ -243,6 +254,7 @@ def _deploy(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
         dry_run=args.dry_run,
         run_verify_after=not args.no_verify,
         preflight=not args.skip_preflight,
+        retire_named=args.retire,
     )
 
 

@@ -4,8 +4,9 @@ Each command runs on one environment (`payinfra.render.environments`): the commi
 repository root, or another suffix's render, made fresh in its own folder.
 
 deploy:  render check (or fresh render) -> samconfig check -> preflight (unless --skip-preflight)
-         -> stack states -> `sam build` + `sam deploy` per stack in dependency order -> after-deploy
-         plugins -> verify -> summary.
+         -> stack states -> `sam build` + `sam deploy` per stack in dependency order (the
+         secondaries concurrently) -> after-deploy plugins -> retire the stacks of regions the
+         context no longer lists (`retire.py`) -> verify -> summary.
 verify:  every plugin's checks against live state; exit 1 when a promise is broken.
 destroy: confirmation -> before-destroy plugins -> `sam delete` per stack in reverse order; only the
          environment's own stacks.
@@ -16,12 +17,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from payinfra.config import Context
-from payinfra.deploy import report
+from payinfra.deploy import report, retire
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed, StepResult, StepState, run_graph
 from payinfra.deploy.plan import Node, deploy_plan, destroy_plan, waves
@@ -31,16 +32,26 @@ from payinfra.deploy.runtime import path_with_runtimes
 from payinfra.deploy.sam import CommandRunner, SamCli, StreamingRunner, find_sam
 from payinfra.deploy.samconfig import EnvSettings, read_samconfig
 from payinfra.paths import ROOT
-from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, Reporter, Status
+from payinfra.plugins.api import Check, Clock, Event, Hook, PluginContext, PluginReporter, Reporter, Status
 from payinfra.plugins.aws import RegionalSessions, endpoint_description
 from payinfra.plugins.outputs import CloudFormationOutputs
 from payinfra.plugins.registry import default_plugins, select
 from payinfra.plugins.runner import HookResult, run_hook, run_verify
 from payinfra.render.environments import Environment, committed, render_into
-from payinfra.topology import SAMCONFIG_OUTPUT, Role, stacks
+from payinfra.topology import SAMCONFIG_OUTPUT, Role, Stack, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
 
 LOG_DIR = Path(".aws-sam") / "payinfra-logs"  # under the environment's folder, next to its builds
+RETIREMENT = "retirement"  # the reporter's name for what the plugins do to ready a removed region
+
+# Readies a removed region for its stacks' deletion (payinfra.plugins.retirement).
+PrepareRetirement = Callable[[PluginContext, str, PluginReporter], None]
+
+
+def plugins_prepare_retirement(pc: PluginContext, region: str, out: PluginReporter) -> None:
+    from payinfra.plugins.retirement import prepare_retirement
+
+    prepare_retirement(pc, region, out)
 
 
 @dataclass
@@ -56,6 +67,7 @@ class Runtime:
     wait_timeout_s: float = 1800.0
     started: float = field(default_factory=time.monotonic)
     environment: Environment | None = None  # None: the committed render in `root`
+    prepare_retirement: PrepareRetirement = plugins_prepare_retirement
 
     @property
     def env(self) -> Environment:
@@ -90,13 +102,13 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
     base_dir = "" if rt.env.committed else f" --base-dir {os.path.relpath(rt.root, rt.home)}"
     rt.echo(f"plan ({verb}, environment {rt.ctx.project.suffix}, database mode {mode}{where}):")
     for number, wave in enumerate(waves(nodes), start=1):
-        together = " and ".join(f"{n.role} ({n.stack.region})" for n in wave)
+        together = ", ".join(f"{n.key} ({n.stack.role})" for n in wave)
         rt.echo(f"  step {number}: {together}" + ("  [concurrently]" if len(wave) > 1 else ""))
         for node in wave:
             env = node.stack.config_env
             commands = []
             if verb == "deploy":
-                if settings is None or settings[node.role].builds:
+                if settings is None or settings[node.key].builds:
                     commands.append(f"sam build --config-env {env}{base_dir}")
                 commands.append(f"sam deploy --config-env {env}")
             else:
@@ -104,13 +116,20 @@ def describe_plan(rt: Runtime, nodes: list[Node], settings: dict[str, EnvSetting
             needs = f"  (after {', '.join(node.needs)})" if node.needs else ""
             rt.echo(f"    {node.stack.name}: {' && '.join(commands)}{needs}")
     if verb == "deploy":
-        rt.echo("  then: after-deploy plugins, then verify")
+        rt.echo(
+            "  then: after-deploy plugins; retire the stacks of regions the context no longer lists "
+            "(found in the partition's regions); verify"
+        )
 
 
 def sam_cli(rt: Runtime, settings: dict[str, EnvSettings]) -> SamCli:
     env = dict(rt.environ)
-    building = [role for role, s in settings.items() if s.builds and role != Role.PEERING]
-    runtimes = {rt.ctx.regions[s.region].function.runtime for s in stacks(rt.ctx) if s.role in building}
+    building = {key for key, s in settings.items() if s.builds}
+    runtimes = {
+        rt.ctx.regions[s.region].function.runtime
+        for s in stacks(rt.ctx)
+        if s.key in building and s.role != Role.PEERING
+    }
     if runtimes:
         env["PATH"] = path_with_runtimes(runtimes, env)
     return _sam(rt, env)
@@ -134,14 +153,14 @@ def _sam(rt: Runtime, environ: Mapping[str, str]) -> SamCli:
 
 def _timed(rt: Runtime, verb: str, step: Callable[[Node], str]) -> Callable[[Node], str]:
     def run(node: Node) -> str:
-        rt.say(f"{node.role} ({node.stack.region}): {verb} {node.stack.name} started")
+        rt.say(f"{node.key}: {verb} {node.stack.name} ({node.stack.region}) started")
         began = time.monotonic()
         try:
             detail = step(node)
         except StepFailed as err:
-            rt.say(f"{node.role}: {verb} FAILED after {report.duration(time.monotonic() - began)}")
+            rt.say(f"{node.key}: {verb} FAILED after {report.duration(time.monotonic() - began)}")
             raise err from None
-        rt.say(f"{node.role}: {detail} in {report.duration(time.monotonic() - began)}")
+        rt.say(f"{node.key}: {detail} in {report.duration(time.monotonic() - began)}")
         return detail
 
     return run
@@ -149,10 +168,10 @@ def _timed(rt: Runtime, verb: str, step: Callable[[Node], str]) -> Callable[[Nod
 
 def deploy_stacks(rt: Runtime, sam: SamCli, settings: dict[str, EnvSettings]) -> dict[str, StepResult]:
     def step(node: Node) -> str:
-        env = settings[node.role]
+        env = settings[node.key]
         if env.builds:
-            sam.run("build", env.config_env, node.role)
-        outcome = sam.run("deploy", env.config_env, node.role)
+            sam.run("build", env.config_env, node.key)
+        outcome = sam.run("deploy", env.config_env, node.key)
         return "no changes" if outcome == "no changes" else "deployed"
 
     return run_graph(deploy_plan(rt.ctx), _timed(rt, "deploy", step))
@@ -168,17 +187,26 @@ class Outcome:
     checks: list[Check] = field(default_factory=list)
     plugins_s: float = 0.0
     verify_s: float = 0.0
+    retirement: retire.RetireOutcome | None = None  # deploy only
 
     @property
     def exit_code(self) -> int:
         failed = any(r.state != StepState.OK for r in self.stacks.values())
         failed = failed or any(not h.ok for h in self.hooks)
+        failed = failed or (self.retirement is not None and not self.retirement.ok)
         return 1 if failed or any(c.status == Status.BROKEN for c in self.checks) else 0
 
 
 def deploy(
-    rt: Runtime, *, dry_run: bool = False, run_verify_after: bool = True, preflight: bool = True
+    rt: Runtime,
+    *,
+    dry_run: bool = False,
+    run_verify_after: bool = True,
+    preflight: bool = True,
+    retire_named: Sequence[str] = (),
 ) -> int:
+    """`retire_named`: the removed regions (`--retire`) a protected environment may retire."""
+    retire.check_names(rt.ctx, retire_named)
     environment_files(rt.env, rt.ctx, rt.echo)
     settings = read_samconfig(rt.home / SAMCONFIG_OUTPUT, stacks(rt.ctx))
     describe_plan(rt, deploy_plan(rt.ctx), settings, "deploy")
@@ -189,11 +217,18 @@ def deploy(
         run_preflight(rt.ctx, rt.sessions, rt.echo)  # raises (exit 2) on any problem: nothing created
     else:
         rt.echo("preflight skipped (--skip-preflight)")
-    return run_deploy(rt, settings, run_verify_after=run_verify_after).exit_code
+    return run_deploy(rt, settings, run_verify_after=run_verify_after, retire_named=retire_named).exit_code
 
 
-def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_after: bool = True) -> Outcome:
-    """Credentials, stack states, build + deploy per stack, after-deploy plugins, verify, summary."""
+def run_deploy(
+    rt: Runtime,
+    settings: dict[str, EnvSettings],
+    *,
+    run_verify_after: bool = True,
+    retire_named: Sequence[str] = (),
+) -> Outcome:
+    """Credentials, stack states, build + deploy per stack, after-deploy plugins, retirement,
+    verify, summary."""
     sam = sam_cli(rt, settings)
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
     rt.say(f"account {account}, {endpoint_description()}")
@@ -203,12 +238,18 @@ def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_afte
     events: list[Event] = []
     checks: list[Check] = []
     plugins_s = verify_s = 0.0
+    retirement: retire.RetireOutcome | None = None
     if all(r.state == StepState.OK for r in results.values()):
         rt.say("after-deploy plugins")
         began = time.monotonic()
         pc = rt.plugin_context()
         hook_results = run_hook(select(default_plugins(), Hook.AFTER_DEPLOY), Hook.AFTER_DEPLOY, pc)
         events = list(pc.reporter.events)
+        if all(h.ok for h in hook_results):
+            retirement = retire_stacks(rt, sam, pc, retire_named)
+            events = list(pc.reporter.events)
+        else:
+            rt.say("retirement skipped: an after-deploy plugin failed (the plugins unlink removed regions)")
         plugins_s = time.monotonic() - began
         if run_verify_after:
             rt.say("verify")
@@ -216,7 +257,59 @@ def run_deploy(rt: Runtime, settings: dict[str, EnvSettings], *, run_verify_afte
             checks = run_verify(default_plugins(), rt.plugin_context())
             verify_s = time.monotonic() - began
     report.summary(rt.echo, "deploy", results, hook_results, checks)
-    return Outcome(results, hook_results, events, checks, plugins_s, verify_s)
+    if retirement is not None and retirement.found.stacks:
+        report.retirement(rt.echo, retirement)
+    return Outcome(results, hook_results, events, checks, plugins_s, verify_s, retirement)
+
+
+def retire_stacks(rt: Runtime, sam: SamCli, pc: PluginContext, named: Sequence[str]) -> retire.RetireOutcome:
+    """Find this deployment's stacks the context no longer lists; retire what may be retired."""
+    rt.say("retire: looking for stacks of regions the context no longer lists")
+    found = retire.discover(rt.ctx, rt.sessions)
+    if found.unreachable:
+        rt.echo(f"  not enabled for this account (nothing there): {', '.join(found.unreachable)}")
+    for name in (n for n in named if n not in found.names):
+        rt.echo(f"  --retire {name}: nothing of this deployment is left there")
+    if not found.stacks:
+        return retire.RetireOutcome(found)
+    rt.echo("  found, no longer in the context:")
+    for retired in found.stacks:
+        rt.echo(f"    {retired.line()}")
+    allowed, refused = retire.authorised(rt.ctx, found, named)
+    if refused:
+        environment = rt.ctx.project.environment
+        flags = " ".join(f"--retire {name}" for name in refused)
+        rt.echo(
+            f"  environment {environment!r} is protected: {', '.join(refused)} not retired (its data "
+            f"stores are kept even then); to retire: python -m payinfra deploy {flags}"
+        )
+    regions = [region for region in found.regions if any(region in r.ends for r in allowed)]
+    out = pc.reporter.for_plugin(RETIREMENT)
+
+    def delete(node: Node) -> str:
+        stack = node.stack
+        return _delete_confirmed(rt, stack, lambda: sam.delete_stack(stack.name, stack.region, stack.key))
+
+    results, failures = retire.retire(
+        allowed,
+        regions,
+        prepare=lambda region: rt.prepare_retirement(pc, region, out),
+        delete=_timed(rt, "retire", delete),
+    )
+    for region, error in failures.items():
+        rt.say(f"retire: preparing {region} FAILED: {error}")
+    return retire.RetireOutcome(found, results, failures, refused)
+
+
+def _delete_confirmed(rt: Runtime, stack: Stack, delete: Callable[[], object]) -> str:
+    """Delete a stack unless it is gone already, then check that it is."""
+    if CloudFormationOutputs(rt.sessions).existing(stack) is None:
+        return "already deleted"
+    delete()
+    left = CloudFormationOutputs(rt.sessions).existing(stack)
+    if left is not None:
+        raise StepFailed(f"{stack.name} is still {left.status} after sam delete: {left.status_reason}")
+    return "deleted"
 
 
 def preflight(rt: Runtime) -> int:
@@ -312,17 +405,12 @@ def confirm_destroy(
 
 def delete_stacks(rt: Runtime, sam: SamCli | None, settings: dict[str, EnvSettings]) -> dict[str, StepResult]:
     def step(node: Node) -> str:
-        if CloudFormationOutputs(rt.sessions).existing(node.stack) is None:
-            return "already deleted"
-        if sam is None:
-            raise StepFailed("SAM CLI unavailable")
-        sam.run("delete", settings[node.role].config_env, node.role)
-        left = CloudFormationOutputs(rt.sessions).existing(node.stack)
-        if left is not None:
-            raise StepFailed(
-                f"{node.stack.name} is still {left.status} after sam delete: {left.status_reason}"
-            )
-        return "deleted"
+        def delete() -> str:
+            if sam is None:
+                raise StepFailed("SAM CLI unavailable")
+            return sam.run("delete", settings[node.key].config_env, node.key)
+
+        return _delete_confirmed(rt, node.stack, delete)
 
     return run_graph(destroy_plan(rt.ctx), _timed(rt, "delete", step))
 
@@ -364,6 +452,20 @@ def left_on_purpose(ctx: Context) -> list[str]:
     ]
 
 
+def warn_retired(rt: Runtime) -> None:
+    """destroy deletes the context's stacks only: say which of this deployment's are left elsewhere."""
+    try:
+        found = retire.discover(rt.ctx, rt.sessions)
+    except OrchestrationError as err:
+        rt.echo(f"could not look for stacks of regions the context no longer lists: {err}")
+        return
+    for retired in found.stacks:
+        rt.echo(
+            f"left: {retired.line()}: the context no longer lists {retired.retires}; list it again "
+            "and destroy, or deploy first (it retires what the context no longer lists)"
+        )
+
+
 def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
     """Before-destroy plugins (stop at the first failure), then `sam delete` in reverse order."""
     account = check_credentials(rt.sessions, rt.ctx.project.primary_region)
@@ -386,4 +488,5 @@ def run_destroy(rt: Runtime, settings: dict[str, EnvSettings]) -> Outcome:
     report.summary(rt.echo, "destroy", results, hook_results, [])
     for line in left_on_purpose(rt.ctx):
         rt.echo(line)
+    warn_retired(rt)
     return Outcome(results, hook_results, list(pc.reporter.events), [], plugins_s)

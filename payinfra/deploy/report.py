@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from payinfra.deploy.graph import StepResult
+from payinfra.deploy.retire import RetireOutcome
 from payinfra.plugins.api import Check, Status
 from payinfra.plugins.runner import HookResult
 
@@ -31,13 +32,13 @@ def table(echo: Echo, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> 
 
 def steps_table(echo: Echo, results: dict[str, StepResult]) -> None:
     rows = [
-        [r.role, r.state, duration(r.elapsed_s), r.detail.splitlines()[0] if r.detail else ""]
+        [r.key, r.state, duration(r.elapsed_s), r.detail.splitlines()[0] if r.detail else ""]
         for r in results.values()
     ]
     table(echo, ["stack", "result", "elapsed", "detail"], rows)
     for r in results.values():
         if r.state == "failed" and "\n" in r.detail:
-            echo(f"  {r.role} failure:\n{r.detail}")
+            echo(f"  {r.key} failure:\n{r.detail}")
 
 
 def hooks_table(echo: Echo, results: list[HookResult]) -> None:
@@ -74,3 +75,15 @@ def summary(
     if checks:
         echo("")
         checks_table(echo, checks)
+
+
+def retirement(echo: Echo, outcome: RetireOutcome) -> None:
+    """What was retired (stacks of regions the context no longer lists), what failed, what waits."""
+    echo("")
+    echo("retirement (stacks the context no longer lists)")
+    if outcome.stacks:
+        steps_table(echo, outcome.stacks)
+    for region, error in outcome.prepare_failures.items():
+        echo(f"  preparing {region} FAILED: {error}")
+    if outcome.refused:
+        echo(f"  kept (protected environment): {', '.join(outcome.refused)}")

@@ -11,9 +11,10 @@ X` would otherwise delete the orchestration's build of X, and the reverse. And o
 folder (`--base-dir`:
 https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-cli-command-reference-sam-build.html).
 
-Output goes to a log file per stack and step (concurrent deploys would interleave on the
-terminal); the terminal gets a heartbeat with the elapsed time and, on failure, the last lines of
-the log. Tests substitute `CommandRunner`.
+Output goes to a log file per stack key and step (`us-west-2-build.log`: concurrent deploys
+would interleave on the terminal, and several stacks share a role); the terminal gets a
+heartbeat with the elapsed time and, on failure, the last lines of the log. Tests substitute
+`CommandRunner`.
 """
 
 from __future__ import annotations
@@ -172,11 +173,28 @@ class SamCli:
     def shown(argv: list[str]) -> str:
         return " ".join(["sam", *argv[1:]])
 
-    def run(self, verb: str, config_env: str, role: str) -> str:
-        """Run one command; returns "ok" or "no changes"; raises `StepFailed` with the log tail."""
-        argv = self.command(verb, config_env)
-        log_path = self.log_dir / f"{role}-{verb}.log"
-        label = f"{role}: {self.shown(argv)}"
+    def run(self, verb: str, config_env: str, key: str) -> str:
+        """Run one command for the stack `key`; returns "ok" or "no changes"; raises `StepFailed`
+        with the log tail."""
+        if verb == "build":
+            self._built.discard(config_env)  # a failed build leaves no build to deploy
+        outcome = self._run(verb, self.command(verb, config_env), key)
+        if verb == "build":
+            self._built.add(config_env)
+        return outcome
+
+    def delete_stack(self, name: str, region: str, key: str) -> str:
+        """`sam delete --stack-name NAME --region REGION --no-prompts`: a stack the context no
+        longer lists, so samconfig.toml has no env for it. Command-line options take precedence
+        over the folder's samconfig.toml (its `default` env):
+        https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html#serverless-sam-cli-config-precedence
+        """
+        argv = [self.executable, "delete", "--stack-name", name, "--region", region, "--no-prompts"]
+        return self._run("delete", argv, key)
+
+    def _run(self, verb: str, argv: list[str], key: str) -> str:
+        log_path = self.log_dir / f"{key}-{verb}.log"
+        label = f"{key}: {self.shown(argv)}"
         if self.base_dir is not None and self.cwd.is_relative_to(self.base_dir):
             label += f"  (in {self.cwd.relative_to(self.base_dir)})"
         anchor = self.base_dir or self.cwd  # paths are shown from the repository root
@@ -185,10 +203,6 @@ class SamCli:
         result = self.runner(argv, env=self.env, cwd=self.cwd, log_path=log_path, label=label)
         if verb == "deploy" and NO_CHANGES in result.tail:
             return "no changes"  # exit code 1 unless --no-fail-on-empty-changeset: still a success
-        if verb == "build":
-            self._built.discard(config_env)
-            if result.returncode == 0:
-                self._built.add(config_env)
         if result.returncode != 0:
             indented = "\n".join(f"      {line}" for line in result.tail.splitlines()[-12:])
             raise StepFailed(

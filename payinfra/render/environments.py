@@ -1,8 +1,9 @@
 """Where an environment's rendered files live, so that environments deploy side by side.
 
-The repository root holds the render of the context file as committed (suffix `dev`): the design
-card's files, which `sam deploy --config-env X` reads from the root. Any other environment, i.e. a
-`--suffix` or `--set` that changes the context, is rendered by the command itself, with the same
+The repository root holds the render of the context file as committed (`context.toml`, suffix
+`dev`): the design card's files, which `sam deploy --config-env X` reads from the root. Any other
+environment, i.e. another `--config` file (even one with the same suffix: it may list other
+regions) or a `--suffix` or `--set` that changes the context, is rendered by the command itself, with the same
 renderer (so its deletion policies and `project.protect` come with it), into a folder of its own:
 `.aws-sam/environments/<suffix>/`. That folder is laid out like the root (three templates and
 samconfig.toml; SAM CLI looks for samconfig.toml beside the template, see
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payinfra.config import Context
+from payinfra.config.loader import DEFAULT_PATH
 from payinfra.paths import ROOT
 from payinfra.render.renderer import render_all, write_all
 
@@ -43,13 +45,16 @@ def committed(ctx: Context, root: Path = ROOT) -> Environment:
     return Environment(ctx.project.suffix, committed=True, root=root)
 
 
-def locate(ctx: Context, base: Context, root: Path = ROOT) -> Environment:
-    """The committed environment when the overrides change nothing, else the suffix's own folder.
+def locate(ctx: Context, base: Context, root: Path = ROOT, *, config: Path = DEFAULT_PATH) -> Environment:
+    """The committed environment for the default context file when the overrides change nothing,
+    else the suffix's own folder.
 
-    `base` is the same context file read without --suffix/--set: a render is a function of the
-    context, so equal contexts render equal files.
+    `config` is the file `ctx` was read from: any but the default `context.toml` is another
+    environment, whatever it holds. `base` is that file read without --suffix/--set: a render is
+    a function of the context, so equal contexts render equal files.
     """
-    return Environment(ctx.project.suffix, committed=ctx == base, root=root)
+    default = config.resolve() == DEFAULT_PATH.resolve()
+    return Environment(ctx.project.suffix, committed=default and ctx == base, root=root)
 
 
 def render_into(env: Environment, ctx: Context) -> list[str]:
