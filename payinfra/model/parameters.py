@@ -4,6 +4,9 @@ The templates' Parameters sections lay these defaults out, and samconfig passes 
 them explicitly in `parameter_overrides`: SAM CLI replaces, rather than merges, the overrides of
 a config env when any are given on the command line (aws-sam-cli#2380), so samconfig lists them
 all. Building both from this data means samconfig never has to re-read the rendered YAML.
+
+Keyed by `Stack.key`: several stacks share a template (every secondary deploys the secondary
+template, every peering the peering template), each with its own values in its own config env.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 from payinfra.config.model import Context
 from payinfra.model.alarms import monitoring
 from payinfra.model.site import site
-from payinfra.topology import Topology
+from payinfra.topology import Peering, Topology
 
 
-def regional_parameters(ctx: Context, role: str) -> dict[str, str]:
-    """Name -> default of a regional stack's parameters, sorted by name."""
-    here = site(ctx, role)
+def regional_parameters(ctx: Context, region_name: str) -> dict[str, str]:
+    """Name -> default of one region's stack parameters, sorted by name."""
+    here = site(ctx, region_name)
     values = {
         "EnvironmentSuffix": ctx.project.suffix,
         "CertificateArn": here.settings.certificate_arn,
@@ -28,21 +31,26 @@ def regional_parameters(ctx: Context, role: str) -> dict[str, str]:
     return dict(sorted(values.items()))
 
 
-def peering_parameters(ctx: Context) -> dict[str, str]:
-    """Name -> default of the peering stack's parameters, sorted by name."""
-    topology = Topology.from_context(ctx)
+def peering_parameters(ctx: Context, peering: Peering) -> dict[str, str]:
+    """Name -> default of one peering stack's parameters, sorted by name.
+
+    The requester is the stack's own region; the accepter is named with its region, since
+    `Fn::GetStackOutput` reads the accepter's VPC id there.
+    """
     values = {
         "EnvironmentSuffix": ctx.project.suffix,
-        "PrimaryStackName": topology.primary.stack.name,
-        "SecondaryStackName": topology.secondary.stack.name,
-        "PeerVpcCidr": topology.secondary.vpc_cidr,
+        "RequesterStackName": peering.requester.stack.name,
+        "RequesterVpcCidr": peering.requester.vpc_cidr,
+        "AccepterStackName": peering.accepter.stack.name,
+        "AccepterRegion": peering.accepter.name,
+        "PeerVpcCidr": peering.accepter.vpc_cidr,
     }
     return dict(sorted(values.items()))
 
 
 def stack_parameters(ctx: Context) -> dict[str, dict[str, str]]:
-    """Stack role -> its parameters' defaults, for every stack of the deployment."""
+    """Stack key -> its parameters' defaults, for every stack of the deployment."""
     topology = Topology.from_context(ctx)
-    out = {node.stack.role: regional_parameters(ctx, node.stack.role) for node in topology.regions}
-    out[topology.peering.role] = peering_parameters(ctx)
+    out = {node.stack.key: regional_parameters(ctx, node.name) for node in topology.regions}
+    out.update({peering.stack.key: peering_parameters(ctx, peering) for peering in topology.peerings})
     return out

@@ -1,7 +1,8 @@
 """Render `templates/` with a validated context into the committed SAM templates and samconfig.
 
-One Jinja source serves both regions: the only inputs that differ are the region's settings
-from the context, so a region difference can never be a copy-pasted block. Output is
+One Jinja source serves every region: the only inputs that differ are the region's settings
+from the context, so a region difference can never be a copy-pasted block. The secondaries share
+one rendered template (their differences become a `Mappings` section, `payinfra.render.merge`). Output is
 deterministic (no timestamps, sorted collections) so `--check` can compare bytes.
 """
 
@@ -18,7 +19,8 @@ from payinfra.config.model import Context
 from payinfra.model import region_model
 from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
-from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, Role, stacks
+from payinfra.render.merge import MergeError, merge_renders
+from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, SAMCONFIG_OUTPUT, RegionNode, Role, Topology
 from payinfra.topology.names import SUFFIX_PATTERN, max_suffix_length
 from payinfra.topology.outputs import OUTPUT_NAMES
 
@@ -88,35 +90,70 @@ def _toml_value(value: Any) -> str:
 
 
 def regional_context(
-    ctx: Context, role: str, parameter_defaults: dict[str, dict[str, str]]
+    ctx: Context, node: RegionNode, parameters: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """Template variables for the regional template of `role`: the model, and the region the
-    topology gives that role (through the model's `Site`, the one place it is looked up)."""
-    model = region_model(ctx, role)
+    """Template variables for the regional template of one region: the model, and the region the
+    topology gives (through the model's `Site`, the one place it is looked up)."""
+    topology = Topology.from_context(ctx)
+    model = region_model(ctx, node.name)
     here = model.site
+    own = parameters[node.stack.key]
+    # The regions the rendered file serves: the primary's own, or every secondary (one template).
+    served = [n.name for n in topology.regions if n.role is node.role]
+    regions_served = f"region{'s' if len(served) > 1 else ''} ({', '.join(served)})"
     return {
         "project": ctx.project,
         "names": ctx.names,
-        "role": role,
+        "role": str(node.role),
         "is_primary": here.is_primary,
         "region_name": here.name,
+        "regions_served": regions_served,  # `region (us-east-1)`, `regions (us-east-2, us-west-2)`
         "region": here.settings,
-        "stacks": {s.role: s for s in stacks(ctx)},
+        "stacks": {s.key: s for s in topology.stacks},
         "suffix_pattern": f"^{SUFFIX_PATTERN}$",
         "max_suffix": max_suffix_length(ctx.project.app),
         "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
         "model": model,  # the data every partial lays out (payinfra/model)
-        "parameter_defaults": parameter_defaults,  # stack role -> parameter defaults, as samconfig
+        "parameters": own,  # this stack's parameter defaults, as its samconfig env passes them
+        "parameter_defaults": {str(node.role): own},  # the same, as partials used to read it
     }
 
 
-def _with_partials(env: jinja2.Environment, variables: dict[str, Any]) -> dict[str, Any]:
+def peering_context(ctx: Context, parameters: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Template variables for the one peering template every peering stack deploys.
+
+    The defaults are the first peering's; each peering's samconfig env passes its own values.
+    Routes: one per route table of the requester, so every requester must have as many.
+    """
+    topology = Topology.from_context(ctx)
+    counts = {p.requester.name: p.requester.peer_route_table_count for p in topology.peerings}
+    if len(set(counts.values())) > 1:
+        found = ", ".join(f"{name} {count}" for name, count in counts.items())
+        raise RenderError(
+            f"{PEERING_OUTPUT}: every region that requests a peering ({topology.peering_mode}) must "
+            f"route the same number of route tables (az_count + 1): {found}: set az_count in [defaults]"
+        )
+    return {
+        "project": ctx.project,
+        "names": ctx.names,
+        "suffix_pattern": f"^{SUFFIX_PATTERN}$",
+        "max_suffix": max_suffix_length(ctx.project.app),
+        "output_names": OUTPUT_NAMES,
+        "parameters": parameters[topology.peerings[0].stack.key],
+        "route_table_count": next(iter(counts.values())),
+        "peerings": [p.label for p in topology.peerings],
+    }
+
+
+def _with_partials(
+    env: jinja2.Environment, variables: dict[str, Any], partials: tuple[str, ...] = PARTIALS
+) -> dict[str, Any]:
     """Add the shared macros and the per-concern partial modules to the template variables."""
     variables = dict(variables)
     try:
         variables["macros"] = env.get_template("partials/_macros.yaml.j2").make_module(variables)
         variables["partials"] = [
-            env.get_template(f"partials/{name}.yaml.j2").make_module(variables) for name in PARTIALS
+            env.get_template(f"partials/{name}.yaml.j2").make_module(variables) for name in partials
         ]
     except (jinja2.TemplateError, TypeError) as err:
         raise RenderError(_describe_jinja(err, "partials")) from None
@@ -124,20 +161,34 @@ def _with_partials(env: jinja2.Environment, variables: dict[str, Any]) -> dict[s
 
 
 def render_all(ctx: Context) -> dict[str, str]:
-    """File name -> content for every rendered file."""
+    """File name -> content for every rendered file.
+
+    One regional template for the primary, one for every secondary (the secondaries' renders
+    merged, `payinfra.render.merge`), one peering template for every peering, and samconfig with
+    one env per stack, each with its own parameter overrides.
+    """
     env = _environment()
-    parameter_defaults = stack_parameters(ctx)  # the templates' Parameters and samconfig's
-    out: dict[str, str] = {}
-    variables = {}
-    for role, filename in REGIONAL_OUTPUTS.items():
-        variables[role] = _with_partials(env, regional_context(ctx, role, parameter_defaults))
-        out[filename] = _render(env, "regional.yaml.j2", variables[role])
-    # The peering stack lives in the primary region and reads the primary's variables.
-    out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", variables[Role.PRIMARY])
+    topology = Topology.from_context(ctx)
+    parameters = stack_parameters(ctx)  # the templates' Parameters and samconfig's, by stack key
+
+    def regional(node: RegionNode) -> str:
+        return _render(env, "regional.yaml.j2", _with_partials(env, regional_context(ctx, node, parameters)))
+
+    out = {REGIONAL_OUTPUTS[Role.PRIMARY]: regional(topology.primary)}
+    if topology.secondaries:
+        name = REGIONAL_OUTPUTS[Role.SECONDARY]
+        try:
+            out[name] = merge_renders({node.name: regional(node) for node in topology.secondaries}, name)
+            load_cfn_yaml(out[name], name)
+        except (MergeError, CfnDocumentError) as err:
+            raise RenderError(str(err)) from None
+    if topology.peerings:
+        variables = _with_partials(env, peering_context(ctx, parameters), partials=())
+        out[PEERING_OUTPUT] = _render(env, "peering.yaml.j2", variables)
     out[SAMCONFIG_OUTPUT] = _render(
         env,
         "samconfig.toml.j2",
-        {"project": ctx.project, "stacks": stacks(ctx), "parameter_defaults": parameter_defaults},
+        {"project": ctx.project, "stacks": topology.stacks, "parameters": parameters},
     )
     return out
 
