@@ -38,8 +38,9 @@ class RegionModel:
     monitoring: Monitoring
 
 
-def region_model(ctx: Context, role: str) -> RegionModel:
-    here = site(ctx, role)
+def region_model(ctx: Context, region: str) -> RegionModel:
+    """The model of one region's template, by region NAME (several secondaries share a role)."""
+    here = site(ctx, region)
     return RegionModel(
         site=here,
         network=network(here, declare_flows(ctx)),

@@ -9,9 +9,9 @@ e.g. `rds_replica_lag_s` exists only in the secondary region in replica mode.
 
 DynamoDB publishes `ReplicationLatency` in the region a change comes from, per receiving region
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html), so
-each region alarms on its own side of the sessions global table. The secondary region's sessions
-table is the replica the dynamodb-replica plugin adds (no stack owns it): it has the primary
-table's name, so its alarms name it directly.
+each region alarms on its own side of the sessions global table, for every other region. A
+secondary region's sessions table is the replica the dynamodb-replica plugin adds (no stack owns
+it): it has the primary table's name, so its alarms name it directly.
 
 Units: a parameter keeps the unit of its context key; where CloudWatch reports another unit the
 alarm converts the metric with metric math (ALB latency s -> ms, free storage bytes -> MiB),
@@ -160,6 +160,29 @@ def system_errors_query(table: str) -> str:
     return SYSTEM_ERRORS_QUERY.format(table=table)
 
 
+# ReplicationLatency is published per (TableName, ReceivingRegion); grouped by receiving region,
+# the query returns one series per other region and the alarm evaluates each one as a contributor
+# (StateReason names the lagging ones):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
+REPLICATION_LATENCY_QUERY = (
+    "SELECT AVG(ReplicationLatency) FROM SCHEMA(\"AWS/DynamoDB\", ReceivingRegion, TableName) "
+    "WHERE TableName = '{table}' GROUP BY ReceivingRegion"
+)
+
+
+def replication_latency_alarm(sessions: str) -> Alarm:
+    """One alarm for every other region: each replica of a global table replicates to every other.
+
+    One resource, not one per region: adding or removing a region changes no resource of the
+    regions that stay (the query finds the new receiving region by itself), and every secondary's
+    render is the same, so one secondary template serves them all.
+    """
+    return Alarm("SessionsReplicationLatency", "dynamodb-replication-latency", "dynamodb",
+                 "Sessions global-table replication latency to each other region (ms)",
+                 "dynamodb_replication_latency_ms", NOT_BREACHING, SUSTAINED,
+                 query=REPLICATION_LATENCY_QUERY.format(table=sessions))
+
+
 def alarms(site: Site) -> tuple[Alarm, ...]:
     """The region's alarms, in template order."""
     sessions = tables(site)[1].ref
@@ -194,10 +217,7 @@ def alarms(site: Site) -> tuple[Alarm, ...]:
                   SUSTAINED, "AWS/RDS", ("ReplicaLag",), "Maximum", DATABASE)
         )
     found += [
-        Alarm("SessionsReplicationLatency", "dynamodb-replication-latency", "dynamodb",
-              f"Sessions global-table replication latency to {site.peer_name} (ms)",
-              "dynamodb_replication_latency_ms", NOT_BREACHING, SUSTAINED, "AWS/DynamoDB",
-              ("ReplicationLatency",), "Average", {"TableName": sessions, "ReceivingRegion": site.peer_name}),
+        replication_latency_alarm(sessions),
         Alarm("PaymentQueueOldestMessage", "sqs-oldest-message", "sqs",
               "Age of the oldest payment event waiting (s)", "sqs_oldest_message_age_s", NOT_BREACHING,
               SUSTAINED, "AWS/SQS",

@@ -1,4 +1,4 @@
-"""The region's network as data: subnet plan, route tables to the peer, ACL tables, peer SG rules.
+"""The region's network as data: subnet plan, route tables to the peers, ACL tables, peer SG rules.
 
 Subnet CIDRs are computed here rather than with `Fn::Cidr` so the plan is visible in the rendered
 template, is the same for any AZ count, and can be asserted on by tests (no overlaps, all inside
@@ -96,14 +96,18 @@ class Network:
 
     @property
     def peer_route_tables(self) -> tuple[str, ...]:
-        """Route tables that route to the peer VPC: one per private subnet, plus the isolated one."""
+        """Route tables that route to the peer VPCs: one per private subnet, plus the isolated one.
+
+        Every peer shares them: each peering adds its own routes (to its peer's CIDR) to these.
+        """
         return (*(f"PrivateRouteTable{s.number}" for s in self.private), "IsolatedRouteTable")
 
 
 def network(site: Site, flows: tuple[Flow, ...]) -> Network:
-    vpc_cidr, peer_cidr = site.settings.vpc_cidr, site.peer.vpc_cidr
+    vpc_cidr = site.settings.vpc_cidr
+    cidr_of = {peer.name: peer.settings.vpc_cidr for peer in site.peers}
     subnets = tuple(plan_subnets(vpc_cidr, site.settings.az_count))
-    acls = network_acls(flows, site.role, vpc_cidr, peer_cidr)
+    acls = network_acls(flows, site.name, vpc_cidr, cidr_of)
     return Network(
         vpc_cidr=vpc_cidr,
         nat_gateways=site.settings.nat_gateways,
@@ -112,5 +116,5 @@ def network(site: Site, flows: tuple[Flow, ...]) -> Network:
             AclTable(tier, tuple(entries), tuple(s for s in subnets if s.tier == tier))
             for tier, entries in acls.items()
         ),
-        security_group_rules=tuple(security_group_rules(flows, site.role, peer_cidr)),
+        security_group_rules=tuple(security_group_rules(flows, site.name, cidr_of)),
     )

@@ -23,20 +23,40 @@ AWS references:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from payinfra.config.model import Context
+from payinfra.config.model import Context, region_partitions
+from payinfra.model.site import region_id
 from payinfra.topology import RegionNode, Relation, Role, Topology
 
 DB_PORT = 5432
 EPHEMERAL = (1024, 65535)
 TCP = "tcp"
 TCP_NUMBER = 6
-# The peering stack lives in the primary region: the primary VPC requests, the secondary accepts.
+# Hub and spoke only: the primary requests every peering, each secondary accepts. In a mesh a
+# secondary requests its peerings with later secondaries: use `peering_side`.
 PEERING_SIDE: dict[str, str] = {Role.PRIMARY: "Requester", Role.SECONDARY: "Accepter"}
-# ACL rule numbers for peer entries: after the VPC's own range (100), before the internet's (120).
-PEER_RULE_FIRST, PEER_RULE_LAST = 110, 119
+
+# ACL rule numbers of peer entries: one block of PEER_SLOT_WIDTH numbers per peer REGION, at
+# PEER_RULE_BASE + PEER_SLOT_WIDTH * (the region's index in botocore's sorted region list). The
+# block depends on the peer region alone, never on its position in the context, so adding or
+# removing a region never renumbers another peer's entries. That matters because AWS refuses a
+# second entry with a number already used in that direction (NetworkAclEntryAlreadyExists) and
+# CloudFormation creates a changed entry before deleting the old one; the entry's logical ID is
+# made of its number (network partial), so one number is always one resource.
+# Rule numbers are 1-32766: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAclEntry.html
+# The base entries (100-130) are all allow rules and the only deny is the default `*` rule, so the
+# peer blocks sitting after them changes nothing: a packet passes if any entry matches it.
+# A botocore upgrade that inserts a region before ours shifts the blocks; the update is still
+# safe (numbers and logical IDs move together: entries are updated in place or created first).
+PEER_RULE_BASE, PEER_SLOT_WIDTH, MAX_RULE_NUMBER = 1000, 10, 32766
+# AWS refuses a 21st inbound (or outbound) rule on an ACL unless the quota was raised; every peer
+# adds entries, so many peers fail at render time rather than halfway through a deployment.
+# https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-nacls
+NACL_RULES_PER_DIRECTION = 20
 
 
 class Naming(StrEnum):
@@ -65,6 +85,8 @@ COMPONENTS = (SERVICE, FUNCTION, DATABASE)
 
 @dataclass(frozen=True)
 class Endpoint:
+    """A component in one region. Identified by `region`: several secondaries share a role."""
+
     role: str  # primary | secondary
     region: str
     component: Component
@@ -124,7 +146,7 @@ def declare_flows(ctx: Context) -> tuple[Flow, ...]:
 # -- security groups -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SecurityGroupRule:
-    """One `AWS::EC2::SecurityGroupIngress`/`Egress` resource admitting a flow from/to the peer."""
+    """One `AWS::EC2::SecurityGroupIngress`/`Egress` resource admitting a flow from/to one peer."""
 
     logical_id: str
     group: str  # logical ID of the security group
@@ -135,9 +157,20 @@ class SecurityGroupRule:
     protocol: str = TCP
 
 
-def security_group_rules(flows: tuple[Flow, ...], role: str, peer_cidr: str) -> list[SecurityGroupRule]:
+def _cidr(cidr_of: Mapping[str, str], region: str, peer: str) -> str:
+    if peer not in cidr_of:
+        raise ValueError(f"{region} has a peering flow with {peer}, which is not one of its peers")
+    return cidr_of[peer]
+
+
+def security_group_rules(
+    flows: tuple[Flow, ...], region: str, cidr_of: Mapping[str, str]
+) -> list[SecurityGroupRule]:
     """The rules one region's template needs: egress on sources, ingress on destinations.
 
+    One rule per (group, direction, peer region, port), with that peer's CIDR (`cidr_of`: peer
+    region -> VPC CIDR). The logical ID names the peer region (`ServiceToUsEast2Tcp8080`), never
+    a position: a rule for a region that stays keeps its ID when another region comes or goes.
     Security groups are stateful (the reply is admitted with the request), but the groups here
     restrict egress, so the source side needs an egress rule as well.
     """
@@ -147,20 +180,20 @@ def security_group_rules(flows: tuple[Flow, ...], role: str, peer_cidr: str) -> 
             (True, flow.source, flow.destination),
             (False, flow.destination, flow.source),
         ):
-            if end.role != role:
+            if end.region != region:
                 continue
             group = end.component.security_group
-            direction = "ToPeer" if egress else "FromPeer"
+            direction = "To" if egress else "From"
             logical_id = (
-                f"{group.removesuffix('SecurityGroup')}{direction}{flow.protocol.capitalize()}{flow.port}"
+                f"{group.removesuffix('SecurityGroup')}{direction}{region_id(other.region)}"
+                f"{flow.protocol.capitalize()}{flow.port}"
             )
             verb = "to" if egress else "from"
             description = f"Peering: {verb} {other} ({flow.purpose})"
             if logical_id in rules:  # two flows on one port: one rule, both purposes
                 description = f"Peering: {verb} {other.region} peers on {flow.protocol}/{flow.port}"
-            rules[logical_id] = SecurityGroupRule(
-                logical_id, group, egress, flow.port, peer_cidr, description
-            )
+            cidr = _cidr(cidr_of, region, other.region)
+            rules[logical_id] = SecurityGroupRule(logical_id, group, egress, flow.port, cidr, description)
     return [rules[k] for k in sorted(rules)]
 
 
@@ -181,7 +214,7 @@ class AclEntry:
 
 
 def _base_acls(vpc_cidr: str) -> dict[str, list[AclEntry]]:
-    """The ACL entries that do not involve the peer: the VPC itself and the internet."""
+    """The ACL entries that do not involve a peer: the VPC itself and the internet."""
     world = "0.0.0.0/0"
 
     def both(number: int, cidr: str, low: int, high: int) -> list[AclEntry]:
@@ -209,57 +242,105 @@ def _base_acls(vpc_cidr: str) -> dict[str, list[AclEntry]]:
     }
 
 
-def peer_acl_needs(flows: tuple[Flow, ...], role: str) -> dict[str, set[tuple[bool, int, int]]]:
-    """Tier -> (egress, low port, high port) the peer range needs in one region, both directions.
+@cache
+def _region_slots() -> dict[str, int]:
+    return {name: index for index, name in enumerate(sorted(region_partitions()))}
+
+
+def peer_rule_numbers(peer: str) -> range:
+    """The block of ACL rule numbers a peer region's entries take, the same in every deployment."""
+    slot = _region_slots().get(peer)
+    if slot is None:
+        raise ValueError(f"{peer} is not in botocore's region list: no ACL rule numbers for it")
+    first = PEER_RULE_BASE + PEER_SLOT_WIDTH * slot
+    block = range(first, first + PEER_SLOT_WIDTH)
+    if block[-1] > MAX_RULE_NUMBER:
+        raise ValueError(f"{peer}: ACL rule numbers {first}+ exceed AWS's maximum {MAX_RULE_NUMBER}")
+    return block
+
+
+Needs = dict[str, set[tuple[bool, int, int]]]  # tier -> (egress, low port, high port)
+
+
+def peer_acl_needs(flows: tuple[Flow, ...], region: str) -> dict[str, Needs]:
+    """Peer region -> tier -> (egress, low, high) that peer's CIDR needs in `region`'s ACLs.
 
     Source subnet: the request out, the reply in on an ephemeral port. Destination subnet: the
     request in, the reply out to an ephemeral port.
     """
-    needs: dict[str, set[tuple[bool, int, int]]] = {}
+    needs: dict[str, Needs] = {}
     for flow in flows:
-        if flow.source.role == role:
-            tier = needs.setdefault(flow.source.component.tier, set())
-            tier |= {(True, flow.port, flow.port), (False, *EPHEMERAL)}
-        if flow.destination.role == role:
-            tier = needs.setdefault(flow.destination.component.tier, set())
-            tier |= {(False, flow.port, flow.port), (True, *EPHEMERAL)}
+        if flow.source.region == region:
+            peer = needs.setdefault(flow.destination.region, {})
+            peer.setdefault(flow.source.component.tier, set()).update(
+                {(True, flow.port, flow.port), (False, *EPHEMERAL)}
+            )
+        if flow.destination.region == region:
+            peer = needs.setdefault(flow.source.region, {})
+            peer.setdefault(flow.destination.component.tier, set()).update(
+                {(False, flow.port, flow.port), (True, *EPHEMERAL)}
+            )
     return needs
 
 
+def _without_nested(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A range already inside another one adds nothing (8080 inside the ephemeral range)."""
+    return [r for r in ranges if not any(o != r and o[0] <= r[0] and r[1] <= o[1] for o in ranges)]
+
+
 def network_acls(
-    flows: tuple[Flow, ...], role: str, vpc_cidr: str, peer_cidr: str
+    flows: tuple[Flow, ...], region: str, vpc_cidr: str, cidr_of: Mapping[str, str]
 ) -> dict[str, list[AclEntry]]:
-    """Tier -> the ACL entries of one region: the base table plus exactly the peer flows' ports."""
+    """Tier -> the ACL entries of one region: the base table plus, per peer region, exactly the
+    ports its flows need, from that peer's CIDR, numbered in that peer's block."""
     tables = _base_acls(vpc_cidr)
-    for tier, needs in peer_acl_needs(flows, role).items():
+    for peer, tiers in sorted(peer_acl_needs(flows, region).items()):
+        block, cidr = peer_rule_numbers(peer), _cidr(cidr_of, region, peer)
+        for tier, needs in tiers.items():
+            for egress in (False, True):
+                kept = _without_nested(sorted((low, high) for e, low, high in needs if e == egress))
+                if len(kept) > len(block):
+                    raise ValueError(
+                        f"{region} {tier} ACL: {len(kept)} port ranges for {peer}, more than its "
+                        f"{len(block)} rule numbers {block[0]}-{block[-1]}"
+                    )
+                tables[tier] += [
+                    AclEntry(block[i], egress, cidr, low, high) for i, (low, high) in enumerate(kept)
+                ]
+    for tier, entries in tables.items():
         for egress in (False, True):
-            ranges = sorted((low, high) for e, low, high in needs if e == egress)
-            # A range already inside another one adds nothing (8080 inside the ephemeral range).
-            kept = [r for r in ranges if not any(o != r and o[0] <= r[0] and r[1] <= o[1] for o in ranges)]
-            if len(kept) > PEER_RULE_LAST - PEER_RULE_FIRST + 1:
+            count = sum(e.egress == egress for e in entries)
+            if count > NACL_RULES_PER_DIRECTION:
                 raise ValueError(
-                    f"{tier} ACL: more peer port ranges than rule numbers {PEER_RULE_FIRST}-{PEER_RULE_LAST}"
+                    f"{region} {tier} ACL: {count} {'outbound' if egress else 'inbound'} entries for "
+                    f"{len(peer_acl_needs(flows, region))} peers, over AWS's default quota of "
+                    f"{NACL_RULES_PER_DIRECTION}: fewer peers (project.peering = \"hub-and-spoke\")"
                 )
-            for number, (low, high) in enumerate(kept, start=PEER_RULE_FIRST):
-                tables[tier].append(AclEntry(number, egress, peer_cidr, low, high))
     return {tier: sorted(entries, key=lambda e: (e.egress, e.number)) for tier, entries in tables.items()}
 
 
 # -- names ---------------------------------------------------------------------------------------
 def dns_resolution_sides(flows: tuple[Flow, ...]) -> list[str]:
-    """Roles whose side of the peering must allow DNS resolution from the remote VPC.
+    """Regions whose side of their peerings must allow DNS resolution from the remote VPC.
 
     The option is set on the side whose hostnames must resolve privately: the destination's.
     """
-    return sorted({f.destination.role for f in flows if f.destination.component.naming == Naming.VPC_DNS})
+    return sorted({f.destination.region for f in flows if f.destination.component.naming == Naming.VPC_DNS})
 
 
 def zone_associations(flows: tuple[Flow, ...]) -> list[tuple[str, str]]:
-    """(role owning a Cloud Map zone, role whose VPC must be associated with it)."""
+    """(region owning a Cloud Map zone, region whose VPC must be associated with it)."""
     return sorted(
         {
-            (f.destination.role, f.source.role)
+            (f.destination.region, f.source.region)
             for f in flows
             if f.destination.component.naming == Naming.CLOUD_MAP
         }
     )
+
+
+def peering_side(requester: str, region: str) -> str:
+    """`Requester` or `Accepter`: `region`'s side of a peering requested by `requester`
+    (the `...VpcInfo` key of DescribeVpcPeeringConnections, the option names of
+    ModifyVpcPeeringConnectionOptions)."""
+    return "Requester" if region == requester else "Accepter"

@@ -42,6 +42,16 @@ class Site:
         return self.role == Role.PRIMARY
 
 
+def region_id(region: str) -> str:
+    """The region as a logical-ID part: `us-east-2` -> `UsEast2`.
+
+    Resources declared once per other region carry this rather than a position, so adding or
+    removing a region never renames the resources of the regions that stay (CloudFormation would
+    replace them, creating the new one before deleting the old).
+    """
+    return "".join(part.capitalize() for part in region.split("-"))
+
+
 def site(ctx: Context, region: str) -> Site:
     """The `Site` of one region of the deployment."""
     topology = Topology.from_context(ctx)

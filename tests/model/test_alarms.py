@@ -10,9 +10,12 @@ from payinfra.config import Context
 from payinfra.model.alarms import Monitoring, monitoring, parameter_name
 from payinfra.model.site import site
 
+# The committed context's regions by role (the model takes region names).
+REGION = {"primary": "us-east-1", "secondary": "us-east-2"}
+
 
 def _monitoring(ctx: Context, role: str) -> Monitoring:
-    return monitoring(site(ctx, role))
+    return monitoring(site(ctx, REGION.get(role, role)))
 
 
 def _threshold(m: Monitoring, name: str) -> int:
@@ -60,22 +63,37 @@ def test_replica_lag_alarm_only_on_a_replica(context_with: Callable[..., Context
 def test_parameters_are_exactly_the_used_thresholds(context: Context, role: str) -> None:
     m = _monitoring(context, role)
     assert [p.key for p in m.parameters] == [
-        key for key in context.regions[site(context, role).name].alarms.model_dump()
+        key for key in context.regions[REGION[role]].alarms.model_dump()
         if key in {a.threshold for a in m.alarms}
     ]
     throttles = next(p for p in m.parameters if p.key == "dynamodb_throttles")
     assert "Ledger table" in throttles.description and "Sessions table" in throttles.description
 
 
-def test_replication_latency_watches_the_peer_and_the_secondary_names_the_replica(context: Context) -> None:
-    primary = {a.id: a for a in _monitoring(context, "primary").alarms}
-    secondary = {a.id: a for a in _monitoring(context, "secondary").alarms}
-    p = context.project
-    assert primary["SessionsReplicationLatency"].dimensions["ReceivingRegion"] == p.secondary_region
-    assert secondary["SessionsReplicationLatency"].dimensions["ReceivingRegion"] == p.primary_region
+@pytest.mark.parametrize("which", ["context", "three", "mesh"])
+def test_replication_latency_watches_every_other_region_in_one_alarm(
+    request: pytest.FixtureRequest, which: str
+) -> None:
+    """One alarm per region, its query grouped by receiving region (one contributor per other
+    region): the same resource whatever regions come or go, and alike in every secondary."""
+    ctx: Context = request.getfixturevalue(which)
+    found = {r: {a.id: a for a in _monitoring(ctx, r).alarms} for r in ctx.project.region_names}
+    for region, alarms in found.items():
+        latency = [a for a in alarms.values() if "ReplicationLatency" in a.id]
+        assert [a.logical_id for a in latency] == ["SessionsReplicationLatencyAlarm"], region
+        (alarm,) = latency
+        assert "GROUP BY ReceivingRegion" in alarm.query and "FROM SCHEMA(\"AWS/DynamoDB\"" in alarm.query
+        assert not alarm.metrics and alarm.threshold == "dynamodb_replication_latency_ms"
+    primary = found[ctx.project.primary_region]
+    assert "'${SessionsTable}'" in primary["SessionsReplicationLatency"].query
     assert primary["SessionsThrottles"].dimensions["TableName"] == "${SessionsTable}"
-    # No stack owns the replica: its name, not a reference.
-    assert secondary["SessionsThrottles"].dimensions["TableName"] == context.names.sub("sessions_table")
+    secondaries = [found[r] for r in ctx.project.secondary_regions]
+    # No stack owns a replica: its name, not a reference; the same in every secondary.
+    replica = ctx.names.sub("sessions_table")
+    for alarms in secondaries:
+        assert f"'{replica}'" in alarms["SessionsReplicationLatency"].query
+        assert alarms["SessionsThrottles"].dimensions["TableName"] == replica
+        assert alarms.keys() == secondaries[0].keys()
 
 
 def test_free_storage_alarms_below_and_converts_bytes(context: Context) -> None:

@@ -12,9 +12,11 @@ from payinfra.model.functions import functions
 from payinfra.model.site import site
 
 
-@pytest.mark.parametrize("role", ["primary", "secondary"])
-def test_visibility_timeout_covers_six_function_timeouts_plus_the_window(context: Context, role: str) -> None:
-    here = site(context, role)
+@pytest.mark.parametrize("region", ["us-east-1", "us-east-2"])
+def test_visibility_timeout_covers_six_function_timeouts_plus_the_window(
+    context: Context, region: str
+) -> None:
+    here = site(context, region)
     fn = here.settings.function
     model = functions(here)
     assert model.visibility_timeout_s >= 6 * fn.timeout_s + fn.batching_window_s
@@ -26,11 +28,11 @@ def test_sqs_poller_gets_half_the_reservation_or_no_limit(
     context_with: Callable[..., Context], reserved: int, expected: int | None
 ) -> None:
     ctx = context_with(f"defaults.lambda.reserved_concurrency={reserved}")
-    assert functions(site(ctx, "primary")).sqs_max_concurrency == expected
+    assert functions(site(ctx, "us-east-1")).sqs_max_concurrency == expected
 
 
 def test_arns_are_scoped_to_this_deployment(context: Context) -> None:
-    model = functions(site(context, "primary"))
+    model = functions(site(context, "us-east-1"))
     assert model.queue_arn.endswith(":" + context.names.sub("queue"))
     assert model.sessions_table_arn.endswith(":table/" + context.names.sub("sessions_table"))
     assert model.parameter_path_arn.endswith(":parameter" + context.names.sub("ssm_path"))
@@ -55,7 +57,7 @@ def test_only_a_private_ecr_image_gets_a_repository_to_pull_from(image: str, arn
 
 
 def test_memory_reservation_is_half_the_hard_limit(context: Context) -> None:
-    here = site(context, "primary")
+    here = site(context, "us-east-1")
     assert containers(here).memory_reservation * 2 <= here.settings.ecs.memory
 
 
@@ -64,6 +66,6 @@ def test_no_performance_insights_on_the_smallest_classes(context_with: Callable[
 
     small = context_with("defaults.database.instance_class=db.t4g.micro")
     large = context_with("defaults.database.instance_class=db.r6g.large")
-    assert not data(site(small, "primary")).performance_insights
-    assert data(site(large, "primary")).performance_insights
-    assert set('/@"') <= set(data(site(large, "primary")).password_excluded)
+    assert not data(site(small, "us-east-1")).performance_insights
+    assert data(site(large, "us-east-1")).performance_insights
+    assert set('/@"') <= set(data(site(large, "us-east-1")).password_excluded)
