@@ -10,7 +10,8 @@ service whether it exists (`checkers.CHECKERS`). Per resource the status is:
 Then, for every describable resource whose type has a `checkers.READBACKS` entry, each declared
 security-relevant property (encryption keys, tracing, logging, public access, deletion protection,
 replication) is read back through the same service and compared with the template's value,
-`Ref`/`Fn::GetAtt`/`Fn::Sub`/`Fn::If` resolved through the stack's physical IDs and parameters.
+`Ref`/`Fn::GetAtt`/`Fn::Sub`/`Fn::If`/`Fn::FindInMap` resolved through the stack's physical IDs,
+parameters and mappings.
 Each comparison is `as_declared`, `mismatch` ("<LogicalId> <Property>: declared X, described Y"),
 `unresolved` (a declared value this reader cannot evaluate: never counted as holding) or `error`
 (the service would not describe it).
@@ -286,7 +287,8 @@ _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]+)\}")
 
 @dataclass
 class Resolver:
-    """Evaluates `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::If` as CloudFormation did.
+    """Evaluates `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::If`,
+    `Fn::FindInMap` as CloudFormation did.
 
     A `Ref` is a parameter's value or a resource's physical ID; `Fn::GetAtt` reads the attribute
     from the resource's own service (`checkers.ATTRIBUTES`), or is the physical ID for an `Arn`
@@ -297,6 +299,7 @@ class Resolver:
     parameters: dict[str, Any]
     resources: dict[str, tuple[str, str | None]]  # logical ID -> (type, physical ID)
     conditions: dict[str, Any] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)  # the template's Mappings section
     _attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def shallow(self, expr: Any) -> Any:
@@ -311,6 +314,7 @@ class Resolver:
             "Fn::Join": lambda a: str(a[0]).join(str(self.deep(i)) for i in self.deep(a[1])),
             "Fn::Select": lambda a: self.deep(self.deep(a[1])[int(self.deep(a[0]))]),
             "Fn::If": self._if,
+            "Fn::FindInMap": self._find_in_map,
         }
         if key in functions:
             return functions[key](arg)
@@ -325,6 +329,19 @@ class Resolver:
         except ValueError as exc:
             raise Unresolvable(str(exc)) from exc
         return self.shallow(when_true if holds else when_false)
+
+    def _find_in_map(self, arg: list[Any]) -> Any:
+        """`[map, top-level key, second-level key]`, each key itself possibly an intrinsic
+        (`!Ref AWS::Region`): one template serving several regions keeps their values here.
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-findinmap.html
+        """
+        node: Any = self.mappings
+        for key in arg[:3]:
+            name = self.deep(key)
+            if not isinstance(node, dict) or name not in node:
+                raise Unresolvable(f"FindInMap {[self.deep(k) for k in arg[:3]]}: no {name!r} in the mapping")
+            node = node[name]
+        return node
 
     def deep(self, expr: Any) -> Any:
         value = self.shallow(expr)
@@ -586,7 +603,9 @@ def take_inventory(
         checks.append(
             check_resource(clients, logical_id, summary["ResourceType"], summary.get("PhysicalResourceId"))
         )
-    resolver = Resolver(clients, parameters, physical, template.get("Conditions") or {})
+    resolver = Resolver(
+        clients, parameters, physical, template.get("Conditions") or {}, template.get("Mappings") or {}
+    )
     resources = template.get("Resources") or {}
     properties = [
         result

@@ -416,3 +416,38 @@ def test_the_rendered_regional_stacks_read_back_as_declared() -> None:
         unexpected = {k: v for k, v in found.items() if k not in PENDING_ELSEWHERE}
         assert unexpected == {}
 
+
+
+# One template serving several regions reads its region's values from a mapping (the merged
+# secondary template): the read-back evaluates Fn::FindInMap keyed by the stack's region.
+REGION_MAPPED_TEMPLATE: dict[str, Any] = {
+    "Mappings": {"Regions": {"us-east-2": {"Retention": "30"}, "us-west-2": {"Retention": "14"}}},
+    "Resources": {
+        "Logs": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": "/app/mapped",
+                "RetentionInDays": {"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Retention"]},
+            },
+        }
+    },
+}
+
+
+def test_a_value_from_a_region_keyed_mapping_reads_back_as_declared() -> None:
+    with emulated() as client:
+        create(client, "mapped", REGION_MAPPED_TEMPLATE, region="us-west-2")
+        inventory = take_inventory("mapped", _session("us-west-2"))
+        assert inventory.property_problems() == [], inventory.render()
+        read = {(p.logical_id, p.prop): p for p in inventory.properties}
+        assert read["Logs", "RetentionInDays"].declared == "14"
+        assert read["Logs", "RetentionInDays"].status == "as_declared"
+
+
+def test_resolver_finds_in_maps_by_evaluated_keys_and_names_a_missing_one() -> None:
+    mappings = {"Regions": {"us-west-2": {"Cidr": "10.2.0.0/16", "Codes": ["KP", "RU"]}}}
+    r = Resolver(lambda _s: None, {"AWS::Region": "us-west-2"}, {}, {}, mappings)
+    assert r.deep({"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Cidr"]}) == "10.2.0.0/16"
+    assert r.deep({"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Codes"]}) == ["KP", "RU"]
+    with pytest.raises(Unresolvable, match="no 'Nope' in the mapping"):
+        r.deep({"Fn::FindInMap": ["Regions", {"Ref": "AWS::Region"}, "Nope"]})
