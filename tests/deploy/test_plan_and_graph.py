@@ -1,14 +1,30 @@
-"""The dependency order for both database modes, and how a failure stops only its dependants."""
+"""The dependency order for any number of regions, both database modes and both peering modes;
+concurrency sized by the plan; a failure stops only its dependants; destroy in reverse."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
 
 from payinfra.config import Context, load_context
 from payinfra.deploy.graph import StepFailed, StepState, run_graph
-from payinfra.deploy.plan import Node, deploy_plan, destroy_plan, waves
+from payinfra.deploy.plan import MAX_PARALLEL, Node, deploy_plan, destroy_plan, parallelism, waves
+from payinfra.paths import ROOT
+from payinfra.topology import Stack
+
+THREE_REGIONS = ROOT / "examples" / "three-regions.toml"
+MESH = 'project.peering="mesh"'
+INDEPENDENT = "project.database_mode=independent"
+
+
+def three(*overrides: str) -> Context:
+    return load_context(THREE_REGIONS, list(overrides))
+
+
+def keys(wave_list: list[list[Node]]) -> list[list[str]]:
+    return [[n.key for n in wave] for wave in wave_list]
 
 
 @pytest.fixture(scope="module", params=["replica", "independent"])
@@ -16,43 +32,74 @@ def ctx(request: pytest.FixtureRequest) -> Context:
     return load_context(overrides=[f"project.database_mode={request.param}"])
 
 
-def roles(wave_list: list[list[Node]]) -> list[list[str]]:
-    return [[n.role for n in wave] for wave in wave_list]
-
-
-def test_deploy_order_follows_the_database_mode(ctx: Context) -> None:
+def test_two_regions_deploy_in_the_order_of_the_database_mode(ctx: Context) -> None:
     if ctx.project.database_mode == "replica":
-        assert roles(waves(deploy_plan(ctx))) == [["primary"], ["secondary"], ["peering"]]
+        assert keys(waves(deploy_plan(ctx))) == [["us-east-1"], ["us-east-2"], ["peering-us-east-2"]]
+        assert keys(waves(destroy_plan(ctx))) == [["peering-us-east-2"], ["us-east-2"], ["us-east-1"]]
     else:
-        assert roles(waves(deploy_plan(ctx))) == [["primary", "secondary"], ["peering"]]
+        assert keys(waves(deploy_plan(ctx))) == [["us-east-1", "us-east-2"], ["peering-us-east-2"]]
+        assert keys(waves(destroy_plan(ctx))) == [["peering-us-east-2"], ["us-east-2", "us-east-1"]]
 
 
-def test_destroy_is_the_reverse(ctx: Context) -> None:
-    if ctx.project.database_mode == "replica":
-        assert roles(waves(destroy_plan(ctx))) == [["peering"], ["secondary"], ["primary"]]
-    else:
-        assert roles(waves(destroy_plan(ctx))) == [["peering"], ["secondary", "primary"]]
+def test_secondaries_wait_for_the_primary_only_and_each_peering_for_its_two_ends() -> None:
+    assert keys(waves(deploy_plan(three()))) == [
+        ["us-east-1"],
+        ["us-east-2", "us-west-2"],
+        ["peering-us-east-2", "peering-us-west-2"],
+    ]
+    mesh = {n.key: n.needs for n in deploy_plan(three(MESH))}
+    assert mesh["peering-us-east-2-us-west-2"] == ("us-east-2", "us-west-2")
+    assert mesh["us-west-2"] == ("us-east-1",)
+    assert keys(waves(deploy_plan(three(INDEPENDENT)))) == [
+        ["us-east-1", "us-east-2", "us-west-2"],
+        ["peering-us-east-2", "peering-us-west-2"],
+    ]
 
 
-def test_plan_uses_the_rendered_stack_names_and_regions(ctx: Context) -> None:
-    stacks = {n.role: n.stack for n in deploy_plan(ctx)}
-    assert (stacks["secondary"].name, stacks["secondary"].region, stacks["secondary"].config_env) == (
-        "payments-secondary-dev",
-        "us-east-2",
-        "us-east-2",
-    )
-    assert (stacks["peering"].region, stacks["peering"].config_env) == ("us-east-1", "peering")
+def test_destroy_is_the_reverse_for_three_regions() -> None:
+    assert keys(waves(destroy_plan(three(MESH)))) == [
+        ["peering-us-east-2-us-west-2", "peering-us-west-2", "peering-us-east-2"],
+        ["us-west-2", "us-east-2"],
+        ["us-east-1"],
+    ]
 
 
-def test_cycle_is_reported() -> None:
+def test_plan_uses_the_rendered_stack_names_regions_and_envs() -> None:
+    stacks = {n.key: n.stack for n in deploy_plan(three(MESH))}
+    assert [(s.name, s.region, s.config_env) for s in stacks.values()] == [
+        ("payments-primary-dev", "us-east-1", "default"),
+        ("payments-secondary-dev", "us-east-2", "us-east-2"),
+        ("payments-secondary-dev", "us-west-2", "us-west-2"),
+        ("payments-peering-dev-us-east-2", "us-east-1", "peering-us-east-2"),
+        ("payments-peering-dev-us-west-2", "us-east-1", "peering-us-west-2"),
+        ("payments-peering-dev-us-west-2", "us-east-2", "peering-us-east-2-us-west-2"),
+    ]
+
+
+def fake_nodes(count: int) -> list[Node]:
+    """`count` independent stacks (no needs), for the runner alone."""
+    return [Node(Stack("secondary", f"r{i}", "t.yaml", f"e{i}", f"s{i}", f"k{i}"), ()) for i in range(count)]
+
+
+def test_parallelism_is_the_widest_wave_bounded() -> None:
+    assert parallelism(deploy_plan(load_context())) == 1  # replica: one stack at a time
+    assert parallelism(deploy_plan(three())) == 2  # the two secondaries, then the two peerings
+    assert parallelism(deploy_plan(three(MESH))) == 3  # three peerings at once
+    assert parallelism(fake_nodes(9)) == MAX_PARALLEL == 4
+    assert parallelism(fake_nodes(9), limit=6) == 6
+
+
+def test_cycle_and_unknown_needs_are_reported() -> None:
     plan = deploy_plan(load_context())
-    cyclic = [Node(plan[0].stack, ("peering",)), plan[1], plan[2]]
+    cyclic = [Node(plan[0].stack, ("peering-us-east-2",)), plan[1], plan[2]]
     with pytest.raises(ValueError, match="cycle"):
         waves(cyclic)
+    with pytest.raises(ValueError, match="unsatisfiable needs"):
+        run_graph([Node(plan[1].stack, ("nowhere",))], lambda _node: "deployed", max_parallel=1)
 
 
 class Recorder:
-    """Fake step: records start/finish order; fails the roles it is told to."""
+    """Fake step: records start/finish order; fails the keys it is told to."""
 
     def __init__(self, fail: dict[str, Exception] | None = None) -> None:
         self.fail = fail or {}
@@ -61,11 +108,11 @@ class Recorder:
 
     def __call__(self, node: Node) -> str:
         with self.lock:
-            self.events.append(f"start {node.role}")
-        if node.role in self.fail:
-            raise self.fail[node.role]
+            self.events.append(f"start {node.key}")
+        if node.key in self.fail:
+            raise self.fail[node.key]
         with self.lock:
-            self.events.append(f"end {node.role}")
+            self.events.append(f"end {node.key}")
         return "deployed"
 
 
@@ -74,59 +121,101 @@ def test_runner_respects_the_order(ctx: Context) -> None:
     results = run_graph(deploy_plan(ctx), step)
     assert {r.state for r in results.values()} == {StepState.OK}
     events = step.events
-    assert events.index("end primary") < events.index("start peering")
-    assert events.index("end secondary") < events.index("start peering")
+    assert events.index("end us-east-1") < events.index("start peering-us-east-2")
+    assert events.index("end us-east-2") < events.index("start peering-us-east-2")
     if ctx.project.database_mode == "replica":
-        assert events.index("end primary") < events.index("start secondary")
+        assert events.index("end us-east-1") < events.index("start us-east-2")
 
 
-def test_independent_regions_really_run_concurrently() -> None:
-    ctx = load_context(overrides=["project.database_mode=independent"])
-    both_started = threading.Barrier(2, timeout=30)  # breaks (fails the step) if run one after the other
+def test_the_secondaries_really_deploy_concurrently_after_the_primary() -> None:
+    secondaries_started = threading.Barrier(2, timeout=30)  # breaks (fails the step) if run one by one
+    primary_done = threading.Event()
 
     def step(node: Node) -> str:
-        if node.role != "peering":
-            both_started.wait()
+        if node.key == "us-east-1":
+            primary_done.set()
+        elif node.stack.role == "secondary":
+            assert primary_done.is_set()
+            secondaries_started.wait()
         return "deployed"
 
-    results = run_graph(deploy_plan(ctx), step)
-    assert [r.state for r in results.values()] == [StepState.OK] * 3
+    results = run_graph(deploy_plan(three()), step)
+    assert [r.state for r in results.values()] == [StepState.OK] * 5
+
+
+def test_concurrency_is_bounded_by_max_parallel() -> None:
+    active, most = 0, 0
+    lock = threading.Lock()
+    four_at_once = threading.Barrier(4, timeout=30)  # two rounds of four: needs four workers
+
+    def step(node: Node) -> str:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        four_at_once.wait()
+        with lock:
+            active -= 1
+        return "deployed"
+
+    results = run_graph(fake_nodes(8), step)  # default: the widest wave (8), bounded to 4
+    assert {r.state for r in results.values()} == {StepState.OK}
+    assert most == 4
+
+
+def test_elapsed_times_come_from_the_clock() -> None:
+    ticks = itertools.count(start=100, step=5)
+    results = run_graph(fake_nodes(1), lambda _node: "deployed", clock=lambda: float(next(ticks)))
+    assert results["k0"].elapsed_s == 5.0
 
 
 def test_replica_mode_primary_failure_stops_everything_after_it() -> None:
-    ctx = load_context(overrides=["project.database_mode=replica"])
-    step = Recorder(fail={"primary": StepFailed("`sam deploy --config-env default` exited 1")})
-    results = run_graph(deploy_plan(ctx), step)
-    assert results["primary"].state == StepState.FAILED
-    assert results["primary"].detail == "`sam deploy --config-env default` exited 1"
-    assert (results["secondary"].state, results["secondary"].detail) == (
+    step = Recorder(fail={"us-east-1": StepFailed("`sam deploy --config-env default` exited 1")})
+    results = run_graph(deploy_plan(three()), step)
+    assert results["us-east-1"].state == StepState.FAILED
+    assert results["us-east-1"].detail == "`sam deploy --config-env default` exited 1"
+    assert (results["us-west-2"].state, results["us-west-2"].detail) == (
         StepState.SKIPPED,
-        "not run: primary failed",
+        "not run: us-east-1 failed",
     )
-    assert results["peering"].state == StepState.SKIPPED
-    assert step.events == ["start primary"]
+    assert results["peering-us-west-2"].detail == "not run: us-east-1 failed"
+    assert step.events == ["start us-east-1"]
 
 
-def test_independent_mode_failure_spares_the_other_region() -> None:
-    ctx = load_context(overrides=["project.database_mode=independent"])
-    step = Recorder(fail={"secondary": StepFailed("boom")})
-    results = run_graph(deploy_plan(ctx), step)
-    assert results["primary"].state == StepState.OK
-    assert results["secondary"].state == StepState.FAILED
-    assert (results["peering"].state, results["peering"].detail) == (
+def test_a_failed_secondary_stops_only_its_peerings() -> None:
+    step = Recorder(fail={"us-east-2": StepFailed("`sam deploy --config-env us-east-2` exited 1")})
+    results = run_graph(deploy_plan(three(MESH)), step)
+    states = {key: r.state for key, r in results.items()}
+    assert states == {
+        "us-east-1": StepState.OK,
+        "us-east-2": StepState.FAILED,
+        "us-west-2": StepState.OK,
+        "peering-us-east-2": StepState.SKIPPED,
+        "peering-us-west-2": StepState.OK,
+        "peering-us-east-2-us-west-2": StepState.SKIPPED,
+    }
+    assert results["peering-us-east-2-us-west-2"].detail == "not run: us-east-2 failed"
+
+
+def test_independent_mode_failure_spares_the_other_regions() -> None:
+    step = Recorder(fail={"us-east-2": StepFailed("boom")})
+    results = run_graph(deploy_plan(three(INDEPENDENT)), step)
+    assert results["us-east-1"].state == results["us-west-2"].state == StepState.OK
+    assert (results["peering-us-east-2"].state, results["peering-us-east-2"].detail) == (
         StepState.SKIPPED,
-        "not run: secondary failed",
+        "not run: us-east-2 failed",
     )
 
 
 def test_unexpected_errors_fail_the_step_with_their_type() -> None:
-    step = Recorder(fail={"primary": KeyError("VpcId")})
+    step = Recorder(fail={"us-east-1": KeyError("VpcId")})
     results = run_graph(deploy_plan(load_context()), step)
-    assert results["primary"].detail == "KeyError: 'VpcId'"
+    assert results["us-east-1"].detail == "KeyError: 'VpcId'"
 
 
-def test_skips_cascade_through_destroy_order() -> None:
-    ctx = load_context(overrides=["project.database_mode=replica"])
-    results = run_graph(destroy_plan(ctx), Recorder(fail={"peering": StepFailed("still DELETE_FAILED")}))
-    assert results["secondary"].detail == "not run: peering failed"
-    assert results["primary"].state == StepState.SKIPPED
+def test_a_failed_deletion_stops_only_what_waits_for_it_in_destroy_order() -> None:
+    step = Recorder(fail={"peering-us-west-2": StepFailed("still DELETE_FAILED")})
+    results = run_graph(destroy_plan(three()), step)
+    assert results["peering-us-east-2"].state == results["us-east-2"].state == StepState.OK
+    assert results["us-west-2"].detail == "not run: peering-us-west-2 failed"
+    assert results["us-east-1"].state == StepState.SKIPPED  # it waits for every secondary
