@@ -27,9 +27,19 @@ from payinfra.topology.outputs import (
 REGISTRY = Path("payinfra/topology/outputs.py")
 
 
-@pytest.fixture(scope="module", params=["replica", "independent"])
+THREE_REGIONS = ROOT / "examples" / "three-regions.toml"
+
+
+@pytest.fixture(
+    scope="module",
+    params=[("context.toml", "replica"), ("context.toml", "independent"), ("three-regions", "replica")],
+    ids="-".join,
+)
 def rendered(request: pytest.FixtureRequest) -> tuple[Topology, dict[str, dict[str, Any]]]:
-    ctx = load_context(overrides=[f"project.database_mode={request.param}"])
+    source, mode = request.param
+    overrides = [f"project.database_mode={mode}"]
+    path = THREE_REGIONS if source == "three-regions" else ROOT / "context.toml"
+    ctx = load_context(path, overrides)
     files = render_all(ctx)
     templates = {name: load_cfn_yaml(text, name) for name, text in files.items() if name.endswith(".yaml")}
     return Topology.from_context(ctx), templates
@@ -49,7 +59,6 @@ def test_replica_mode_drops_only_the_secondary_secret_output(
 ) -> None:
     topology, _ = rendered
     primary = set(regional_outputs(topology, topology.primary))
-    secondary = set(regional_outputs(topology, topology.secondary))
     only_primary = {
         RegionalOutput.SESSIONS_TABLE_NAME,
         RegionalOutput.SESSIONS_TABLE_ARN,
@@ -58,27 +67,33 @@ def test_replica_mode_drops_only_the_secondary_secret_output(
     }
     if topology.replica_database:
         only_primary.add(RegionalOutput.DATABASE_SECRET_ARN)
-    assert primary - secondary == only_primary
+    for secondary in topology.secondaries:
+        assert primary - set(regional_outputs(topology, secondary)) == only_primary, secondary.name
 
 
 def test_the_peering_stack_declares_its_outputs_and_reads_only_declared_ones(
     rendered: tuple[Topology, dict[str, dict[str, Any]]],
 ) -> None:
+    """One template serves every peering: the requester's outputs are read in the stack's own
+    region (no Region), the accepter's in the region the AccepterRegion parameter names."""
     topology, templates = rendered
     peering = templates[PEERING_OUTPUT]
     assert sorted(peering["Outputs"]) == sorted(PeeringOutput)
-    read = [
-        (value["Region"], value["OutputName"])
-        for resource in peering["Resources"].values()
-        for value in _stack_output_reads(resource)
-    ]
-    primary = topology.primary
-    assert (primary.name, RegionalOutput.VPC_ID) in read
-    assert (topology.secondary.name, RegionalOutput.VPC_ID) in read
-    for region, name in read:
-        assert name in regional_outputs(topology, topology.region(region)), (region, name)
-    tables = {name for region, name in read if name.startswith(PEER_ROUTE_TABLE_PREFIX)}
-    assert len(tables) == primary.peer_route_table_count
+    reads = [read for resource in peering["Resources"].values() for read in _stack_output_reads(resource)]
+    by_stack: dict[str, set[str]] = {}
+    for read in reads:
+        stack = read["StackName"]["Ref"]
+        expected_region = {"Ref": "AccepterRegion"} if stack == "AccepterStackName" else None
+        assert read.get("Region") == expected_region, read
+        by_stack.setdefault(stack, set()).add(read["OutputName"])
+    assert set(by_stack) == {"RequesterStackName", "AccepterStackName"}
+    assert by_stack["AccepterStackName"] == {RegionalOutput.VPC_ID}
+    tables = {name for name in by_stack["RequesterStackName"] if name.startswith(PEER_ROUTE_TABLE_PREFIX)}
+    assert topology.peerings
+    for each in topology.peerings:
+        assert by_stack["RequesterStackName"] <= set(regional_outputs(topology, each.requester)), each.label
+        assert by_stack["AccepterStackName"] <= set(regional_outputs(topology, each.accepter)), each.label
+        assert len(tables) == each.requester.peer_route_table_count, each.label
 
 
 def test_derived_output_tables_point_into_the_registry() -> None:
@@ -93,6 +108,7 @@ def test_derived_output_tables_point_into_the_registry() -> None:
 SAME_SPELLING = {
     "VpcId": "the EC2 API field of a peering connection's RequesterVpcInfo/AccepterVpcInfo",
     "PeerVpcCidr": "the peering template's parameter (also exported as an output)",
+    "RequesterVpcCidr": "the peering template's parameter (also exported as an output)",
 }
 OUTPUT_READERS = {"require", "optional", "require_list"}  # StackOutputs
 
@@ -126,7 +142,7 @@ def _reads_output_by_literal(node: ast.AST) -> bool:
     )
 
 
-def _stack_output_reads(value: Any) -> list[dict[str, str]]:
+def _stack_output_reads(value: Any) -> list[dict[str, Any]]:
     """Every `Fn::GetStackOutput` argument inside a resource."""
     if isinstance(value, dict):
         found = [value["Fn::GetStackOutput"]] if "Fn::GetStackOutput" in value else []
