@@ -14,7 +14,7 @@ from payinfra.topology import stacks
 
 def test_every_stack_has_its_suffix_and_sorted_names(context: Context) -> None:
     params = stack_parameters(context)
-    assert set(params) == {s.role for s in stacks(context)}
+    assert set(params) == {s.key for s in stacks(context)}
     for values in params.values():
         assert values["EnvironmentSuffix"] == context.project.suffix
         assert list(values) == sorted(values)
@@ -23,17 +23,19 @@ def test_every_stack_has_its_suffix_and_sorted_names(context: Context) -> None:
 def test_primary_db_arn_only_on_a_replica(context_with: Callable[..., Context]) -> None:
     replica = stack_parameters(context_with("project.database_mode=replica"))
     independent = stack_parameters(context_with("project.database_mode=independent"))
-    assert replica["secondary"]["PrimaryDbArn"] == ""
-    assert "PrimaryDbArn" not in replica["primary"]
-    assert "PrimaryDbArn" not in independent["secondary"]
+    assert replica["us-east-2"]["PrimaryDbArn"] == ""
+    assert "PrimaryDbArn" not in replica["us-east-1"]
+    assert "PrimaryDbArn" not in independent["us-east-2"]
 
 
 def test_peering_defaults_name_the_regional_stacks_and_the_peer_cidr(context: Context) -> None:
-    peering = stack_parameters(context)["peering"]
-    by_role = {s.role: s.name for s in stacks(context)}
-    assert peering["PrimaryStackName"] == by_role["primary"]
-    assert peering["SecondaryStackName"] == by_role["secondary"]
-    assert peering["PeerVpcCidr"] == context.secondary.vpc_cidr
+    peering = stack_parameters(context)["peering-us-east-2"]
+    by_key = {s.key: s.name for s in stacks(context)}
+    assert peering["RequesterStackName"] == by_key["us-east-1"]
+    assert peering["RequesterVpcCidr"] == context.regions["us-east-1"].vpc_cidr
+    assert peering["AccepterStackName"] == by_key["us-east-2"]
+    assert peering["AccepterRegion"] == "us-east-2"
+    assert peering["PeerVpcCidr"] == context.regions["us-east-2"].vpc_cidr
 
 
 def test_rendered_parameters_and_samconfig_both_equal_the_model(context_with: Callable[..., Context]) -> None:
@@ -45,6 +47,6 @@ def test_rendered_parameters_and_samconfig_both_equal_the_model(context_with: Ca
         expected = stack_parameters(ctx)
         for stack in stacks(ctx):
             declared = load_cfn_yaml(out[stack.template]).get("Parameters", {})
-            assert {k: str(v.get("Default", "")) for k, v in declared.items()} == expected[stack.role]
+            assert {k: str(v.get("Default", "")) for k, v in declared.items()} == expected[stack.key]
             overrides = config[stack.config_env]["deploy"]["parameters"]["parameter_overrides"]
-            assert overrides == " ".join(f'{k}="{v}"' for k, v in expected[stack.role].items())
+            assert overrides == " ".join(f'{k}="{v}"' for k, v in expected[stack.key].items())

@@ -126,3 +126,16 @@ def test_subnet_plan_is_disjoint_and_inside_the_vpc(cidr: str, azs: int) -> None
     assert all(n.subnet_of(vpc) for n in nets)
     assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
     assert {s.tier for s in plan} == {"public", "private", "isolated"}
+
+
+def test_mesh_requesters_with_different_route_table_counts_are_refused() -> None:
+    """The one peering template lays out one route per requester route table: every requester
+    (in mesh, the primary and all but the last secondary) must have as many."""
+    from payinfra.model.parameters import stack_parameters
+    from payinfra.render.renderer import peering_context
+
+    ctx = load_context(THREE_REGIONS, ['project.peering="mesh"', "us-east-1.az_count=2"])
+    with pytest.raises(RenderError, match=r"same number of route tables.*us-east-1 3, us-east-2 4.*az_count"):
+        peering_context(ctx, stack_parameters(ctx))
+    hub = load_context(THREE_REGIONS, ["us-east-1.az_count=2"])
+    assert peering_context(hub, stack_parameters(hub))["route_table_count"] == 3
