@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from localaws.testing import mock_aws
@@ -19,30 +16,15 @@ from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.preflight import check_stack_states
 from payinfra.deploy.sam import CommandResult
 from payinfra.deploy.samconfig import read_samconfig
+from payinfra.paths import ROOT
 from payinfra.plugins.outputs import StaticOutputs
 from payinfra.render.environments import ENVIRONMENTS_DIR, Environment
 from payinfra.render.renderer import render_all, write_all
 from payinfra.topology import stacks
+from tests.deploy.fakes import DeletingSam, FakeSam, create_stacks, existing, runtime
 
 # python3.11 is the interpreter running the tests: a runtime every machine running them has.
 OVERRIDES = ["defaults.lambda.runtime=python3.11"]
-
-
-class FakeSam:
-    """Records `sam` invocations; fails the ones whose text contains a key of `fail`."""
-
-    def __init__(self, fail: dict[str, CommandResult] | None = None) -> None:
-        self.fail = fail or {}
-        self.commands: list[str] = []
-        self.cwds: set[Path] = set()  # where each command ran
-
-    def __call__(
-        self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
-    ) -> CommandResult:
-        command = " ".join(["sam", *argv[1:]])
-        self.commands.append(command)
-        self.cwds.add(cwd)
-        return next((r for key, r in self.fail.items() if key in command), CommandResult(0, "done"))
 
 
 def build(env: str) -> str:
@@ -78,15 +60,6 @@ def root(tmp_path: Path, ctx: Context) -> Path:
     return tmp_path
 
 
-def runtime(
-    ctx: Context, root: Path, sam: FakeSam, lines: list[str], environment: Environment | None = None
-) -> commands.Runtime:
-    environ = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    return commands.Runtime(
-        ctx, echo=lines.append, command_runner=sam, environ=environ, root=root, environment=environment
-    )
-
-
 def test_failed_primary_stops_secondary_peering_and_plugins(
     credentials: None, ctx: Context, root: Path
 ) -> None:
@@ -95,15 +68,15 @@ def test_failed_primary_stops_secondary_peering_and_plugins(
     assert commands.deploy(runtime(ctx, root, sam, lines)) == 1
     assert sam.commands == [build("default"), deploy("default", root)]
     text = "\n".join(lines)
-    assert "primary    failed" in text and "not run: primary failed" in text
+    assert ["us-east-1", "failed"] in [line.split()[:2] for line in lines]
+    assert "not run: us-east-1 failed" in text
     assert "] after-deploy plugins" not in text
     assert "Failed to create changeset" in text
 
 
 def test_stacks_then_plugins_in_order(credentials: None, ctx: Context, root: Path) -> None:
-    sam = FakeSam(
-        fail={"deploy --config-env peering": CommandResult(1, "No changes to deploy. Stack is up to date")}
-    )
+    no_changes = CommandResult(1, "No changes to deploy. Stack is up to date")
+    sam = FakeSam(fail={"deploy --config-env peering-us-east-2": no_changes})
     lines: list[str] = []
     code = commands.deploy(runtime(ctx, root, sam, lines))
     assert sam.commands == [
@@ -111,13 +84,14 @@ def test_stacks_then_plugins_in_order(credentials: None, ctx: Context, root: Pat
         deploy("default", root),
         build("us-east-2"),
         deploy("us-east-2", root),
-        build("peering"),
-        deploy("peering", root),
+        build("peering-us-east-2"),
+        deploy("peering-us-east-2", root),
     ]
     text = "\n".join(lines)
-    assert "peering: no changes" in text
+    assert "peering-us-east-2: no changes" in text
     # The fake sam created no stack: every plugin says so clearly, and the run fails.
-    assert text.index("] after-deploy plugins") > text.index("peering: no changes")
+    assert text.index("] after-deploy plugins") > text.index("peering-us-east-2: no changes")
+    assert "retirement skipped: an after-deploy plugin failed" in text
     assert "FAILED: stack payments-primary-dev does not exist in us-east-1: deploy it first" in text
     assert code == 1
 
@@ -131,17 +105,18 @@ def test_stale_render_stops_before_any_command(credentials: None, ctx: Context, 
 
 
 def test_blocking_stack_states_are_explained() -> None:
-    ctx = load_context()
+    ctx = load_context(ROOT / "examples" / "three-regions.toml")
     outputs = StaticOutputs(
-        {"primary": {}, "secondary": {}},
-        status={"primary": "ROLLBACK_COMPLETE", "secondary": "UPDATE_IN_PROGRESS"},
+        {"us-east-1": {}, "us-east-2": {}, "us-west-2": {}},
+        status={"us-east-1": "ROLLBACK_COMPLETE", "us-west-2": "UPDATE_IN_PROGRESS"},
     )
     with pytest.raises(OrchestrationError) as error:
         check_stack_states(outputs, stacks(ctx))
     assert "payments-primary-dev (us-east-1) is ROLLBACK_COMPLETE: its creation never completed" in str(
         error.value
     )
-    assert "payments-secondary-dev (us-east-2) is UPDATE_IN_PROGRESS: wait" in str(error.value)
+    assert "payments-secondary-dev (us-west-2) is UPDATE_IN_PROGRESS: wait" in str(error.value)
+    assert "us-east-2" not in str(error.value)
 
 
 def test_destroy_confirmation(ctx: Context, root: Path) -> None:
@@ -192,9 +167,9 @@ def test_destroy_of_nothing_converges_without_sam(credentials: None, ctx: Contex
     assert sam.commands == []
     summary = lines[lines.index("destroy summary") :]
     assert [line.split()[:2] for line in summary if "already deleted" in line] == [
-        ["peering", "ok"],
-        ["secondary", "ok"],
-        ["primary", "ok"],
+        ["peering-us-east-2", "ok"],
+        ["us-east-2", "ok"],
+        ["us-east-1", "ok"],
     ]
 
 
@@ -279,42 +254,10 @@ def test_the_committed_environment_runs_in_the_root_without_a_render(credentials
     assert not any(line.startswith("rendered environment") for line in lines)
 
 
-class DeletingSam(FakeSam):
-    """`sam delete --config-env X` as SAM CLI does it: the stack named in cwd's samconfig.toml."""
-
-    def __call__(
-        self, argv: list[str], *, env: Mapping[str, str], cwd: Path, log_path: Path, label: str
-    ) -> CommandResult:
-        result = super().__call__(argv, env=env, cwd=cwd, log_path=log_path, label=label)
-        config = tomllib.loads((cwd / "samconfig.toml").read_text())[argv[argv.index("--config-env") + 1]]
-        where = config["global"]["parameters"]
-        cfn = boto3.client("cloudformation", region_name=where["region"])
-        cfn.delete_stack(StackName=where["stack_name"])
-        return result
-
-
-def _create_stacks(ctx: Context) -> None:
-    body = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
-    for stack in stacks(ctx):
-        boto3.client("cloudformation", region_name=stack.region).create_stack(
-            StackName=stack.name, TemplateBody=body
-        )
-
-
-def _existing(ctx: Context) -> list[str]:
-    names = []
-    for stack in stacks(ctx):
-        cfn = boto3.client("cloudformation", region_name=stack.region)
-        found = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == stack.name]
-        if found and found[0]["StackStatus"] != "DELETE_COMPLETE":
-            names.append(stack.name)
-    return names
-
-
 def test_destroying_another_environment_deletes_only_its_stacks(credentials: None, root: Path) -> None:
     dev, pr42 = load_context(overrides=OVERRIDES), load_context(overrides=OVERRIDES, suffix="pr42")
-    _create_stacks(dev)
-    _create_stacks(pr42)
+    create_stacks(stacks(dev))
+    create_stacks(stacks(pr42))
     sam = DeletingSam()
     environment = Environment("pr42", committed=False, root=root)
     rt = runtime(pr42, root, sam, [], environment)
@@ -324,8 +267,12 @@ def test_destroying_another_environment_deletes_only_its_stacks(credentials: Non
     results = commands.delete_stacks(rt, commands.sam_cli(rt, settings), settings)
     assert {r.detail for r in results.values()} == {"deleted"}
     assert sam.cwds == {environment.home}
-    assert _existing(pr42) == []
-    assert _existing(dev) == ["payments-primary-dev", "payments-secondary-dev", "payments-peering-dev"]
+    assert existing(pr42) == []
+    assert existing(dev) == [
+        "payments-primary-dev (us-east-1)",
+        "payments-secondary-dev (us-east-2)",
+        "payments-peering-dev-us-east-2 (us-east-1)",
+    ]
 
 
 def test_destroy_of_another_environment_renders_it_first_on_a_fresh_clone(
@@ -336,4 +283,46 @@ def test_destroy_of_another_environment_renders_it_first_on_a_fresh_clone(
     rt = runtime(pr42, root, FakeSam(), lines, Environment("pr42", committed=False, root=root))
     assert commands.destroy(rt, yes=True, dry_run=True) == 0
     assert (root / ENVIRONMENTS_DIR / "pr42" / "samconfig.toml").is_file()
-    assert "    payments-peering-pr42: sam delete --config-env peering --no-prompts" in lines
+    delete = "    payments-peering-pr42-us-east-2: sam delete --config-env peering-us-east-2 --no-prompts"
+    assert delete in lines
+
+
+# -- three regions -----------------------------------------------------------------------------
+
+THREE_REGIONS = ROOT / "examples" / "three-regions.toml"
+
+
+def test_three_regions_deploy_every_env_each_after_what_it_needs(credentials: None, tmp_path: Path) -> None:
+    ctx = load_context(THREE_REGIONS, OVERRIDES)
+    write_all(render_all(ctx), tmp_path)
+    sam = FakeSam()
+    lines: list[str] = []
+    commands.deploy(runtime(ctx, tmp_path, sam, lines))
+    assert "  step 2: us-east-2 (secondary), us-west-2 (secondary)  [concurrently]" in lines
+    done = {env: sam.commands.index(deploy(env, tmp_path)) for env in
+            ("default", "us-east-2", "us-west-2", "peering-us-east-2", "peering-us-west-2")}
+    for env in ("us-east-2", "us-west-2"):  # each secondary builds into its own dir, after the primary
+        assert sam.commands.index(build(env)) > done["default"]
+    assert done["peering-us-east-2"] > max(done["default"], done["us-east-2"])
+    assert done["peering-us-west-2"] > max(done["default"], done["us-west-2"])
+    assert len(sam.commands) == 10
+
+
+def test_retire_may_not_name_a_listed_region(credentials: None, ctx: Context, root: Path) -> None:
+    sam = FakeSam()
+    with pytest.raises(OrchestrationError, match="--retire us-east-2: the context still lists it"):
+        commands.deploy(runtime(ctx, root, sam, []), retire_named=["us-east-2"])
+    assert sam.commands == []
+
+
+def test_another_config_file_is_never_the_committed_environment(tmp_path: Path) -> None:
+    """Even with the committed file's exact content: it may be edited to list other regions."""
+    from payinfra.cli import build_parser, load
+
+    copy = tmp_path / "context.toml"
+    copy.write_text((ROOT / "context.toml").read_text())
+    for config in (str(THREE_REGIONS), str(copy)):
+        _ctx, env = load(build_parser().parse_args(["deploy", "--config", config]))
+        assert not env.committed and env.home == ROOT / ENVIRONMENTS_DIR / "dev"
+    _ctx, env = load(build_parser().parse_args(["deploy"]))
+    assert env.committed and env.home == ROOT

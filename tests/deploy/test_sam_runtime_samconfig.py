@@ -55,8 +55,8 @@ def sam(tmp_path: Path, runner: FakeRunner, build_root: Path | None = None) -> S
 def test_commands_are_the_ones_a_user_types(tmp_path: Path) -> None:
     runner = FakeRunner([CommandResult(0, ""), CommandResult(0, "Successfully created/updated stack")])
     cli = sam(tmp_path, runner)
-    assert cli.run("build", "us-east-2", "secondary") == "ok"
-    assert cli.run("deploy", "us-east-2", "secondary") == "ok"
+    assert cli.run("build", "us-east-2", "us-east-2") == "ok"
+    assert cli.run("deploy", "us-east-2", "us-east-2") == "ok"
     assert runner.argv == [
         ["/opt/bin/sam", "build", "--config-env", "us-east-2"],
         ["/opt/bin/sam", "deploy", "--config-env", "us-east-2"],
@@ -66,8 +66,8 @@ def test_commands_are_the_ones_a_user_types(tmp_path: Path) -> None:
 def test_the_orchestration_builds_and_deploys_from_its_own_build_dir(tmp_path: Path) -> None:
     runner = FakeRunner([CommandResult(0, ""), CommandResult(0, "Successfully created/updated stack")])
     cli = sam(tmp_path, runner, build_root=ORCHESTRATION_BUILD_ROOT)
-    cli.run("build", "us-east-2", "secondary")
-    cli.run("deploy", "us-east-2", "secondary")
+    cli.run("build", "us-east-2", "us-east-2")
+    cli.run("deploy", "us-east-2", "us-east-2")
     assert runner.argv == [
         ["/opt/bin/sam", "build", "--config-env", "us-east-2", "--build-dir",
          ".aws-sam/payinfra-build/us-east-2/build"],
@@ -82,15 +82,30 @@ def test_a_deploy_without_a_build_of_its_own_uses_samconfig(tmp_path: Path) -> N
     runner = FakeRunner([CommandResult(1, "Build Failed"), CommandResult(0, "done")])
     cli = sam(tmp_path, runner, build_root=ORCHESTRATION_BUILD_ROOT)
     with pytest.raises(StepFailed):
-        cli.run("build", "peering", "peering")
-    cli.run("deploy", "peering", "peering")
-    assert runner.argv[-1] == ["/opt/bin/sam", "deploy", "--config-env", "peering"]
+        cli.run("build", "peering-us-east-2", "peering-us-east-2")
+    cli.run("deploy", "peering-us-east-2", "peering-us-east-2")
+    assert runner.argv[-1] == ["/opt/bin/sam", "deploy", "--config-env", "peering-us-east-2"]
 
 
 def test_delete_says_no_prompts_on_the_command_line(tmp_path: Path) -> None:
     runner = FakeRunner([CommandResult(0, "Deleted successfully")])
-    assert sam(tmp_path, runner).run("delete", "peering", "peering") == "ok"
-    assert runner.argv == [["/opt/bin/sam", "delete", "--config-env", "peering", "--no-prompts"]]
+    assert sam(tmp_path, runner).run("delete", "peering-us-east-2", "peering-us-east-2") == "ok"
+    assert runner.argv == [["/opt/bin/sam", "delete", "--config-env", "peering-us-east-2", "--no-prompts"]]
+
+
+def test_a_stack_without_an_env_is_deleted_by_name_and_region(tmp_path: Path) -> None:
+    """A removed region's stack: samconfig.toml has no env for it any more."""
+    runner = FakeRunner([CommandResult(0, "Deleted successfully")])
+    lines: list[str] = []
+    cli = SamCli(
+        "/opt/bin/sam", env={}, cwd=tmp_path, log_dir=tmp_path / "logs", runner=runner, echo=lines.append
+    )
+    assert cli.delete_stack("payments-secondary-dev", "us-west-2", "us-west-2") == "ok"
+    assert runner.argv == [
+        ["/opt/bin/sam", "delete", "--stack-name", "payments-secondary-dev", "--region", "us-west-2",
+         "--no-prompts"]
+    ]
+    assert lines[0].endswith("(log: logs/us-west-2-delete.log)")
 
 
 def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_build_dir(tmp_path: Path) -> None:
@@ -102,9 +117,9 @@ def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_buil
         "/opt/bin/sam", env={}, cwd=home, log_dir=home / "logs", runner=runner, echo=lines.append,
         base_dir=tmp_path,
     )
-    cli.run("build", "default", "primary")
-    cli.run("deploy", "default", "primary")
-    cli.run("delete", "default", "primary")
+    cli.run("build", "default", "us-east-1")
+    cli.run("deploy", "default", "us-east-1")
+    cli.run("delete", "default", "us-east-1")
     assert runner.argv == [
         ["/opt/bin/sam", "build", "--config-env", "default", "--base-dir", str(tmp_path), "--build-dir",
          ".aws-sam/payinfra-build/default/build"],
@@ -114,16 +129,16 @@ def test_an_environment_folder_builds_with_the_repositorys_code_and_its_own_buil
         ["/opt/bin/sam", "delete", "--config-env", "default", "--no-prompts"],
     ]
     assert lines[0] == (
-        f"  primary: sam build --config-env default --base-dir {tmp_path} --build-dir "
+        f"  us-east-1: sam build --config-env default --base-dir {tmp_path} --build-dir "
         ".aws-sam/payinfra-build/default/build  (in .aws-sam/environments/pr42)  "
-        "(log: .aws-sam/environments/pr42/logs/primary-build.log)"
+        "(log: .aws-sam/environments/pr42/logs/us-east-1-build.log)"
     )
 
 
 def test_an_empty_change_set_is_success_even_with_exit_1(tmp_path: Path) -> None:
     tail = "Error: No changes to deploy. Stack payments-primary-dev is up to date"
     assert (
-        sam(tmp_path, FakeRunner([CommandResult(1, tail)])).run("deploy", "default", "primary")
+        sam(tmp_path, FakeRunner([CommandResult(1, tail)])).run("deploy", "default", "us-east-1")
         == "no changes"
     )
 
@@ -131,7 +146,7 @@ def test_an_empty_change_set_is_success_even_with_exit_1(tmp_path: Path) -> None
 def test_a_failed_command_reports_its_last_lines(tmp_path: Path) -> None:
     tail = "\n".join(f"line {i}" for i in range(30)) + "\nError: Failed to create changeset"
     with pytest.raises(StepFailed, match=r"`sam deploy --config-env default` exited 1") as failure:
-        sam(tmp_path, FakeRunner([CommandResult(1, tail)])).run("deploy", "default", "primary")
+        sam(tmp_path, FakeRunner([CommandResult(1, tail)])).run("deploy", "default", "us-east-1")
     assert "Failed to create changeset" in str(failure.value) and "line 5\n" not in str(failure.value)
 
 
@@ -200,21 +215,51 @@ def test_missing_runtime_says_what_to_install(tmp_path: Path) -> None:
 # -- samconfig ---------------------------------------------------------------------------------
 
 
+THREE_REGIONS = ROOT / "examples" / "three-regions.toml"
+
+
 @pytest.fixture(scope="module")
 def samconfig_text() -> str:
     return render_all(load_context())["samconfig.toml"]
+
+
+@pytest.fixture(scope="module")
+def three_regions_samconfig() -> str:
+    return render_all(load_context(THREE_REGIONS))["samconfig.toml"]
 
 
 def test_rendered_samconfig_matches_the_context(tmp_path: Path, samconfig_text: str) -> None:
     path = tmp_path / "samconfig.toml"
     path.write_text(samconfig_text)
     settings = read_samconfig(path, stacks(load_context()))
-    assert {role: s.config_env for role, s in settings.items()} == {
-        "primary": "default",
-        "secondary": "us-east-2",
-        "peering": "peering",
+    assert {key: s.config_env for key, s in settings.items()} == {
+        "us-east-1": "default",
+        "us-east-2": "us-east-2",
+        "peering-us-east-2": "peering-us-east-2",
     }
     assert all(s.builds for s in settings.values())
+
+
+def test_every_stack_of_three_regions_has_its_own_env(tmp_path: Path, three_regions_samconfig: str) -> None:
+    path = tmp_path / "samconfig.toml"
+    path.write_text(three_regions_samconfig)
+    settings = read_samconfig(path, stacks(load_context(THREE_REGIONS)))
+    assert {key: s.config_env for key, s in settings.items()} == {
+        "us-east-1": "default",
+        "us-east-2": "us-east-2",
+        "us-west-2": "us-west-2",
+        "peering-us-east-2": "peering-us-east-2",
+        "peering-us-west-2": "peering-us-west-2",
+    }
+
+
+def test_two_envs_sharing_a_build_dir_are_refused(tmp_path: Path, three_regions_samconfig: str) -> None:
+    """The secondaries build concurrently: `sam build` empties its build dir before it builds."""
+    path = tmp_path / "samconfig.toml"
+    path.write_text(three_regions_samconfig.replace(".aws-sam/us-west-2/build", ".aws-sam/us-east-2/build"))
+    shared = r"\[us-west-2\]: build_dir '.aws-sam/us-east-2/build' is also \[us-east-2\]'s"
+    with pytest.raises(OrchestrationError, match=shared):
+        read_samconfig(path, stacks(load_context(THREE_REGIONS)))
 
 
 def test_region_and_name_mismatches_are_named(tmp_path: Path, samconfig_text: str) -> None:
@@ -236,7 +281,11 @@ def test_region_and_name_mismatches_are_named(tmp_path: Path, samconfig_text: st
 def test_missing_samconfig_env(tmp_path: Path) -> None:
     path = tmp_path / "samconfig.toml"
     path.write_text("version = 0.1\n")
-    with pytest.raises(OrchestrationError, match=r"\[peering\]: no deploy parameters for the peering stack"):
+    with pytest.raises(
+        OrchestrationError,
+        match=r"\[peering-us-east-2\]: no deploy parameters for stack payments-peering-dev-us-east-2 "
+        r"\(us-east-1\)",
+    ):
         read_samconfig(path, stacks(load_context()))
 
 
@@ -244,7 +293,8 @@ def test_each_env_builds_into_its_own_dir_outside_the_orchestrations(samconfig_t
     document = tomllib.loads(samconfig_text)
     build_dirs = {env: table["build"]["parameters"]["build_dir"] for env, table in document.items()
                   if isinstance(table, dict)}
-    assert build_dirs == {env: f".aws-sam/{env}/build" for env in ("default", "us-east-2", "peering")}
+    envs = ("default", "us-east-2", "peering-us-east-2")
+    assert build_dirs == {env: f".aws-sam/{env}/build" for env in envs}
     for env, build_dir in build_dirs.items():
         built = f"{build_dir}/template.yaml"
         assert document[env]["deploy"]["parameters"]["template_file"] == built
