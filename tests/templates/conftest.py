@@ -14,6 +14,8 @@ import pytest
 from payinfra.cfn import load_cfn_yaml
 from payinfra.config import Context, build_context, load_context
 from payinfra.config.loader import DEFAULT_PATH, _read_toml
+from payinfra.config.model import Region
+from payinfra.paths import ROOT
 from payinfra.render.renderer import render_all
 
 Template = dict[str, Any]
@@ -66,6 +68,13 @@ def render_with() -> Callable[..., dict[str, Template]]:
     return _render
 
 
+@pytest.fixture(scope="session")
+def three_rendered() -> dict[str, Template]:
+    """The three-region example (us-east-1; us-east-2 and us-west-2, hub and spoke), parsed."""
+    out = render_all(load_context(ROOT / "examples" / "three-regions.toml"))
+    return {name: load_cfn_yaml(text) for name, text in out.items() if name.endswith(".yaml")}
+
+
 def resources_of(template: Template, type_name: str) -> dict[str, dict[str, Any]]:
     """Logical id -> resource for every resource of `type_name`."""
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
@@ -73,3 +82,8 @@ def resources_of(template: Template, type_name: str) -> dict[str, dict[str, Any]
 
 def props(template: Template, logical_id: str) -> dict[str, Any]:
     return template["Resources"][logical_id].get("Properties", {})
+
+
+def secondary_of(ctx: Context) -> Region:
+    """The settings of the context's first secondary (the committed context has one)."""
+    return ctx.regions[ctx.project.secondary_regions[0]]

@@ -8,7 +8,7 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
-from tests.templates.conftest import Template, props, resources_of
+from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 # logical id -> (key under the path, SSM type)
@@ -36,7 +36,7 @@ def test_parameters_hold_the_region_context_values(
     role: str, request: pytest.FixtureRequest, context: Context
 ) -> None:
     template: Template = request.getfixturevalue(role)
-    region = context.primary if role == "primary" else context.secondary
+    region = context.primary if role == "primary" else secondary_of(context)
     assert ssm_values(template) == expected_values(region)
 
 
@@ -56,7 +56,8 @@ def test_values_differ_between_regions_exactly_where_the_context_does(
     primary: Template, secondary: Template, context: Context
 ) -> None:
     expected_diff = {
-        k for k, v in expected_values(context.primary).items() if expected_values(context.secondary)[k] != v
+        k for k, v in expected_values(context.primary).items()
+        if expected_values(secondary_of(context))[k] != v
     }
     assert "ConfigEndpointParameter" in expected_diff  # the context gives each region its own API
     actual_diff = {k for k, v in ssm_values(primary).items() if ssm_values(secondary)[k] != v}
@@ -90,7 +91,7 @@ def test_a_currency_override_reaches_only_that_region(
     changed = render_with("us-east-1.payments.currencies=['USD', 'CHF']")
     assert props(changed[PRIMARY_FILE], "ConfigCurrenciesParameter")["Value"] == "USD,CHF"
     secondary_value = props(changed[SECONDARY_FILE], "ConfigCurrenciesParameter")["Value"]
-    assert secondary_value == ",".join(context.secondary.payments.currencies)
+    assert secondary_value == ",".join(secondary_of(context).payments.currencies)
 
 
 def test_parameter_path_output_is_the_handler_setting(regional: Template, context: Context) -> None:

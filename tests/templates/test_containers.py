@@ -10,7 +10,7 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
-from tests.templates.conftest import Template, props
+from tests.templates.conftest import Template, props, secondary_of
 from tests.templates.test_edge import CERTIFICATE, resolve
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
@@ -20,7 +20,7 @@ ECR_PULL = {"ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ec
 
 
 def region_of(template: Template, context: Context, primary: Template) -> Region:
-    return context.primary if template is primary else context.secondary
+    return context.primary if template is primary else secondary_of(context)
 
 
 def container(template: Template) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from payinfra.config import Context
-from tests.templates.conftest import Template, props, resources_of
+from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 # What a read replica inherits from its source; the CloudFormation reference says not to set them.
@@ -186,7 +186,7 @@ def test_independent_mode_secondary_is_its_own_primary(
     secondary = independent[SECONDARY_FILE]
     p = props(secondary, "Database")
     assert "SourceDBInstanceIdentifier" not in p
-    assert (p["Engine"], p["EngineVersion"]) == ("postgres", context.secondary.database.engine_version)
+    assert (p["Engine"], p["EngineVersion"]) == ("postgres", secondary_of(context).database.engine_version)
     assert p["MasterUserPassword"] == {"Fn::Sub": PASSWORD_REFERENCE}
     assert "DatabaseSecret" in secondary["Resources"]  # its own secret, not a replica of the primary's
     assert getatt(p["KmsKeyId"]) == "Key.Arn"

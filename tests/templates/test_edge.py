@@ -18,7 +18,7 @@ import pytest
 from payinfra.config import Context
 from payinfra.config.model import Region
 from payinfra.model.handler_limits import payment_limits
-from tests.templates.conftest import Template, props, resources_of
+from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
@@ -77,7 +77,7 @@ def attributes(template: Template, logical_id: str, key: str) -> dict[str, Any]:
 
 
 def region_of(template: Template, context: Context, primary: Template) -> Region:
-    return context.primary if template is primary else context.secondary
+    return context.primary if template is primary else secondary_of(context)
 
 
 def rules(template: Template) -> list[dict[str, Any]]:
@@ -318,7 +318,8 @@ def test_oversize_bodies_get_the_handlers_413_before_any_managed_rule(
     regional: Template, context: Context, primary: Template
 ) -> None:
     limits = payment_limits()
-    region_name = context.project.primary_region if regional is primary else context.project.secondary_region
+    p = context.project
+    region_name = p.primary_region if regional is primary else p.secondary_regions[0]
     rule = rule_with(regional, "SizeConstraintStatement")
     statement = rule["Statement"]["SizeConstraintStatement"]
     # WAF sees at most 8 KB of an ALB request body: a larger one is "oversize" and must match.

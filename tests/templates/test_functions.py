@@ -10,7 +10,7 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
-from tests.templates.conftest import Template, props, resources_of
+from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 CONTRACT_VARIABLES = {
@@ -28,7 +28,7 @@ STAR_RESOURCE_ACTIONS = {
 
 
 def region_of(role: str, context: Context) -> Region:
-    return context.primary if role == "primary" else context.secondary
+    return context.primary if role == "primary" else secondary_of(context)
 
 
 def function(template: Template) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Alarms, Region
-from tests.templates.conftest import Template, props, resources_of
+from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 SUB_REFERENCE = re.compile(r"\$\{([^}]+)\}")
@@ -26,7 +26,7 @@ def parameter_name(key: str) -> str:
 
 
 def region_of(role: str, context: Context) -> Region:
-    return context.primary if role == "primary" else context.secondary
+    return context.primary if role == "primary" else secondary_of(context)
 
 
 def alarms(template: Template) -> dict[str, dict[str, Any]]:
@@ -159,21 +159,23 @@ def test_replica_lag_alarm_exists_only_for_a_secondary_read_replica(
         assert parameter_name("rds_replica_lag_s") not in template.get("Parameters", {})
 
 
-def test_each_region_alarms_on_replication_from_its_own_side_of_the_sessions_table(
+def test_each_region_alarms_on_replication_to_every_other_region_from_its_own_side(
     primary: Template, secondary: Template, context: Context
 ) -> None:
-    # ReplicationLatency is published in the sending region, per receiving region.
+    """ReplicationLatency is published in the sending region, per receiving region: one query
+    grouped by receiving region makes each other region a contributor of one alarm."""
     sent = props(primary, "SessionsReplicationLatencyAlarm")
     replica = props(secondary, "SessionsReplicationLatencyAlarm")
-    assert sent["MetricName"] == replica["MetricName"] == "ReplicationLatency"
-    assert dimensions(sent) == {
-        "TableName": {"Ref": "SessionsTable"}, "ReceivingRegion": context.project.secondary_region,
-    }
+    (query,) = sent["Metrics"]
+    assert query["ReturnData"] is True and query["Period"] == 60
+    assert query["Expression"] == {"Fn::Sub": (
+        "SELECT AVG(ReplicationLatency) FROM SCHEMA(\"AWS/DynamoDB\", ReceivingRegion, TableName) "
+        "WHERE TableName = '${SessionsTable}' GROUP BY ReceivingRegion"
+    )}
     # The replica has the primary table's name; the secondary stack does not own it.
-    assert dimensions(replica) == {
-        "TableName": {"Fn::Sub": context.names.sub("sessions_table")},
-        "ReceivingRegion": context.project.primary_region,
-    }
+    (replica_query,) = replica["Metrics"]
+    table = context.names.sub("sessions_table")
+    assert f"WHERE TableName = '{table}' GROUP BY ReceivingRegion" in replica_query["Expression"]["Fn::Sub"]
     assert replica["Threshold"] == {"Ref": parameter_name("dynamodb_replication_latency_ms")}
     assert "SessionsTable" not in secondary["Resources"]
 
@@ -286,7 +288,7 @@ def subscriptions(template: Template) -> dict[str, dict[str, Any]]:
 def test_the_alarm_topic_notifies_the_context_subscribers(
     regional: Template, context: Context, primary: Template
 ) -> None:
-    region = context.primary if regional is primary else context.secondary
+    region = context.primary if regional is primary else secondary_of(context)
     found = subscriptions(regional)
     assert found, "an alarm topic without subscribers notifies nobody"
     assert all(sub["TopicArn"] == {"Ref": "AlarmTopic"} for sub in found.values())

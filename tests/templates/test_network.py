@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from payinfra.config import Context
+from payinfra.config import Context, load_context
 from payinfra.model.peering import (
     DATABASE,
     DB_PORT,
@@ -19,8 +19,9 @@ from payinfra.model.peering import (
     dns_resolution_sides,
     zone_associations,
 )
+from payinfra.paths import ROOT
 
-from .conftest import Template
+from .conftest import Template, secondary_of
 
 
 def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
@@ -39,7 +40,7 @@ def _labels(ctx: Context) -> set[str]:
 # -- flows as data ------------------------------------------------------------------------------
 def test_replica_mode_flows(context: Context) -> None:
     assert context.project.database_mode == "replica"
-    port = context.secondary.ecs.container_port
+    port = secondary_of(context).ecs.container_port
     assert _labels(context) == {
         f"us-east-2 ECS service -> us-east-1 database writer tcp/{DB_PORT}",
         f"us-east-2 payment function -> us-east-1 database writer tcp/{DB_PORT}",
@@ -51,7 +52,7 @@ def test_replica_mode_flows(context: Context) -> None:
         ("secondary", SERVICE),
         ("secondary", FUNCTION),
     }
-    assert all(f.destination.role == "primary" for f in writers)
+    assert all(f.destination.region == context.project.primary_region for f in writers)
 
 
 def test_independent_mode_has_no_database_flow(render_with: Callable[..., Any], context: Context) -> None:
@@ -66,17 +67,34 @@ def test_independent_mode_has_no_database_flow(render_with: Callable[..., Any], 
     assert not any(
         _group(r) == "DatabaseSecurityGroup"
         for r in _resources(primary, "AWS::EC2::SecurityGroupIngress").values()
-        if r.get("CidrIp") == context.secondary.vpc_cidr
+        if r.get("CidrIp") == secondary_of(context).vpc_cidr
     )
-    assert not [e for e in _acl(primary, "isolated") if e["CidrBlock"] == context.secondary.vpc_cidr]
+    assert not [e for e in _acl(primary, "isolated") if e["CidrBlock"] == secondary_of(context).vpc_cidr]
 
 
 def test_names_each_flow_needs(context: Context) -> None:
     flows = declare_flows(context)
     # The RDS endpoint is a primary-VPC hostname: the requester side's DNS option.
-    assert dns_resolution_sides(flows) == ["primary"]
+    assert dns_resolution_sides(flows) == ["us-east-1"]
     # Each region's Cloud Map zone is associated with the other region's VPC.
-    assert zone_associations(flows) == [("primary", "secondary"), ("secondary", "primary")]
+    assert zone_associations(flows) == [("us-east-1", "us-east-2"), ("us-east-2", "us-east-1")]
+
+
+@pytest.mark.parametrize(
+    ("peering", "associations"),
+    [
+        ("hub-and-spoke", [("us-east-1", "us-east-2"), ("us-east-1", "us-west-2"),
+                           ("us-east-2", "us-east-1"), ("us-west-2", "us-east-1")]),
+        ("mesh", [("us-east-1", "us-east-2"), ("us-east-1", "us-west-2"), ("us-east-2", "us-east-1"),
+                  ("us-east-2", "us-west-2"), ("us-west-2", "us-east-1"), ("us-west-2", "us-east-2")]),
+    ],
+)
+def test_names_by_region_with_three_regions(peering: str, associations: list[tuple[str, str]]) -> None:
+    """Regions, not roles: two secondaries share a role but each has its own side and zone."""
+    ctx = load_context(ROOT / "examples" / "three-regions.toml", overrides=[f'project.peering="{peering}"'])
+    flows = declare_flows(ctx)
+    assert dns_resolution_sides(flows) == ["us-east-1"]  # only the primary's database is reached
+    assert zone_associations(flows) == associations
 
 
 # -- security groups ----------------------------------------------------------------------------
@@ -96,8 +114,8 @@ def _peer_rules(template: Template, peer_cidr: str) -> set[tuple[str, str, int, 
 def test_security_groups_admit_exactly_the_flow_ports(
     primary: Template, secondary: Template, context: Context
 ) -> None:
-    p_cidr, s_cidr = context.primary.vpc_cidr, context.secondary.vpc_cidr
-    p_port, s_port = context.primary.ecs.container_port, context.secondary.ecs.container_port
+    p_cidr, s_cidr = context.primary.vpc_cidr, secondary_of(context).vpc_cidr
+    p_port, s_port = context.primary.ecs.container_port, secondary_of(context).ecs.container_port
     assert _peer_rules(primary, s_cidr) == {
         ("DatabaseSecurityGroup", "Ingress", DB_PORT, DB_PORT),
         ("ServiceSecurityGroup", "Ingress", p_port, p_port),
@@ -129,7 +147,11 @@ def _acl(template: Template, tier: str) -> list[dict[str, Any]]:
 def _admits(entries: list[dict[str, Any]], egress: bool, cidr: str, low: int, high: int) -> bool:
     """Every port low..high from/to every address of `cidr` allowed by the first matching rule."""
     net = ipaddress.ip_network(cidr)
-    ordered = sorted((e for e in entries if (e["Egress"] is True) == egress), key=lambda e: e["RuleNumber"])
+    # A CIDR mapped per secondary (`Fn::FindInMap`, the shared template) is the region's own VPC's.
+    ordered = sorted(
+        (e for e in entries if (e["Egress"] is True) == egress and isinstance(e["CidrBlock"], str)),
+        key=lambda e: e["RuleNumber"],
+    )
     for port in range(low, high + 1, max(1, (high - low) // 50)):
         for e in ordered:
             if (
@@ -149,15 +171,15 @@ def test_acls_admit_each_flow_and_its_return_traffic(
     primary: Template, secondary: Template, context: Context
 ) -> None:
     templates = {"primary": primary, "secondary": secondary}
-    cidrs = {"primary": context.primary.vpc_cidr, "secondary": context.secondary.vpc_cidr}
+    cidrs = {name: region.vpc_cidr for name, region in context.regions.items()}
     for flow in declare_flows(context):
         src, dst = flow.source, flow.destination
         src_acl = _acl(templates[src.role], src.component.tier)
         dst_acl = _acl(templates[dst.role], dst.component.tier)
-        assert _admits(src_acl, True, cidrs[dst.role], flow.port, flow.port), flow.label
-        assert _admits(dst_acl, False, cidrs[src.role], flow.port, flow.port), flow.label
-        assert _admits(dst_acl, True, cidrs[src.role], *EPHEMERAL), flow.label
-        assert _admits(src_acl, False, cidrs[dst.role], *EPHEMERAL), flow.label
+        assert _admits(src_acl, True, cidrs[dst.region], flow.port, flow.port), flow.label
+        assert _admits(dst_acl, False, cidrs[src.region], flow.port, flow.port), flow.label
+        assert _admits(dst_acl, True, cidrs[src.region], *EPHEMERAL), flow.label
+        assert _admits(src_acl, False, cidrs[dst.region], *EPHEMERAL), flow.label
 
 
 @pytest.mark.parametrize(
@@ -177,7 +199,7 @@ def test_acls_open_nothing_else_to_the_peer(
     primary: Template, secondary: Template, context: Context, role: str, tier: str, egress: bool, ranges: set
 ) -> None:
     template = primary if role == "primary" else secondary
-    peer = context.secondary.vpc_cidr if role == "primary" else context.primary.vpc_cidr
+    peer = secondary_of(context).vpc_cidr if role == "primary" else context.primary.vpc_cidr
     found = {
         (e["PortRange"]["From"], e["PortRange"]["To"])
         for e in _acl(template, tier)
@@ -187,7 +209,7 @@ def test_acls_open_nothing_else_to_the_peer(
 
 
 def test_private_acl_no_longer_opens_every_port_to_the_peer(regional: Template, context: Context) -> None:
-    cidrs = {context.primary.vpc_cidr, context.secondary.vpc_cidr}
+    cidrs = {context.primary.vpc_cidr, secondary_of(context).vpc_cidr}
     own = regional["Resources"]["Vpc"]["Properties"]["CidrBlock"]
     (peer,) = cidrs - {own}
     assert not any(
@@ -211,3 +233,28 @@ def test_flow_log_role_has_the_delivery_permissions_the_vpc_guide_lists(primary:
     assert granted == {
         "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups"
     }
+
+
+def test_three_region_acls_and_rules_admit_every_flow_of_every_pair(
+    three_rendered: dict[str, Template],
+) -> None:
+    """The primary opens to both secondaries' CIDRs, each under its own logical IDs and numbers;
+    the one secondary template (hub and spoke: every spoke alike) opens to the primary."""
+    ctx = load_context(ROOT / "examples" / "three-regions.toml")
+    templates = {"primary": three_rendered["template.primary.yaml"],
+                 "secondary": three_rendered["template.secondary.yaml"]}
+    cidrs = {name: region.vpc_cidr for name, region in ctx.regions.items()}
+    for flow in declare_flows(ctx):
+        src, dst = flow.source, flow.destination
+        src_acl = _acl(templates[src.role], src.component.tier)
+        dst_acl = _acl(templates[dst.role], dst.component.tier)
+        assert _admits(src_acl, True, cidrs[dst.region], flow.port, flow.port), flow.label
+        assert _admits(dst_acl, False, cidrs[src.region], flow.port, flow.port), flow.label
+        assert _admits(dst_acl, True, cidrs[src.region], *EPHEMERAL), flow.label
+        assert _admits(src_acl, False, cidrs[dst.region], *EPHEMERAL), flow.label
+    primary = templates["primary"]
+    for tier in ("private", "isolated"):
+        numbers = [(e["Egress"], e["RuleNumber"]) for e in _acl(primary, tier)]
+        assert len(numbers) == len(set(numbers)), tier
+    assert {"DatabaseFromUsEast2Tcp5432", "DatabaseFromUsWest2Tcp5432"} <= primary["Resources"].keys()
+    assert _peer_rules(primary, cidrs["us-east-2"]) == _peer_rules(primary, cidrs["us-west-2"])

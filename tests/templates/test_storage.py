@@ -220,20 +220,43 @@ def test_replication_role_decrypts_only_with_the_source_key_through_s3(primary: 
     assert source_contexts[1] == {"Fn::Sub": "${UploadsBucket.Arn}/*"}
 
 
+def _destination_bucket(secondary: Template, region: str) -> str:
+    """The uploads bucket the secondary template creates in `region`."""
+    return str(props(secondary, "UploadsBucket")["BucketName"]["Fn::Sub"]).replace("${AWS::Region}", region)
+
+
+def _assert_replicates_to(primary: Template, secondary: Template, regions: list[str]) -> None:
+    items = role_statements(primary, "ReplicationRole")
+    destinations = [_destination_bucket(secondary, region) for region in regions]
+    write = by_sid(items, "WriteReplicas")
+    assert write["Resource"] == [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{d}/*"} for d in destinations]
+    encrypts = [i for i in items if str(i.get("Sid", "")).startswith("EncryptReplicas")]
+    assert len(encrypts) == len(regions)
+    for region, destination in zip(regions, destinations, strict=True):
+        # One statement per destination: its region's keys, through its region's S3, for its bucket.
+        encrypt = by_sid(items, "EncryptReplicas" + "".join(p.capitalize() for p in region.split("-")))
+        resource = {"Fn::Sub": f"arn:${{AWS::Partition}}:kms:{region}:${{AWS::AccountId}}:key/*"}
+        assert encrypt["Resource"] == resource
+        assert encrypt["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{region}.amazonaws.com"
+        contexts = encrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+        assert json.dumps(contexts).count(destination) == 2
+        assert not any(other in json.dumps(contexts) for other in destinations if other != destination)
+
+
 def test_replication_role_encrypts_only_in_the_secondary_region_for_the_destination(
     primary: Template, secondary: Template, context: Context
 ) -> None:
-    peer = context.project.secondary_region
-    items = role_statements(primary, "ReplicationRole")
-    encrypt = by_sid(items, "EncryptReplicas")
-    assert encrypt["Resource"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:kms:{peer}:${{AWS::AccountId}}:key/*"}
-    assert encrypt["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{peer}.amazonaws.com"
-    # The destination bucket named here is exactly the one the secondary template creates.
-    destination = props(secondary, "UploadsBucket")["BucketName"]["Fn::Sub"].replace("${AWS::Region}", peer)
-    contexts = encrypt["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
-    assert json.dumps(contexts).count(destination) == 2
-    write = by_sid(items, "WriteReplicas")
-    assert write["Resource"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{destination}/*"}
+    _assert_replicates_to(primary, secondary, list(context.project.secondary_regions))
+    assert "ReplicationRole" not in secondary["Resources"]
+
+
+def test_replication_role_covers_every_destination_of_three_regions(
+    three_rendered: dict[str, Template],
+) -> None:
+    primary, secondary = three_rendered["template.primary.yaml"], three_rendered["template.secondary.yaml"]
+    _assert_replicates_to(primary, secondary, ["us-east-2", "us-west-2"])
+    description = props(primary, "ReplicationRole")["Description"]
+    assert description.endswith("us-east-2, us-west-2")
 
 
 # --- Outputs ------------------------------------------------------------------------------------
