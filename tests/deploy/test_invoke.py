@@ -22,6 +22,7 @@ from payinfra.__main__ import main
 from payinfra.cfn import load_cfn_yaml
 from payinfra.config import Context, load_context
 from payinfra.deploy import invoke
+from payinfra.deploy.errors import OrchestrationError
 from payinfra.paths import ROOT
 from payinfra.render.renderer import render_all
 from payinfra.topology import stacks
@@ -205,3 +206,13 @@ def test_a_function_error_is_reported_as_lambda_does(
     assert result.error
     assert result.payload["errorType"] == "SettingsError"
     assert "LEDGER_TABLE" in result.payload["errorMessage"]
+
+
+def test_any_region_of_the_context_can_be_chosen() -> None:
+    ctx = load_context(ROOT / "examples" / "three-regions.toml")
+    stack = invoke.choose_stack(ctx, "us-west-2")
+    assert (stack.name, stack.region, stack.key) == ("payments-secondary-dev", "us-west-2", "us-west-2")
+    assert invoke.choose_stack(ctx, None).region == "us-east-1"
+    with pytest.raises(OrchestrationError, match="--region eu-west-1: the context deploys the function in "
+                       "us-east-1, us-east-2, us-west-2"):
+        invoke.choose_stack(ctx, "eu-west-1")

@@ -32,9 +32,11 @@ from payinfra.deploy.preflight import (
     check_quotas,
     run_preflight,
 )
+from payinfra.paths import ROOT
 from payinfra.plugins.aws import RegionalSessions
 from payinfra.render.renderer import render_all, write_all
-from tests.deploy.test_commands import OVERRIDES, FakeSam
+from tests.deploy.fakes import FakeSam
+from tests.deploy.test_commands import OVERRIDES
 
 REGION = "us-east-1"
 READ_ONLY = ("Describe", "Get", "List", "Head")
@@ -337,6 +339,16 @@ def test_clean_local_account_passes_and_says_what_it_could_not_check(local_aws: 
             in unchecked
         )
     assert not any("rds (" in line for line in report.passed)
+
+
+def test_every_region_of_three_is_checked(local_aws: None) -> None:
+    ctx = load_context(ROOT / "examples" / "three-regions.toml", OVERRIDES)
+    report = run_preflight(ctx, RegionalSessions(), "123456789012")
+    assert report.problems == []
+    passed = "\n".join(report.passed)
+    for region in ("us-east-1", "us-east-2", "us-west-2"):
+        assert f"quota ({region}): VPCs per Region (vpc L-F678F1CE): 1 used + 1 needed <= 5" in passed
+        assert f"kms ({region}): alias/payments-dev is free" in passed
 
 
 def test_a_backend_without_the_api_is_reported_in_one_line() -> None:
