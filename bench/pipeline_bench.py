@@ -32,10 +32,9 @@ from payinfra.plugins.api import Hook  # noqa: E402
 from payinfra.plugins.registry import default_plugins, select  # noqa: E402
 from payinfra.plugins.runner import run_hook, run_verify  # noqa: E402
 from payinfra.render.renderer import render_all, write_all  # noqa: E402
-from payinfra.topology import SAMCONFIG_OUTPUT, stacks  # noqa: E402
+from payinfra.topology import SAMCONFIG_OUTPUT, Role, stacks  # noqa: E402
 
 PROJECT_FILES = ("functions", "templates", "context.toml")
-REGIONAL = ("primary", "secondary")
 
 
 def timed(label: str, figures: dict[str, float], action: Callable[[], object]) -> object:
@@ -74,16 +73,20 @@ def main() -> int:
                 rt = commands.Runtime(ctx, echo=lambda _line: None, environ=env, root=root)
                 settings = read_samconfig(root / SAMCONFIG_OUTPUT, stacks(ctx))
                 sam = commands.sam_cli(rt, settings)  # the same SamCli (and PATH) the deploy uses
+                regional = [n for n in deploy_plan(ctx) if n.stack.role != Role.PEERING]
                 for stack in stacks(ctx):
-                    env_name = settings[stack.role].config_env
-                    timed(f"sam build {stack.role}", figures,
-                          lambda e=env_name, r=stack.role: sam.run("build", e, r))
-                for role in REGIONAL:
-                    env_name = settings[role].config_env
-                    timed(f"sam deploy {role} (sequential)", figures,
-                          lambda e=env_name, r=role: sam.run("deploy", e, r))
-                peering = settings["peering"].config_env
-                timed("sam deploy peering", figures, lambda: sam.run("deploy", peering, "peering"))
+                    env_name = settings[stack.key].config_env
+                    timed(f"sam build {stack.key}", figures,
+                          lambda e=env_name, k=stack.key: sam.run("build", e, k))
+                for node in regional:
+                    env_name = settings[node.key].config_env
+                    timed(f"sam deploy {node.key} (sequential)", figures,
+                          lambda e=env_name, k=node.key: sam.run("deploy", e, k))
+                for stack in stacks(ctx):
+                    if stack.role == Role.PEERING:
+                        env_name = settings[stack.key].config_env
+                        timed(f"sam deploy {stack.key}", figures,
+                              lambda e=env_name, k=stack.key: sam.run("deploy", e, k))
                 pc = rt.plugin_context()
                 timed("plugins (after deploy)", figures,
                       lambda: run_hook(select(default_plugins(), Hook.AFTER_DEPLOY), Hook.AFTER_DEPLOY, pc))
@@ -91,19 +94,18 @@ def main() -> int:
                 timed("destroy (plugins + sam delete x3)", figures,
                       lambda: commands.run_destroy(rt, settings))
 
-                # The same two regional deploys again, concurrently, on the emptied emulator.
-                regional = [n for n in deploy_plan(ctx) if n.role in REGIONAL]
+                # The same regional deploys again, concurrently, on the emptied emulator.
                 assert all(not n.needs for n in regional), "independent mode: no regional dependency"
 
                 def deploy(node: Node) -> str:
-                    return sam.run("deploy", settings[node.role].config_env, node.role)
+                    return sam.run("deploy", settings[node.key].config_env, node.key)
 
                 results = timed("sam deploy both (concurrent)", figures, lambda: run_graph(regional, deploy))
                 failed = [r for r in results.values() if r.state != StepState.OK]
                 commands.run_destroy(rt, settings)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    sequential = sum(figures[f"sam deploy {role} (sequential)"] for role in REGIONAL)
+    sequential = sum(v for k, v in figures.items() if k.endswith("(sequential)"))
     concurrent = figures["sam deploy both (concurrent)"]
     total = sum(v for k, v in figures.items() if "concurrent" not in k)
     print(f"\nregional deploys: sequential {sequential:.1f} s, concurrent {concurrent:.1f} s, "

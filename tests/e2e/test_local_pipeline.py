@@ -63,9 +63,10 @@ def test_deploy_redeploy_destroy(
     aws, rt, settings = local
 
     first = commands.run_deploy(rt, settings)
-    assert {r.role: r.detail for r in first.stacks.values()} == {
-        "primary": "deployed", "secondary": "deployed", "peering": "deployed"
+    assert {r.key: r.detail for r in first.stacks.values()} == {
+        "us-east-1": "deployed", "us-east-2": "deployed", "peering-us-east-2": "deployed"
     }
+    assert first.retirement is not None and first.retirement.found.stacks == ()
     assert all(h.ok for h in first.hooks), first.hooks
     assert any(e.kind == EventKind.CHANGED for e in first.events)  # the plugins wired something
     # Until the recipients confirm, AWS and the emulator keep alarm subscriptions pending: broken.
