@@ -175,7 +175,7 @@ class Topology:
         pairs = [
             Pair(relation, primary, secondary) for secondary in secondaries for relation in Relation
         ]
-        if p.peering == PeeringMode.MESH:
+        if PeeringMode(p.peering) is PeeringMode.MESH:
             pairs += [
                 Pair(Relation.PEER, first, second)
                 for i, first in enumerate(secondaries)
