@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -107,9 +108,19 @@ def partition_regions(primary: str) -> list[str]:
     return sorted(r for r, p in partitions.items() if p == partitions[primary])
 
 
-def _live_stack_names(sessions: RegionalSessions, region: str) -> dict[str, str] | None:
+CloudFormationFor = Callable[[str], Any]  # region -> a CloudFormation client there
+
+
+def scan_clients(sessions: RegionalSessions, primary: str, regions: Sequence[str]) -> CloudFormationFor:
+    """One CloudFormation client per region, all from the primary's session: a session per region
+    would load botocore's service model once per region (about half a second each)."""
+    session = sessions.session(primary)
+    clients = {region: session.client("cloudformation", region_name=region) for region in regions}
+    return clients.__getitem__
+
+
+def _live_stack_names(cfn: Any, region: str) -> dict[str, str] | None:
     """Name -> status of every stack in `region` that is not deleted; None: region unreachable."""
-    cfn = sessions.client("cloudformation", region)
     found: dict[str, str] = {}
     try:
         for page in cfn.get_paginator("list_stacks").paginate(StackStatusFilter=list(LIVE_STATUSES)):
@@ -124,19 +135,26 @@ def _live_stack_names(sessions: RegionalSessions, region: str) -> dict[str, str]
     return found
 
 
-def discover(ctx: Context, sessions: RegionalSessions, regions: Sequence[str] | None = None) -> Findings:
+def discover(
+    ctx: Context,
+    sessions: RegionalSessions,
+    regions: Sequence[str] | None = None,
+    *,
+    cloudformation: CloudFormationFor | None = None,
+) -> Findings:
     """This deployment's stacks that the topology no longer has, in `regions` (default: the
     primary's partition): peering stacks first, then regional stacks."""
     topology = Topology.from_context(ctx)
     names = ctx.names
     primary = topology.primary.name
     scanned = list(regions) if regions is not None else partition_regions(primary)
+    client = cloudformation or scan_clients(sessions, primary, scanned)
     current = {(s.name, s.region) for s in topology.stacks}
     in_context = set(topology.region_names)
     secondary_name = names.concrete("stack_secondary")
     peering_names = {names.concrete("stack_peering", peer=r): r for r in scanned}
     with ThreadPoolExecutor(max_workers=SCAN_THREADS) as pool:
-        listed = dict(zip(scanned, pool.map(lambda r: _live_stack_names(sessions, r), scanned), strict=True))
+        listed = dict(zip(scanned, pool.map(lambda r: _live_stack_names(client(r), r), scanned), strict=True))
     peerings: list[Retired] = []
     regional: list[Retired] = []
     for region, live in listed.items():

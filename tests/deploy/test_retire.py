@@ -101,8 +101,10 @@ class Refusing:
 def test_a_disabled_opt_in_region_counts_as_empty(aws: None) -> None:
     create_stacks(list(stacks(three())))
     sessions = RegionalSessions()
-    sessions.set_client("cloudformation", "eu-west-1", Refusing())
-    found = retire.discover(two(), sessions)
+    reachable = retire.scan_clients(sessions, "us-east-1", SCANNED)
+    found = retire.discover(
+        two(), sessions, cloudformation=lambda r: Refusing() if r == "eu-west-1" else reachable(r)
+    )
     assert found.unreachable == ("eu-west-1",)
     assert found.regions == ("us-west-2",)
 
