@@ -14,11 +14,20 @@ AWS references:
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 from dataclasses import dataclass
 
-from payinfra.model.peering import AclEntry, Flow, SecurityGroupRule, network_acls, security_group_rules
+from payinfra.model.peering import (
+    AclEntry,
+    Flow,
+    SecurityGroupRule,
+    network_acls,
+    region_condition,
+    security_group_rules,
+)
+from payinfra.model.sibling_peers import sibling_openings
 from payinfra.model.site import Site
 
 TIERS = ("public", "private", "isolated")
@@ -74,6 +83,21 @@ class Network:
     subnets: tuple[Subnet, ...]
     acl_tables: tuple[AclTable, ...]
     security_group_rules: tuple[SecurityGroupRule, ...]
+    # Condition name -> the region it excludes, for the peer resources a shared template declares
+    # toward each region it serves (`payinfra.model.sibling_peers`); empty otherwise.
+    region_conditions: dict[str, str]
+
+    def created_in(self, region: str) -> Network:
+        """What the stack in `region` creates: without the resources its conditions leave out."""
+        return dataclasses.replace(
+            self,
+            acl_tables=tuple(
+                dataclasses.replace(t, entries=tuple(e for e in t.entries if e.absent_from != region))
+                for t in self.acl_tables
+            ),
+            security_group_rules=tuple(r for r in self.security_group_rules if r.absent_from != region),
+            region_conditions={},
+        )
 
     def tier(self, name: str) -> tuple[Subnet, ...]:
         return tuple(s for s in self.subnets if s.tier == name)
@@ -104,17 +128,34 @@ class Network:
 
 
 def network(site: Site, flows: tuple[Flow, ...]) -> Network:
+    """The region's network; the peer resources toward regions that share its template are
+    declared for each of them, conditioned (`sibling_openings`), the rest as they are."""
     vpc_cidr = site.settings.vpc_cidr
     cidr_of = {peer.name: peer.settings.vpc_cidr for peer in site.peers}
     subnets = tuple(plan_subnets(vpc_cidr, site.settings.az_count))
     acls = network_acls(flows, site.name, vpc_cidr, cidr_of)
+    rules = security_group_rules(flows, site.name, cidr_of)
+    shared = sibling_openings(site, flows)
+    if shared:
+        rules = [r for r in rules if r.peer not in shared]
+        rules += [r for openings in shared.values() for r in openings.rules]
+        acls = {tier: [e for e in entries if e.peer not in shared] for tier, entries in acls.items()}
+        for openings in shared.values():
+            for tier, entry in openings.entries:
+                acls[tier].append(entry)
     return Network(
         vpc_cidr=vpc_cidr,
         nat_gateways=site.settings.nat_gateways,
         subnets=subnets,
         acl_tables=tuple(
-            AclTable(tier, tuple(entries), tuple(s for s in subnets if s.tier == tier))
+            AclTable(tier, _in_order(entries), tuple(s for s in subnets if s.tier == tier))
             for tier, entries in acls.items()
         ),
-        security_group_rules=tuple(security_group_rules(flows, site.name, cidr_of)),
+        security_group_rules=tuple(sorted(rules, key=lambda r: r.logical_id)),
+        region_conditions={region_condition(region): region for region in shared},
     )
+
+
+def _in_order(entries: list[AclEntry]) -> tuple[AclEntry, ...]:
+    """Inbound then outbound, each by rule number (the order AWS evaluates them in)."""
+    return tuple(sorted(entries, key=lambda e: (e.egress, e.number)))

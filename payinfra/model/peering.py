@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
-from payinfra.config.model import Context, region_partitions
+from payinfra.config.model import Context
+from payinfra.model.errors import ModelError
+from payinfra.model.region_slots import slot_of
 from payinfra.model.site import region_id
 from payinfra.topology import RegionNode, Relation, Role, Topology
 
@@ -41,17 +42,14 @@ TCP_NUMBER = 6
 PEERING_SIDE: dict[str, str] = {Role.PRIMARY: "Requester", Role.SECONDARY: "Accepter"}
 
 # ACL rule numbers of peer entries: one block of PEER_SLOT_WIDTH numbers per peer REGION, at
-# PEER_RULE_BASE + PEER_SLOT_WIDTH * (the region's index in botocore's sorted region list). The
-# block depends on the peer region alone, never on its position in the context, so adding or
-# removing a region never renumbers another peer's entries. That matters because AWS refuses a
-# second entry with a number already used in that direction (NetworkAclEntryAlreadyExists) and
-# CloudFormation creates a changed entry before deleting the old one; the entry's logical ID is
-# made of its number (network partial), so one number is always one resource.
+# PEER_RULE_BASE + PEER_SLOT_WIDTH * (the region's slot in the append-only table of
+# payinfra/model/region_slots.py). The block depends on the peer region alone, never on its
+# position in the context or in botocore's region list, so neither adding or removing a region
+# nor upgrading botocore ever renumbers a peer's entries (why that matters: region_slots.py). The
+# entry's logical ID is made of its number (network partial), so one number is always one resource.
 # Rule numbers are 1-32766: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAclEntry.html
 # The base entries (100-130) are all allow rules and the only deny is the default `*` rule, so the
 # peer blocks sitting after them changes nothing: a packet passes if any entry matches it.
-# A botocore upgrade that inserts a region before ours shifts the blocks; the update is still
-# safe (numbers and logical IDs move together: entries are updated in place or created first).
 PEER_RULE_BASE, PEER_SLOT_WIDTH, MAX_RULE_NUMBER = 1000, 10, 32766
 # AWS refuses a 21st inbound (or outbound) rule on an ACL unless the quota was raised; every peer
 # adds entries, so many peers fail at render time rather than halfway through a deployment.
@@ -144,6 +142,11 @@ def declare_flows(ctx: Context) -> tuple[Flow, ...]:
 
 
 # -- security groups -----------------------------------------------------------------------------
+def region_condition(region: str) -> str:
+    """The template condition that is true in every region but `region`: `NotInUsWest2`."""
+    return f"NotIn{region_id(region)}"
+
+
 @dataclass(frozen=True)
 class SecurityGroupRule:
     """One `AWS::EC2::SecurityGroupIngress`/`Egress` resource admitting a flow from/to one peer."""
@@ -154,12 +157,20 @@ class SecurityGroupRule:
     port: int
     cidr: str
     description: str
+    peer: str  # the peer region the rule admits
     protocol: str = TCP
+    # A template shared by several regions declares the rule in each; the stack of this region
+    # (the peer itself) does not create it (`payinfra.model.sibling_peers`). None: created everywhere.
+    absent_from: str | None = None
+
+    @property
+    def condition(self) -> str | None:
+        return region_condition(self.absent_from) if self.absent_from else None
 
 
 def _cidr(cidr_of: Mapping[str, str], region: str, peer: str) -> str:
     if peer not in cidr_of:
-        raise ValueError(f"{region} has a peering flow with {peer}, which is not one of its peers")
+        raise ModelError(f"{region} has a peering flow with {peer}, which is not one of its peers")
     return cidr_of[peer]
 
 
@@ -193,12 +204,14 @@ def security_group_rules(
             if logical_id in rules:  # two flows on one port: one rule, both purposes
                 description = f"Peering: {verb} {other.region} peers on {flow.protocol}/{flow.port}"
             cidr = _cidr(cidr_of, region, other.region)
-            rules[logical_id] = SecurityGroupRule(logical_id, group, egress, flow.port, cidr, description)
+            rules[logical_id] = SecurityGroupRule(
+                logical_id, group, egress, flow.port, cidr, description, peer=other.region
+            )
     return [rules[k] for k in sorted(rules)]
 
 
 # -- network ACLs --------------------------------------------------------------------------------
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class AclEntry:
     number: int
     egress: bool
@@ -207,10 +220,16 @@ class AclEntry:
     high: int
     protocol: int = TCP_NUMBER
     action: str = "allow"
+    peer: str | None = None  # the peer region of a peer entry; None: a base entry
+    absent_from: str | None = None  # as `SecurityGroupRule.absent_from`
 
     @property
     def direction(self) -> str:
         return "out" if self.egress else "in"
+
+    @property
+    def condition(self) -> str | None:
+        return region_condition(self.absent_from) if self.absent_from else None
 
 
 def _base_acls(vpc_cidr: str) -> dict[str, list[AclEntry]]:
@@ -242,20 +261,12 @@ def _base_acls(vpc_cidr: str) -> dict[str, list[AclEntry]]:
     }
 
 
-@cache
-def _region_slots() -> dict[str, int]:
-    return {name: index for index, name in enumerate(sorted(region_partitions()))}
-
-
 def peer_rule_numbers(peer: str) -> range:
     """The block of ACL rule numbers a peer region's entries take, the same in every deployment."""
-    slot = _region_slots().get(peer)
-    if slot is None:
-        raise ValueError(f"{peer} is not in botocore's region list: no ACL rule numbers for it")
-    first = PEER_RULE_BASE + PEER_SLOT_WIDTH * slot
+    first = PEER_RULE_BASE + PEER_SLOT_WIDTH * slot_of(peer)
     block = range(first, first + PEER_SLOT_WIDTH)
     if block[-1] > MAX_RULE_NUMBER:
-        raise ValueError(f"{peer}: ACL rule numbers {first}+ exceed AWS's maximum {MAX_RULE_NUMBER}")
+        raise ModelError(f"{peer}: ACL rule numbers {first}+ exceed AWS's maximum {MAX_RULE_NUMBER}")
     return block
 
 
@@ -300,18 +311,19 @@ def network_acls(
             for egress in (False, True):
                 kept = _without_nested(sorted((low, high) for e, low, high in needs if e == egress))
                 if len(kept) > len(block):
-                    raise ValueError(
+                    raise ModelError(
                         f"{region} {tier} ACL: {len(kept)} port ranges for {peer}, more than its "
                         f"{len(block)} rule numbers {block[0]}-{block[-1]}"
                     )
                 tables[tier] += [
-                    AclEntry(block[i], egress, cidr, low, high) for i, (low, high) in enumerate(kept)
+                    AclEntry(number, egress, cidr, low, high, peer=peer)
+                    for number, (low, high) in zip(block, kept, strict=False)
                 ]
     for tier, entries in tables.items():
         for egress in (False, True):
             count = sum(e.egress == egress for e in entries)
             if count > NACL_RULES_PER_DIRECTION:
-                raise ValueError(
+                raise ModelError(
                     f"{region} {tier} ACL: {count} {'outbound' if egress else 'inbound'} entries for "
                     f"{len(peer_acl_needs(flows, region))} peers, over AWS's default quota of "
                     f"{NACL_RULES_PER_DIRECTION}: fewer peers (project.peering = \"hub-and-spoke\")"

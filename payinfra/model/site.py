@@ -33,6 +33,9 @@ class Site:
     # The primary: every secondary it replicates to. A secondary: empty.
     replicas: tuple[Neighbour, ...]
     primary_name: str  # the deployment's primary region (this one, for the primary)
+    # Every region that deploys this region's template, itself included (context order): all the
+    # secondaries for a secondary (they share one template), the primary alone for the primary.
+    siblings: tuple[Neighbour, ...]
     project: Project
     names: Names
     is_replica: bool  # this region's database is a read replica of the primary's
@@ -67,6 +70,7 @@ def site(ctx: Context, region: str) -> Site:
             if pair.source == node
         ),
         primary_name=topology.primary.name,
+        siblings=tuple(Neighbour(n.name, n.settings) for n in topology.regions if n.role is node.role),
         project=ctx.project,
         names=ctx.names,
         is_replica=not topology.runs_database_writer(node),

@@ -17,6 +17,7 @@ import jinja2
 from payinfra.cfn import CfnDocumentError, load_cfn_yaml
 from payinfra.config.model import Context
 from payinfra.model import region_model
+from payinfra.model.errors import ModelError
 from payinfra.model.parameters import stack_parameters
 from payinfra.paths import ROOT
 from payinfra.render.merge import MergeError, merge_renders
@@ -172,7 +173,11 @@ def render_all(ctx: Context) -> dict[str, str]:
     parameters = stack_parameters(ctx)  # the templates' Parameters and samconfig's, by stack key
 
     def regional(node: RegionNode) -> str:
-        return _render(env, "regional.yaml.j2", _with_partials(env, regional_context(ctx, node, parameters)))
+        try:
+            variables = regional_context(ctx, node, parameters)
+        except ModelError as err:  # a valid context the model cannot lay out: one line, no traceback
+            raise RenderError(str(err)) from None
+        return _render(env, "regional.yaml.j2", _with_partials(env, variables))
 
     out = {REGIONAL_OUTPUTS[Role.PRIMARY]: regional(topology.primary)}
     if topology.secondaries:
