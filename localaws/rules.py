@@ -31,6 +31,7 @@ from .services.rds.rules import cross_region_replica_key as rds_cross_region_rep
 from .services.rds.rules import replica_managed_password as rds_replica_managed_password
 from .services.rds.rules import subnet_group_in_use as rds_subnet_group_in_use
 from .services.s3.rules import bucket_not_empty as s3_bucket_not_empty
+from .services.s3.rules import replication_rules as s3_replication_rules
 from .services.s3.rules import replication_versioning as s3_replication_versioning
 from .services.secretsmanager.rules import replica_key as secretsmanager_replica_key
 from .services.wafv2.rules import logging_destination_name as wafv2_logging_destination_name
@@ -39,6 +40,7 @@ RULES: tuple[ModuleType, ...] = (
     kms_key_policy_lockout,  # KMS001: keys come first in every stack
     kms_pending_window,  # KMS002
     s3_replication_versioning,  # S3001
+    s3_replication_rules,  # S3003: the rules' schema, after S3001's bucket checks
     s3_bucket_not_empty,  # S3002 (documents moto's own refusal; patches nothing)
     dynamodb_global_table_stream,  # DDB001
     dynamodb_global_table_strong,  # DDB002

@@ -32,18 +32,18 @@ class AlarmsPlugin(Plugin):
     def verify(self, pc: PluginContext) -> list[Check]:
         checks = []
         for node in pc.topology.regions:
-            check, topics = self._inspect(pc, node.stack.role)
+            check, topics = self._inspect(pc, node.name)
             checks.append(check)
             checks.extend(self._subscribers(pc, node.name, topic) for topic in sorted(topics))
         return checks
 
-    def _check(self, pc: PluginContext, role: str) -> Check:
-        return self._inspect(pc, role)[0]
+    def _check(self, pc: PluginContext, region: str) -> Check:
+        return self._inspect(pc, region)[0]
 
-    def _inspect(self, pc: PluginContext, role: str) -> tuple[Check, set[str]]:
-        """The alarms check, and the SNS topics they notify (the stack's alarm topic at least)."""
-        region = pc.stacks[role].region
-        outputs = pc.deployed(role)
+    def _inspect(self, pc: PluginContext, region: str) -> tuple[Check, set[str]]:
+        """The alarms check of one region's stack, and the SNS topics they notify (the stack's
+        alarm topic at least)."""
+        outputs = pc.deployed(region)
         topic = outputs.require(RegionalOutput.ALARM_TOPIC_ARN)
         names = outputs.require_list(RegionalOutput.ALARM_NAMES)
         cloudwatch = pc.client("cloudwatch", region)

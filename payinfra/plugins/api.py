@@ -20,7 +20,7 @@ from payinfra.config import Context
 from payinfra.plugins.aws import RegionalSessions
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import OutputsProvider, StackOutputs
-from payinfra.topology import RegionNode, Stack, Topology
+from payinfra.topology import Peering, RegionNode, Stack, Topology
 
 __all__ = ["Check", "Hook", "Plugin", "PluginContext", "PluginError", "Reporter", "Status"]
 
@@ -43,7 +43,11 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Check:
-    """One promise checked against live state."""
+    """One promise checked against live state.
+
+    `region` says where: a region name, or `a -> b` (`Pair.label`) for a promise between two
+    regions, so N secondaries give N checks of one promise, never one merged.
+    """
 
     promise: str
     status: Status
@@ -113,6 +117,10 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
+# A stack by its key, or the region or peering it belongs to, or the stack itself.
+StackRef = str | RegionNode | Peering | Stack
+
+
 @dataclass
 class PluginContext:
     """Everything a plugin may use: config and its topology, per-region sessions, stack outputs,
@@ -135,30 +143,29 @@ class PluginContext:
     def primary_region(self) -> str:
         return self.topology.primary.name
 
-    @property
-    def secondary_region(self) -> str:
-        """The one secondary region (plugins that pair regions iterate `topology.pairs_of`)."""
-        return self.topology.secondary.name
-
     @cached_property
     def stacks(self) -> dict[str, Stack]:
-        """Stack role -> stack, from the topology (built once per run, as it is)."""
-        return {s.role: s for s in self.topology.stacks}
+        """Stack key -> stack, from the topology (built once per run, as it is). Several stacks
+        share a role (every secondary, every peering): the key is what tells them apart."""
+        return {s.key: s for s in self.topology.stacks}
 
     def client(self, service: str, region: str) -> Any:
         return self.sessions.client(service, region)
 
-    def deployed(self, stack: str | RegionNode) -> StackOutputs:
-        """Outputs of a stack (by role, or a region's) that must be deployed and stable
-        (after-deploy, verify)."""
+    def deployed(self, stack: StackRef) -> StackOutputs:
+        """Outputs of a stack (by key, a region's or a peering's) that must be deployed and
+        stable (after-deploy, verify)."""
         return self.outputs.deployed(self._stack(stack))
 
-    def existing(self, stack: str | RegionNode) -> StackOutputs | None:
-        """Outputs of a stack if it exists in any state (before-destroy tolerates gaps)."""
+    def existing(self, stack: StackRef) -> StackOutputs | None:
+        """Outputs of a stack if it exists in any state (before-destroy tolerates gaps). A stack
+        outside the topology (a removed region's) is passed as a `Stack`."""
         return self.outputs.existing(self._stack(stack))
 
-    def _stack(self, stack: str | RegionNode) -> Stack:
-        return stack.stack if isinstance(stack, RegionNode) else self.topology.stack(stack)
+    def _stack(self, stack: StackRef) -> Stack:
+        if isinstance(stack, RegionNode | Peering):
+            return stack.stack
+        return stack if isinstance(stack, Stack) else self.topology.stack(stack)
 
 
 class Plugin:

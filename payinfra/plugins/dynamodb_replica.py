@@ -1,10 +1,15 @@
-"""The secondary-region replica of the sessions table (global tables version 2019.11.21).
+"""A replica of the sessions table in every secondary region (global tables version 2019.11.21).
 
 The primary stack owns the table; a replica in another region cannot be declared there without
-making the primary stack depend on the secondary region's key, so this plugin adds it with
-`UpdateTable ReplicaUpdates`, encrypted with the secondary region's own key (each replica needs
-its region's CMK), and waits for ACTIVE. Replicas added outside CloudFormation are not removed by
-stack deletion: before destroy, this plugin removes it and waits.
+making the primary stack depend on that region's key, so this plugin adds one per secondary with
+`UpdateTable ReplicaUpdates`, encrypted with that region's own key (each replica needs its
+region's CMK), and waits for ACTIVE. DynamoDB takes one replica change per UpdateTable call and
+only on an ACTIVE table, so the replicas are changed one after the other, each waited for:
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html
+The table converges to the topology: a replica of this table in a region that is no longer a
+secondary is removed (only this table's replicas are touched). Replicas added outside
+CloudFormation are not removed by stack deletion: before destroy, this plugin removes every
+replica of the table and waits.
 
 A replica is a table of its own region, and several settings are per replica, not inherited from
 the table the replica was created from (CloudFormation's GlobalTable ReplicaSpecification lists
@@ -17,7 +22,7 @@ So once the replica is ACTIVE the plugin sets, in the replica's region:
 - deletion protection as the environment asks (`project.protect`, on for production): UpdateTable
   DeletionProtectionEnabled (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
 The key is set with the replica itself (ReplicaUpdates Create/Update `KMSMasterKeyId`, the key ARN
-in the replica's region, from the secondary stack's `KeyArn` output). `verify` checks each. A
+in the replica's region, from that secondary stack's `KeyArn` output). `verify` checks each. A
 backend that accepts ReplicaUpdates and creates no replica (moto) gets every one of these reported
 as not performed, never as holding.
 """
@@ -34,6 +39,7 @@ from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.observations import NOTE_TAG, read_table_note, stamped, write_table_note
 from payinfra.plugins.waiting import wait_until
+from payinfra.topology import Relation
 from payinfra.topology.outputs import RegionalOutput
 
 BUSY_STATES = frozenset({"CREATING", "UPDATING"})
@@ -70,16 +76,19 @@ class ReplicaTarget:
 
 class DynamoDbReplicaPlugin(Plugin):
     name = "dynamodb-replica"
-    summary = "add the secondary-region replica of the sessions table (its region's key) and wait for ACTIVE"
+    summary = (
+        "a replica of the sessions table in every secondary region (its region's key), waited for "
+        "ACTIVE; replicas in regions no longer listed are removed"
+    )
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
-    destroys_data = True  # before-destroy deletes the replica
+    destroys_data = True  # before-destroy deletes the replicas
 
-    def target(self, pc: PluginContext) -> ReplicaTarget:
-        return ReplicaTarget(
-            table=pc.deployed(pc.topology.primary).require(RegionalOutput.SESSIONS_TABLE_NAME),
-            region=pc.secondary_region,
-            key_arn=pc.deployed(pc.topology.secondary).require(RegionalOutput.KEY_ARN),
-        )
+    def targets(self, pc: PluginContext) -> list[ReplicaTarget]:
+        table = pc.deployed(pc.topology.primary).require(RegionalOutput.SESSIONS_TABLE_NAME)
+        return [
+            ReplicaTarget(table, pair.target.name, pc.deployed(pair.target).require(RegionalOutput.KEY_ARN))
+            for pair in pc.topology.pairs_of(Relation.REPLICATE)
+        ]
 
     @staticmethod
     def describe(ddb: Any, table: str) -> dict[str, Any] | None:
@@ -97,9 +106,27 @@ class DynamoDbReplicaPlugin(Plugin):
 
     # -- after deploy --------------------------------------------------------------------------
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
-        target = self.target(pc)
+        targets = self.targets(pc)
         ddb = pc.client("dynamodb", pc.primary_region)
-        table = self._ready_table(pc, out, ddb, target.table)
+        table = self._ready_table(pc, out, ddb, targets[0].table)
+        wanted = {pc.primary_region, *(t.region for t in targets)}
+        extra = [r["RegionName"] for r in table.get("Replicas", []) if r.get("RegionName") not in wanted]
+        for i, target in enumerate(targets):
+            # The first target reuses the description just read; each later one reads it anew
+            # (the previous replica change made the table UPDATING, then ACTIVE again).
+            self._converge(pc, out, ddb, target, table if i == 0 else None)
+        for region in extra:  # a region that left the topology: its replica goes
+            remove_replica(pc, out, ddb, targets[0].table, region)
+
+    def _converge(
+        self,
+        pc: PluginContext,
+        out: PluginReporter,
+        ddb: Any,
+        target: ReplicaTarget,
+        table: dict[str, Any] | None,
+    ) -> None:
+        table = table or self._ready_table(pc, out, ddb, target.table)
         replica = self.replica(table, target.region)
         if replica is None:
             note = read_table_note(ddb, table["TableArn"])
@@ -134,8 +161,8 @@ class DynamoDbReplicaPlugin(Plugin):
                 f"{replica.get('ReplicaStatusDescription', 'no description')}"
             )
         if state == "DELETING":
-            self._wait_gone(pc, out, ddb, target)
-            self.after_deploy(pc, out)
+            wait_gone(pc, out, ddb, target.table, target.region)
+            self._converge(pc, out, ddb, target, None)
             return
         if state in BUSY_STATES:
             self._wait_active(pc, out, ddb, target)
@@ -173,14 +200,22 @@ class DynamoDbReplicaPlugin(Plugin):
         where = f"{target.table} replica in {target.region}"
         changed = False
         if not state.pitr:
-            self._call(replica_ddb.update_continuous_backups, target, TableName=target.table,
-                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            self._call(
+                replica_ddb.update_continuous_backups,
+                target,
+                TableName=target.table,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
             out.changed(f"{where}: point-in-time recovery enabled")
             changed = True
         missing = {k: v for k, v in wanted_tags.items() if state.tags.get(k) != v}
         if missing:
-            self._call(replica_ddb.tag_resource, target, ResourceArn=state.arn,
-                       Tags=[{"Key": k, "Value": v} for k, v in sorted(missing.items())])
+            self._call(
+                replica_ddb.tag_resource,
+                target,
+                ResourceArn=state.arn,
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(missing.items())],
+            )
             out.changed(f"{where}: tagged {', '.join(f'{k}={v}' for k, v in sorted(missing.items()))}")
             changed = True
         if state.deletion_protection != protect:
@@ -230,9 +265,10 @@ class DynamoDbReplicaPlugin(Plugin):
                 f"table {table} needs a NEW_AND_OLD_IMAGES stream for a replica (has "
                 f"{stream.get('StreamViewType', 'no stream')}): fix SessionsTable in the data partial"
             )
-        replica = self.replica(description, pc.secondary_region) or {}
-        replica_busy = replica.get("ReplicaStatus") in BUSY_STATES | {"DELETING"}
-        # A table UPDATING because of our own replica change is waited for with the replica.
+        replica_busy = any(
+            r.get("ReplicaStatus") in BUSY_STATES | {"DELETING"} for r in description.get("Replicas", [])
+        )
+        # A table UPDATING because of a replica change is waited for with that replica.
         if description.get("TableStatus") != "ACTIVE" and not replica_busy:
 
             def poll() -> tuple[bool, str]:
@@ -268,18 +304,9 @@ class DynamoDbReplicaPlugin(Plugin):
 
         wait_until(pc, out, f"replica of {target.table} in {target.region}", poll)
 
-    def _wait_gone(self, pc: PluginContext, out: PluginReporter, ddb: Any, target: ReplicaTarget) -> None:
-        def poll() -> tuple[bool, str]:
-            table = self.describe(ddb, target.table)
-            replica = self.replica(table, target.region) if table else None
-            if replica is None:
-                return (table is None or table.get("TableStatus") == "ACTIVE"), "removed"
-            return False, replica.get("ReplicaStatus", "?")
-
-        wait_until(pc, out, f"removal of the replica of {target.table} in {target.region}", poll)
-
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
+        """Remove every replica of the table (all added here), one after the other."""
         primary = pc.existing(pc.topology.primary)
         table_name = primary.optional(RegionalOutput.SESSIONS_TABLE_NAME) if primary else None
         if not table_name:
@@ -287,29 +314,21 @@ class DynamoDbReplicaPlugin(Plugin):
             return
         ddb = pc.client("dynamodb", pc.primary_region)
         table = self.describe(ddb, table_name)
-        replica = self.replica(table, pc.secondary_region) if table else None
-        target = ReplicaTarget(table_name, pc.secondary_region, "")
-        if replica is None:
-            out.unchanged(f"{table_name}: no replica in {pc.secondary_region}")
-            return
-        if replica.get("ReplicaStatus") != "DELETING":
-            try:
-                ddb.update_table(
-                    TableName=table_name, ReplicaUpdates=[{"Delete": {"RegionName": target.region}}]
-                )
-            except ClientError as err:
-                if "acted as a source region" in str(err):
-                    raise PluginError(
-                        f"the replica of {table_name} in {target.region} cannot be deleted yet: it acted "
-                        "as a source region in the last 24 hours (DynamoDB rule). Retry destroy later."
-                    ) from None
-                raise PluginError(f"remove replica of {table_name}: {error_message(err)}") from None
-            out.changed(f"{table_name}: removing the replica in {target.region}")
-        self._wait_gone(pc, out, ddb, target)
+        regions = [
+            r["RegionName"]
+            for r in (table or {}).get("Replicas", [])
+            if r.get("RegionName") and r["RegionName"] != pc.primary_region
+        ]
+        if not regions:
+            out.unchanged(f"{table_name}: no replicas")
+        for i, region in enumerate(regions):
+            remove_replica(pc, out, ddb, table_name, region, table if i == 0 else None)
 
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:
-        target = self.target(pc)
+        return [check for target in self.targets(pc) for check in self._verify_replica(pc, target)]
+
+    def _verify_replica(self, pc: PluginContext, target: ReplicaTarget) -> list[Check]:
         region = target.region
         promise = f"sessions table replica in {region} ACTIVE with that region's key"
         settings = self.setting_promises(pc, region)
@@ -376,3 +395,50 @@ class DynamoDbReplicaPlugin(Plugin):
             reason = f"DeletionProtectionEnabled is {state.deletion_protection}, want {protect}"
             checks.append(Check(protection_promise, Status.BROKEN, reason, region))
         return checks
+
+
+def _replica_of(description: dict[str, Any] | None, region: str) -> dict[str, Any] | None:
+    return DynamoDbReplicaPlugin.replica(description, region) if description else None
+
+
+def wait_gone(pc: PluginContext, out: PluginReporter, ddb: Any, table: str, region: str) -> None:
+    def poll() -> tuple[bool, str]:
+        description = DynamoDbReplicaPlugin.describe(ddb, table)
+        replica = _replica_of(description, region)
+        if replica is None:
+            return (description is None or description.get("TableStatus") == "ACTIVE"), "removed"
+        return False, replica.get("ReplicaStatus", "?")
+
+    wait_until(pc, out, f"removal of the replica of {table} in {region}", poll)
+
+
+def remove_replica(
+    pc: PluginContext,
+    out: PluginReporter,
+    ddb: Any,
+    table: str,
+    region: str,
+    described: dict[str, Any] | None = None,
+) -> None:
+    """Delete the replica of `table` in `region` and wait until it is gone (idempotent).
+
+    `ddb` is the primary region's client; `described`, the table's description when the caller
+    has just read it. Used for a region that left the topology (after deploy, and before its
+    stack is deleted) and by before-destroy for every replica.
+    """
+    replica = _replica_of(described or DynamoDbReplicaPlugin.describe(ddb, table), region)
+    if replica is None:
+        out.unchanged(f"{table}: no replica in {region}")
+        return
+    if replica.get("ReplicaStatus") != "DELETING":
+        try:
+            ddb.update_table(TableName=table, ReplicaUpdates=[{"Delete": {"RegionName": region}}])
+        except ClientError as err:
+            if "acted as a source region" in str(err):
+                raise PluginError(
+                    f"the replica of {table} in {region} cannot be deleted yet: it acted "
+                    "as a source region in the last 24 hours (DynamoDB rule). Retry later."
+                ) from None
+            raise PluginError(f"remove replica of {table} in {region}: {error_message(err)}") from None
+        out.changed(f"{table}: removing the replica in {region}")
+    wait_gone(pc, out, ddb, table, region)

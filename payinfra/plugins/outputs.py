@@ -131,17 +131,17 @@ class StaticOutputs:
     """Outputs given by value: for tests, and for running plugins from recorded outputs."""
 
     def __init__(self, values: dict[str, dict[str, str]], status: dict[str, str] | None = None) -> None:
-        self._values = values  # role -> outputs
+        self._values = values  # stack key (`Stack.key`) -> outputs
         self._status = status or {}
 
     def existing(self, stack: Stack) -> StackOutputs | None:
-        if stack.role not in self._values:
+        if stack.key not in self._values:
             return None
         return StackOutputs(
             stack.name,
             stack.region,
-            self._status.get(stack.role, "CREATE_COMPLETE"),
-            self._values[stack.role],
+            self._status.get(stack.key, "CREATE_COMPLETE"),
+            self._values[stack.key],
         )
 
     def deployed(self, stack: Stack) -> StackOutputs:

@@ -1,5 +1,8 @@
 """`verify` for every declared peering flow: the whole path, hop by hop, one check per flow.
 
+Every flow crosses one peering (the one between its two regions); with N regions each flow is
+its own check, named by its source and destination regions.
+
 A flow (`payinfra.model.peering`) holds only when every hop a connection takes does:
 its name resolves privately from the source VPC, the source security group lets it out, the
 source subnets' network ACLs let it out, their route tables send the peer range over the
@@ -23,12 +26,12 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from payinfra.model.peering import EPHEMERAL, PEERING_SIDE, Flow, Naming, declare_flows
+from payinfra.model.peering import EPHEMERAL, Flow, Naming, declare_flows, peering_side
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, Status
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import describe_connection, route_problem
-from payinfra.plugins.peering_dns import DNS_OPTION, dns_option, namespace_zone, region_of, zone_vpcs
-from payinfra.topology import Role
+from payinfra.plugins.peering_dns import DNS_OPTION, dns_option, namespace_zone, zone_vpcs
+from payinfra.topology import Peering
 from payinfra.topology.outputs import SECURITY_GROUP_OUTPUTS, SUBNET_OUTPUTS, PeeringOutput, RegionalOutput
 
 TCP_PROTOCOLS = frozenset({"tcp", "6", "-1"})
@@ -106,9 +109,9 @@ class RegionState:
         return list(self.outputs.require_list(output))
 
 
-def read_region(pc: PluginContext, role: str) -> RegionState:
-    outputs = pc.deployed(role)
-    ec2 = pc.client("ec2", region_of(pc, role))
+def read_region(pc: PluginContext, region: str) -> RegionState:
+    outputs = pc.deployed(region)
+    ec2 = pc.client("ec2", region)
     vpc_id = outputs.require(RegionalOutput.VPC_ID)
     subnets = [s for tier in ("private", "isolated") for s in outputs.require_list(SUBNET_OUTPUTS[tier])]
     tables: dict[str, dict[str, Any]] = {}
@@ -139,6 +142,15 @@ class HopFailed(Exception):
     """The first hop of a flow that does not hold."""
 
 
+@dataclass(frozen=True)
+class Crossing:
+    """The peering a flow crosses, its connection id, and the connection as each end sees it."""
+
+    peering: Peering
+    connection_id: str
+    seen_from: dict[str, dict[str, Any] | None]  # region -> DescribeVpcPeeringConnections entry
+
+
 class PeeringFlowsPlugin(Plugin):
     name = "peering-flows"
     summary = "verify every declared peering flow end to end: names, security groups, ACLs, routes, both ways"
@@ -146,36 +158,39 @@ class PeeringFlowsPlugin(Plugin):
 
     def verify(self, pc: PluginContext) -> list[Check]:
         flows = declare_flows(pc.config)
-        connection_id = pc.deployed(Role.PEERING).require(PeeringOutput.PEERING_CONNECTION_ID)
-        roles = [node.stack.role for node in pc.topology.regions]
-        states = {role: read_region(pc, role) for role in roles}
-        connections = {
-            role: describe_connection(pc.client("ec2", region_of(pc, role)), connection_id) for role in roles
-        }
+        states = {node.name: read_region(pc, node.name) for node in pc.topology.regions}
+        crossings = {}
+        for peering in pc.topology.peerings:
+            connection_id = pc.deployed(peering).require(PeeringOutput.PEERING_CONNECTION_ID)
+            seen_from = {
+                node.name: describe_connection(pc.client("ec2", node.name), connection_id)
+                for node in (peering.requester, peering.accepter)
+            }
+            crossings[frozenset(seen_from)] = Crossing(peering, connection_id, seen_from)
         checks = []
         for flow in flows:
             promise = f"peering flow {flow.label}"
+            pair = f"{flow.source.region} -> {flow.destination.region}"
             try:
-                hops = self._walk(pc, flow, states, connections, connection_id)
+                crossing = crossings.get(frozenset({flow.source.region, flow.destination.region}))
+                if crossing is None:
+                    raise HopFailed(f"no peering between {flow.source.region} and {flow.destination.region}")
+                hops = self._walk(pc, flow, states, crossing)
             except HopFailed as failed:
-                checks.append(Check(promise, Status.BROKEN, str(failed), flow.source.region))
+                checks.append(Check(promise, Status.BROKEN, str(failed), pair))
                 continue
-            checks.append(Check(promise, Status.HOLDS, "; ".join(hops), flow.source.region))
+            checks.append(Check(promise, Status.HOLDS, "; ".join(hops), pair))
         return checks
 
     def _walk(
-        self,
-        pc: PluginContext,
-        flow: Flow,
-        states: dict[str, RegionState],
-        connections: dict[str, dict[str, Any] | None],
-        connection_id: str,
+        self, pc: PluginContext, flow: Flow, states: dict[str, RegionState], crossing: Crossing
     ) -> list[str]:
-        src, dst = states[flow.source.role], states[flow.destination.role]
+        src, dst = states[flow.source.region], states[flow.destination.region]
         port, src_c, dst_c = flow.port, flow.source.component, flow.destination.component
         src_subnets = src.subnets(SUBNET_OUTPUTS[src_c.tier])
         dst_subnets = dst.subnets(SUBNET_OUTPUTS[dst_c.tier])
-        hops = [self._name(pc, flow, states, connections, connection_id)]
+        connection_id = crossing.connection_id
+        hops = [self._name(pc, flow, states, crossing)]
 
         src_group = src.groups[src.outputs.require(SECURITY_GROUP_OUTPUTS[src_c.security_group])]
         if not security_group_admits(src_group.get("IpPermissionsEgress", []), dst.cidr, port):
@@ -186,10 +201,10 @@ class PeeringFlowsPlugin(Plugin):
         self._acls(src, src_subnets, True, dst.cidr, port, port, hop="source subnet ACL egress")
         self._routes(src, src_subnets, dst.cidr, connection_id, "source route")
         hops.append("source ACL egress, routes")
-        for role, connection in connections.items():
+        for region, connection in crossing.seen_from.items():
             state = connection["Status"]["Code"] if connection else "not found"
             if state != "active":
-                raise HopFailed(f"peering connection {connection_id} is {state} in {region_of(pc, role)}")
+                raise HopFailed(f"peering connection {connection_id} is {state} in {region}")
         self._acls(dst, dst_subnets, False, src.cidr, port, port, hop="destination subnet ACL ingress")
         dst_group = dst.groups[dst.outputs.require(SECURITY_GROUP_OUTPUTS[dst_c.security_group])]
         if not security_group_admits(dst_group.get("IpPermissions", []), src.cidr, port):
@@ -203,31 +218,26 @@ class PeeringFlowsPlugin(Plugin):
         hops.append(f"return path (ephemeral {EPHEMERAL[0]}-{EPHEMERAL[1]})")
         return hops
 
-    def _name(
-        self,
-        pc: PluginContext,
-        flow: Flow,
-        states: dict[str, RegionState],
-        connections: dict[str, dict[str, Any] | None],
-        connection_id: str,
-    ) -> str:
+    @staticmethod
+    def _name(pc: PluginContext, flow: Flow, states: dict[str, RegionState], crossing: Crossing) -> str:
         dst = flow.destination
         if dst.component.naming == Naming.VPC_DNS:
-            connection = connections[dst.role]
-            if connection is None or not dns_option(connection, dst.role):
+            connection = crossing.seen_from[dst.region]
+            side = peering_side(crossing.peering.requester.name, dst.region)
+            if connection is None or not dns_option(connection, side):
                 raise HopFailed(
-                    f"name: {connection_id} {PEERING_SIDE[dst.role].lower()} side ({dst.region}) does not "
+                    f"name: {crossing.connection_id} {side.lower()} side ({dst.region}) does not "
                     f"set {DNS_OPTION}: the {dst.component.name} endpoint does not resolve privately from "
                     f"{flow.source.region}"
                 )
-            return f"name: {PEERING_SIDE[dst.role].lower()} DNS resolution on"
+            return f"name: {side.lower()} DNS resolution on"
         if dst.component.naming == Naming.CLOUD_MAP:
             try:
-                namespace = states[dst.role].outputs.require(RegionalOutput.NAMESPACE_ID)
-                zone = namespace_zone(pc, dst.role, namespace)
+                namespace = states[dst.region].outputs.require(RegionalOutput.NAMESPACE_ID)
+                zone = namespace_zone(pc, dst.region, namespace)
             except PluginError as err:
                 raise HopFailed(f"name: {err}") from None
-            source_vpc = (states[flow.source.role].vpc_id, flow.source.region)
+            source_vpc = (states[flow.source.region].vpc_id, flow.source.region)
             if source_vpc not in zone_vpcs(pc, zone):
                 raise HopFailed(
                     f"name: {dst.region} namespace zone {zone} is not associated with the source VPC "

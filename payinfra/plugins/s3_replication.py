@@ -1,13 +1,23 @@
-"""Cross-region replication of the uploads bucket (primary -> secondary), V2 rule schema.
+"""Cross-region replication of the uploads bucket (primary -> every secondary), V2 rule schema.
 
-The destination bucket and its key live in the secondary stack, which in `replica` database mode
-deploys after the primary: the primary template cannot name them at create time. So this plugin
-puts the replication configuration after both stacks exist, checking first that the destination
-exists and is versioned (S3 accepts a configuration pointing nowhere). SSE-KMS objects replicate
-only with `SourceSelectionCriteria.SseKmsEncryptedObjects` and a `ReplicaKmsKeyID` in the
-destination region, and only if the role may encrypt with that key: granted here when the role's
-policies do not already allow it. A CloudFormation update of the bucket can drop a configuration
-set outside the template, so this runs after every deploy and `verify` compares the live rule.
+The destination buckets and their keys live in the secondary stacks, which in `replica` database
+mode deploy after the primary: the primary template cannot name them at create time. So this
+plugin puts the replication configuration after the stacks exist, checking first that each
+destination exists and is versioned (S3 accepts a configuration pointing nowhere). SSE-KMS objects
+replicate only with `SourceSelectionCriteria.SseKmsEncryptedObjects` and a `ReplicaKmsKeyID` in
+the destination region, and only if the role may encrypt with that key: granted here when the
+role's policies do not already allow it. A CloudFormation update of the bucket can drop a
+configuration set outside the template, so this runs after every deploy and `verify` compares the
+live rules.
+
+One rule per destination (`uploads-to-<region>`), each with that destination's key. A
+configuration with several rules must use the V2 schema in every rule (`Filter`, and with it
+`DeleteMarkerReplication`), and each rule needs its own `Priority`:
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationRule.html
+The configuration converges to the topology: PutBucketReplication replaces the whole document, so
+a rule to a region no longer listed goes with the next put, and a rule that stays keeps its
+priority (a new one takes the lowest free number).
 
 `verify` keeps two promises apart: the configuration on the source bucket (read back and compared
 with the desired one) and objects actually replicating. The second can only be observed on
@@ -29,9 +39,10 @@ from payinfra.plugins.aws import error_code
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.iam_grants import missing_actions, role_documents, role_name_from_arn
 from payinfra.plugins.observations import read_bucket_note, stamped, write_bucket_note
+from payinfra.topology import Relation
 from payinfra.topology.outputs import RegionalOutput
 
-RULE_ID = "uploads-to-secondary-region"
+RULE_PREFIX = "uploads-to-"  # + the destination region: one rule per destination
 GRANT_POLICY = "payinfra-replica-key"  # inline policy this plugin owns on the replication role
 ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey"]
 DECRYPT_ACTIONS = ["kms:Decrypt"]
@@ -63,44 +74,82 @@ class ReplicationSettings:
         return cls(time_control=time_control, metrics=metrics)
 
 
+def rule_id(region: str) -> str:
+    return f"{RULE_PREFIX}{region}"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One secondary region's uploads bucket and the key its replicas are encrypted with."""
+
+    region: str
+    label: str  # the pair, `primary -> region`
+    bucket: str
+    bucket_arn: str
+    key_arn: str
+
+    @property
+    def rule_id(self) -> str:
+        return rule_id(self.region)
+
+
 @dataclass(frozen=True)
 class ReplicationTarget:
+    source_region: str
     source_bucket: str
     source_key_arn: str
     role_arn: str
-    destination_bucket: str
-    destination_bucket_arn: str
-    destination_key_arn: str
+    destinations: tuple[Destination, ...]
 
 
-def desired_configuration(target: ReplicationTarget, settings: ReplicationSettings) -> dict[str, Any]:
-    destination: dict[str, Any] = {
-        "Bucket": target.destination_bucket_arn,
-        "EncryptionConfiguration": {"ReplicaKmsKeyID": target.destination_key_arn},
+def priorities(rule_ids: list[str], current: dict[str, Any] | None) -> dict[str, int]:
+    """Rule ID -> Priority: a rule already in place keeps its number, a new one takes the lowest
+    number no kept rule uses (priorities must be unique among the rules)."""
+    existing = {r.get("ID"): r.get("Priority") for r in (current or {}).get("Rules", [])}
+    kept = {i: int(existing[i]) for i in rule_ids if isinstance(existing.get(i), int)}
+    if len(set(kept.values())) != len(kept):  # duplicated live numbers: renumber everything
+        kept = {}
+    numbers: dict[str, int] = dict(kept)
+    free = (n for n in range(1, len(rule_ids) + len(kept) + 2) if n not in kept.values())
+    for i in rule_ids:
+        if i not in numbers:
+            numbers[i] = next(free)
+    return numbers
+
+
+def desired_rule(destination: Destination, priority: int, settings: ReplicationSettings) -> dict[str, Any]:
+    target: dict[str, Any] = {
+        "Bucket": destination.bucket_arn,
+        "EncryptionConfiguration": {"ReplicaKmsKeyID": destination.key_arn},
     }
     if settings.time_control:
-        destination["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
+        target["ReplicationTime"] = {"Status": "Enabled", "Time": {"Minutes": RTC_MINUTES}}
     if settings.metrics:
         # S3 rejects an EventThreshold without RTC ("Metrics cannot contain an event threshold
         # when ReplicationTime is not specified or Disabled": crossplane-contrib/provider-aws#1117).
         metrics: dict[str, Any] = {"Status": "Enabled"}
         if settings.time_control:
             metrics["EventThreshold"] = {"Minutes": RTC_MINUTES}
-        destination["Metrics"] = metrics
+        target["Metrics"] = metrics
     return {
-        "Role": target.role_arn,
-        "Rules": [
-            {
-                "ID": RULE_ID,
-                "Priority": 1,
-                "Status": "Enabled",
-                "Filter": {"Prefix": ""},
-                "DeleteMarkerReplication": {"Status": "Enabled"},
-                "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
-                "Destination": destination,
-            }
-        ],
+        "ID": destination.rule_id,
+        "Priority": priority,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": target,
     }
+
+
+def desired_configuration(
+    target: ReplicationTarget, settings: ReplicationSettings, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One rule per destination, in priority order (`current`: the live configuration, whose
+    rules keep their priorities)."""
+    numbers = priorities([d.rule_id for d in target.destinations], current)
+    rules = [desired_rule(d, numbers[d.rule_id], settings) for d in target.destinations]
+    return {"Role": target.role_arn, "Rules": sorted(rules, key=lambda r: r["Priority"])}
 
 
 def normalise(configuration: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +161,34 @@ def normalise(configuration: dict[str, Any]) -> dict[str, Any]:
             rule["Filter"] = {"Prefix": ""}
         rules.append(rule)
     return {**configuration, "Rules": rules}
+
+
+def differences(desired: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Where `current` differs from `desired`, each rule compared with the rule of its ID:
+    `Role`, `Rules.<ID>.<field path>`, `Rules.<ID>` (missing) or `Rules.<ID>: not wanted`."""
+    current = normalise(current)
+    found = diff_paths(desired.get("Role"), current.get("Role"), "Role")
+    live = {r.get("ID"): r for r in current.get("Rules", [])}
+    for rule in desired["Rules"]:
+        where = f"Rules.{rule['ID']}"
+        found += [where] if rule["ID"] not in live else diff_paths(rule, live[rule["ID"]], where)
+    wanted = {r["ID"] for r in desired["Rules"]}
+    found += [f"Rules.{i}: not wanted" for i in live if i not in wanted]
+    return found
+
+
+def rule_field(path: str) -> str:
+    """`Rules.<ID>.Filter.Prefix` -> `Filter.Prefix`: what a backend keeps or drops is the same
+    for every rule, so observations are recorded per field, not per rule."""
+    if not path.startswith("Rules."):
+        return path
+    _, _, rest = path.removeprefix("Rules.").partition(".")
+    return rest or path
+
+
+def not_kept(paths: list[str], recorded: set[str]) -> bool:
+    """Whether every difference is a field the backend was seen dropping (never a missing rule)."""
+    return bool(paths) and all(rule_field(p) in recorded for p in paths)
 
 
 def diff_paths(desired: Any, actual: Any, path: str = "") -> list[str]:
@@ -162,7 +239,7 @@ def bucket_versioning(s3: Any, bucket: str) -> str | None:
     return str(s3.get_bucket_versioning(Bucket=bucket).get("Status", ""))
 
 
-def grant_document(key_arn: str) -> dict[str, Any]:
+def grant_document(key_arns: list[str]) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -170,15 +247,58 @@ def grant_document(key_arn: str) -> dict[str, Any]:
                 "Sid": "EncryptReplicasWithTheDestinationKey",
                 "Effect": "Allow",
                 "Action": ENCRYPT_ACTIONS,
-                "Resource": key_arn,
+                "Resource": key_arns[0] if len(key_arns) == 1 else key_arns,
             }
         ],
     }
 
 
+def remove_grant(iam: Any, role: str, out: PluginReporter) -> None:
+    """Delete this plugin's inline policy from the replication role, if it is there."""
+    try:
+        names = [
+            n
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=role)
+            for n in page["PolicyNames"]
+        ]
+    except ClientError as err:
+        if error_code(err) != "NoSuchEntity":
+            raise
+        names = []
+    if GRANT_POLICY in names:
+        iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
+        out.changed(f"role {role}: removed inline policy {GRANT_POLICY}")
+    else:
+        out.unchanged(f"role {role}: no inline policy {GRANT_POLICY}")
+
+
+def remove_rules(s3: Any, bucket: str, regions: set[str], out: PluginReporter) -> None:
+    """Drop the rules replicating `bucket` to `regions` (the rest stays as it is); with no rule
+    left, the whole configuration goes. Used to retire a region before its stack is deleted."""
+    try:
+        current = current_configuration(s3, bucket)
+    except ClientError as err:
+        if error_code(err) != "NoSuchBucket":
+            raise
+        current = None
+    gone = {rule_id(r) for r in regions}
+    rules = [r for r in (current or {}).get("Rules", []) if r.get("ID") not in gone]
+    if current is None or len(rules) == len(current.get("Rules", [])):
+        out.unchanged(f"{bucket}: no replication rule to {', '.join(sorted(regions))}")
+        return
+    if rules:
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={**current, "Rules": rules})
+    else:
+        s3.delete_bucket_replication(Bucket=bucket)
+    out.changed(f"{bucket}: removed the replication rule(s) to {', '.join(sorted(regions))}")
+
+
 class S3ReplicationPlugin(Plugin):
     name = "s3-replication"
-    summary = "replicate the uploads bucket to the secondary region (SSE-KMS, delete markers, optional RTC)"
+    summary = (
+        "replicate the uploads bucket to every secondary region, one rule per destination with its "
+        "key (SSE-KMS, delete markers, optional RTC); rules to regions no longer listed are removed"
+    )
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
 
     def __init__(self, settings: ReplicationSettings | None = None) -> None:
@@ -188,29 +308,42 @@ class S3ReplicationPlugin(Plugin):
         return self._settings or ReplicationSettings.from_context(pc)
 
     def target(self, pc: PluginContext) -> ReplicationTarget:
-        primary, secondary = pc.deployed(pc.topology.primary), pc.deployed(pc.topology.secondary)
+        primary = pc.deployed(pc.topology.primary)
+        destinations = []
+        for pair in pc.topology.pairs_of(Relation.REPLICATE):
+            outputs = pc.deployed(pair.target)
+            destinations.append(
+                Destination(
+                    region=pair.target.name,
+                    label=pair.label,
+                    bucket=outputs.require(RegionalOutput.UPLOADS_BUCKET_NAME),
+                    bucket_arn=outputs.require(RegionalOutput.UPLOADS_BUCKET_ARN),
+                    key_arn=outputs.require(RegionalOutput.KEY_ARN),
+                )
+            )
         return ReplicationTarget(
+            source_region=pc.topology.primary.name,
             source_bucket=primary.require(RegionalOutput.UPLOADS_BUCKET_NAME),
             source_key_arn=primary.require(RegionalOutput.KEY_ARN),
             role_arn=primary.require(RegionalOutput.REPLICATION_ROLE_ARN),
-            destination_bucket=secondary.require(RegionalOutput.UPLOADS_BUCKET_NAME),
-            destination_bucket_arn=secondary.require(RegionalOutput.UPLOADS_BUCKET_ARN),
-            destination_key_arn=secondary.require(RegionalOutput.KEY_ARN),
+            destinations=tuple(destinations),
         )
 
     # -- after deploy --------------------------------------------------------------------------
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
         target = self.target(pc)
         self._check_buckets(pc, target)
-        self._check_destination_key(pc, target)
-        self._grant_destination_key(pc, out, target)
+        for destination in target.destinations:
+            self._check_destination_key(pc, destination)
+        self._grant_destination_keys(pc, out, target)
         self._configure(pc, out, target)
 
-    def _check_buckets(self, pc: PluginContext, target: ReplicationTarget) -> None:
-        for region, bucket, side in (
-            (pc.primary_region, target.source_bucket, "source"),
-            (pc.secondary_region, target.destination_bucket, "destination"),
-        ):
+    @staticmethod
+    def _check_buckets(pc: PluginContext, target: ReplicationTarget) -> None:
+        buckets = [(target.source_region, target.source_bucket, "source")] + [
+            (d.region, d.bucket, "destination") for d in target.destinations
+        ]
+        for region, bucket, side in buckets:
             status = bucket_versioning(pc.client("s3", region), bucket)
             if status is None:
                 raise PluginError(f"{side} bucket {bucket} does not exist in {region}")
@@ -221,73 +354,76 @@ class S3ReplicationPlugin(Plugin):
                     "buckets: UploadsBucket must set VersioningConfiguration Status Enabled"
                 )
 
-    def _check_destination_key(self, pc: PluginContext, target: ReplicationTarget) -> None:
-        kms = pc.client("kms", pc.secondary_region)
+    @staticmethod
+    def _check_destination_key(pc: PluginContext, destination: Destination) -> None:
+        kms = pc.client("kms", destination.region)
         try:
-            state = kms.describe_key(KeyId=target.destination_key_arn)["KeyMetadata"].get("KeyState")
+            state = kms.describe_key(KeyId=destination.key_arn)["KeyMetadata"].get("KeyState")
         except ClientError as err:
             raise PluginError(
-                f"destination key {target.destination_key_arn} cannot be described: {error_code(err)}"
+                f"destination key {destination.key_arn} cannot be described: {error_code(err)}"
             ) from None
         if state != "Enabled":
-            raise PluginError(f"destination key {target.destination_key_arn} is {state}, not Enabled")
+            raise PluginError(f"destination key {destination.key_arn} is {state}, not Enabled")
 
-    def _grant_destination_key(
-        self, pc: PluginContext, out: PluginReporter, target: ReplicationTarget
-    ) -> None:
-        iam = pc.client("iam", pc.primary_region)
+    @staticmethod
+    def _grant_destination_keys(pc: PluginContext, out: PluginReporter, target: ReplicationTarget) -> None:
+        """One inline policy covering exactly the destination keys the template does not grant."""
+        iam = pc.client("iam", target.source_region)
         role = role_name_from_arn(target.role_arn)
         documents = role_documents(iam, role)
-        wanted = grant_document(target.destination_key_arn)
         ours = documents.pop(GRANT_POLICY, None)
-        if ours == wanted:
-            out.unchanged(
-                f"role {role} may encrypt with {target.destination_key_arn} (policy {GRANT_POLICY})"
-            )
-            return
-        if not missing_actions(documents, ENCRYPT_ACTIONS, target.destination_key_arn):
+        needed = [
+            d.key_arn for d in target.destinations if missing_actions(documents, ENCRYPT_ACTIONS, d.key_arn)
+        ]
+        if not needed:
             if ours is not None:
                 iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
-                out.changed(f"role {role}: removed {GRANT_POLICY} (the template's policies grant the key)")
+                out.changed(f"role {role}: removed {GRANT_POLICY} (the template's policies grant the keys)")
             else:
-                out.unchanged(f"role {role}: the template's policies grant {target.destination_key_arn}")
+                out.unchanged(f"role {role}: the template's policies grant every destination key")
+            return
+        wanted = grant_document(needed)
+        if ours == wanted:
+            out.unchanged(f"role {role} may encrypt with {', '.join(needed)} (policy {GRANT_POLICY})")
             return
         iam.put_role_policy(RoleName=role, PolicyName=GRANT_POLICY, PolicyDocument=json.dumps(wanted))
         verb = "updated" if ours is not None else "added"
         out.changed(
             f"role {role}: {verb} inline policy {GRANT_POLICY} ({', '.join(ENCRYPT_ACTIONS)} on "
-            f"{target.destination_key_arn}): the primary template cannot know the secondary key"
+            f"{', '.join(needed)}): the primary template cannot know the secondary keys"
         )
 
     def _configure(self, pc: PluginContext, out: PluginReporter, target: ReplicationTarget) -> None:
-        s3 = pc.client("s3", pc.primary_region)
-        desired = desired_configuration(target, self.settings(pc))
+        s3 = pc.client("s3", target.source_region)
         current = current_configuration(s3, target.source_bucket)
-        differences = diff_paths(desired, normalise(current)) if current else ["ReplicationConfiguration"]
+        desired = desired_configuration(target, self.settings(pc), current)
+        found = differences(desired, current) if current else ["ReplicationConfiguration"]
         note = read_bucket_note(s3, target.source_bucket)
-        not_kept = recorded_paths(note)
-        if not differences:
-            out.unchanged(f"{target.source_bucket}: replication to {target.destination_bucket} as intended")
+        destinations = ", ".join(d.bucket for d in target.destinations)
+        if not found:
+            out.unchanged(f"{target.source_bucket}: replication to {destinations} as intended")
             return
-        if current and set(differences) <= not_kept:
+        if current and not_kept(found, recorded_paths(note)):
             out.unchanged(
-                f"{target.source_bucket}: replication rule in place; {len(differences)} field(s) not kept"
+                f"{target.source_bucket}: replication rules in place; {len(found)} field(s) not kept"
             )
             out.not_performed(
-                f"{target.source_bucket}: this backend does not keep {', '.join(differences)} ({note})"
+                f"{target.source_bucket}: this backend does not keep {', '.join(found)} ({note})"
             )
             return
         s3.put_bucket_replication(Bucket=target.source_bucket, ReplicationConfiguration=desired)
         out.changed(
-            f"{target.source_bucket}: put replication to {target.destination_bucket} "
-            f"(key {target.destination_key_arn}; was different at: {', '.join(differences)})"
+            f"{target.source_bucket}: put replication to {destinations} (one rule each, with its "
+            f"region's key; was different at: {', '.join(found)})"
         )
         stored = current_configuration(s3, target.source_bucket)
-        dropped = diff_paths(desired, normalise(stored)) if stored else ["ReplicationConfiguration"]
+        dropped = differences(desired, stored) if stored else ["ReplicationConfiguration"]
         if dropped:
-            write_bucket_note(s3, target.source_bucket, stamped(" ".join(dropped)))
+            fields = sorted({rule_field(p) for p in dropped})
+            write_bucket_note(s3, target.source_bucket, stamped(" ".join(fields)))
             out.not_performed(
-                f"{target.source_bucket}: the backend stored the configuration without {', '.join(dropped)} "
+                f"{target.source_bucket}: the backend stored the configuration without {', '.join(fields)} "
                 "(read back right after writing it; recorded on the bucket, not retried)"
             )
         elif note:
@@ -314,93 +450,91 @@ class S3ReplicationPlugin(Plugin):
         else:
             out.unchanged("primary stack or its uploads bucket output is gone: no replication to remove")
         if role_arn:
-            self._remove_grant(pc, out, role_name_from_arn(role_arn))
-
-    @staticmethod
-    def _remove_grant(pc: PluginContext, out: PluginReporter, role: str) -> None:
-        iam = pc.client("iam", pc.primary_region)
-        try:
-            names = [
-                n
-                for page in iam.get_paginator("list_role_policies").paginate(RoleName=role)
-                for n in page["PolicyNames"]
-            ]
-        except ClientError as err:
-            if error_code(err) != "NoSuchEntity":
-                raise
-            names = []
-        if GRANT_POLICY in names:
-            iam.delete_role_policy(RoleName=role, PolicyName=GRANT_POLICY)
-            out.changed(f"role {role}: removed inline policy {GRANT_POLICY}")
-        else:
-            out.unchanged(f"role {role}: no inline policy {GRANT_POLICY}")
+            remove_grant(pc.client("iam", pc.primary_region), role_name_from_arn(role_arn), out)
 
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:
+        """Per destination: it exists and is versioned, its rule is as intended, objects reach it,
+        the role may use its key. Each check names its region or its pair."""
         target = self.target(pc)
-        checks = []
-        versioning = bucket_versioning(pc.client("s3", pc.secondary_region), target.destination_bucket)
-        promise = "replication destination exists and is versioned"
-        if versioning == "Enabled":
-            checks.append(
-                Check(promise, Status.HOLDS, f"{target.destination_bucket} versioned", pc.secondary_region)
-            )
-        else:
-            reason = f"{target.destination_bucket}: " + (
-                "missing" if versioning is None else f"versioning {versioning or 'off'}"
-            )
-            checks.append(Check(promise, Status.BROKEN, reason, pc.secondary_region))
-        s3 = pc.client("s3", pc.primary_region)
+        s3 = pc.client("s3", target.source_region)
         current = current_configuration(s3, target.source_bucket)
-        checks.append(self._verify_configuration(pc, target, current))
-        checks.append(self._verify_objects(pc, target, configured=current is not None))
-        documents = role_documents(pc.client("iam", pc.primary_region), role_name_from_arn(target.role_arn))
-        missing = missing_actions(documents, ENCRYPT_ACTIONS, target.destination_key_arn) + missing_actions(
-            documents, DECRYPT_ACTIONS, target.source_key_arn
+        desired = desired_configuration(target, self.settings(pc), current)
+        found = differences(desired, current) if current else []
+        note = read_bucket_note(s3, target.source_bucket) if found else None
+        documents = role_documents(
+            pc.client("iam", target.source_region), role_name_from_arn(target.role_arn)
         )
-        promise = "replication role may decrypt (source key) and encrypt (destination key)"
-        if missing:
-            checks.append(
-                Check(promise, Status.BROKEN, f"not granted: {', '.join(missing)}", pc.primary_region)
-            )
-        else:
-            checks.append(Check(promise, Status.HOLDS, "granted by the role's policies", pc.primary_region))
+        missing_decrypt = missing_actions(documents, DECRYPT_ACTIONS, target.source_key_arn)
+        evidence = (
+            replication_evidence(s3, target.source_bucket) if current is not None else (Status.BROKEN, "")
+        )
+        checks = []
+        for destination in target.destinations:
+            checks.append(self._verify_destination(pc, destination))
+            mine = [p for p in found if p == "Role" or p.split(".")[:2] == ["Rules", destination.rule_id]]
+            checks.append(self._verify_rule(target, destination, current, mine, note))
+            checks.append(self._verify_objects(target, destination, current is not None, evidence))
+            missing = missing_actions(documents, ENCRYPT_ACTIONS, destination.key_arn) + missing_decrypt
+            promise = "replication role may decrypt (source key) and encrypt (destination key)"
+            if missing:
+                checks.append(
+                    Check(promise, Status.BROKEN, f"not granted: {', '.join(missing)}", destination.label)
+                )
+            else:
+                checks.append(
+                    Check(promise, Status.HOLDS, "granted by the role's policies", destination.label)
+                )
         return checks
 
-    def _verify_configuration(
-        self, pc: PluginContext, target: ReplicationTarget, current: dict[str, Any] | None
+    @staticmethod
+    def _verify_destination(pc: PluginContext, destination: Destination) -> Check:
+        versioning = bucket_versioning(pc.client("s3", destination.region), destination.bucket)
+        promise = "replication destination exists and is versioned"
+        if versioning == "Enabled":
+            return Check(promise, Status.HOLDS, f"{destination.bucket} versioned", destination.region)
+        reason = f"{destination.bucket}: " + (
+            "missing" if versioning is None else f"versioning {versioning or 'off'}"
+        )
+        return Check(promise, Status.BROKEN, reason, destination.region)
+
+    @staticmethod
+    def _verify_rule(
+        target: ReplicationTarget,
+        destination: Destination,
+        current: dict[str, Any] | None,
+        found: list[str],
+        note: str | None,
     ) -> Check:
         promise = CONFIGURED_PROMISE
+        where = destination.label
         if current is None:
             return Check(
-                promise,
-                Status.BROKEN,
-                f"{target.source_bucket} has no replication configuration",
-                pc.primary_region,
+                promise, Status.BROKEN, f"{target.source_bucket} has no replication configuration", where
             )
-        differences = diff_paths(desired_configuration(target, self.settings(pc)), normalise(current))
-        if not differences:
+        if not found:
             return Check(
                 promise,
                 Status.HOLDS,
                 "SSE-KMS objects, delete markers, destination key as intended: "
-                f"{target.source_bucket} -> {target.destination_bucket}",
-                pc.primary_region,
+                f"{target.source_bucket} -> {destination.bucket} (rule {destination.rule_id})",
+                where,
             )
-        note = read_bucket_note(pc.client("s3", pc.primary_region), target.source_bucket)
-        if set(differences) <= recorded_paths(note):
-            reason = f"the backend does not keep {', '.join(differences)} (recorded: {note})"
-            return Check(promise, Status.NOT_PERFORMED, reason, pc.primary_region)
-        return Check(promise, Status.BROKEN, f"differs at {', '.join(differences)}", pc.primary_region)
+        if not_kept(found, recorded_paths(note)):
+            reason = f"the backend does not keep {', '.join(found)} (recorded: {note})"
+            return Check(promise, Status.NOT_PERFORMED, reason, where)
+        return Check(promise, Status.BROKEN, f"differs at {', '.join(found)}", where)
 
     @staticmethod
-    def _verify_objects(pc: PluginContext, target: ReplicationTarget, *, configured: bool) -> Check:
-        promise = f"objects replicate to {pc.secondary_region}"
+    def _verify_objects(
+        target: ReplicationTarget, destination: Destination, configured: bool, evidence: tuple[Status, str]
+    ) -> Check:
+        promise = f"objects replicate to {destination.region}"
         if not configured:
             reason = f"{target.source_bucket} has no replication configuration: new objects are not copied"
-            return Check(promise, Status.BROKEN, reason, pc.primary_region)
-        status, reason = replication_evidence(pc.client("s3", pc.primary_region), target.source_bucket)
-        return Check(promise, status, reason, pc.primary_region)
+            return Check(promise, Status.BROKEN, reason, destination.label)
+        status, reason = evidence
+        return Check(promise, status, reason, destination.label)
 
 
 def replication_evidence(s3: Any, bucket: str) -> tuple[Status, str]:

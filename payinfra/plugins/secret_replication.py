@@ -9,9 +9,13 @@ https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecr
 A rotation of the primary propagates to every replica
 (https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html).
 
-Secrets Manager refuses to delete a primary secret that still has replicas (DeleteSecret
-InvalidRequestException), so before destroy this plugin removes them
-(RemoveRegionsFromReplication) and the primary stack can delete the secret.
+The replicas converge to the topology: a replica in a region that is no longer a secondary is
+removed after deploy (RemoveRegionsFromReplication,
+https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RemoveRegionsFromReplication.html),
+before that region's stack (and the key encrypting the replica) is deleted. Secrets Manager
+refuses to delete a primary secret that still has replicas (DeleteSecret
+InvalidRequestException), so before destroy this plugin removes them all and the primary stack
+can delete the secret.
 
 `verify` promises, per secondary region, a replica that is `InSync` and encrypted with that
 region's key (a replica whose key does not exist there ends `Failed` with a message, which is
@@ -61,8 +65,9 @@ class ReplicaTarget:
 class SecretReplicationPlugin(Plugin):
     name = "secret-replication"
     summary = (
-        "replicate the primary database secret to the secondary region with that region's key "
-        "(replica mode); remove the replicas before destroy; verify InSync and rotation"
+        "replicate the primary database secret to every secondary region with that region's key "
+        "(replica mode), removing replicas in regions no longer listed; remove them all before "
+        "destroy; verify InSync and rotation"
     )
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
     destroys_data = True  # before-destroy deletes the replica
@@ -106,8 +111,28 @@ class SecretReplicationPlugin(Plugin):
             return
         secret_arn = pc.deployed(pc.topology.primary).require(SECRET_OUTPUT)
         sm = pc.client("secretsmanager", pc.primary_region)
-        for target in self.targets(pc):
+        targets = self.targets(pc)
+        for target in targets:
             self._converge(pc, out, sm, secret_arn, target)
+        wanted = {t.region for t in targets}
+        listed = self._secret(sm, secret_arn).get("ReplicationStatus", [])
+        extra = sorted(r["Region"] for r in listed if r.get("Region") and r["Region"] not in wanted)
+        if extra:  # regions that left the topology: their replicas go
+            self.remove_replicas(pc, out, sm, secret_arn, extra)
+
+    def remove_replicas(
+        self, pc: PluginContext, out: PluginReporter, sm: Any, secret_arn: str, regions: list[str]
+    ) -> None:
+        """Remove the replicas in `regions` (those that exist) and wait until they are gone."""
+        description = self.describe(sm, secret_arn) or {}
+        present = [r for r in regions if self.replica_status(description, r) is not None]
+        if not present:
+            out.unchanged(f"{secret_arn}: no replica in {', '.join(regions)}")
+            return
+        self._remove(sm, secret_arn, present)
+        out.changed(f"{secret_arn}: removed the replicas in {', '.join(present)}")
+        for region in present:
+            self._wait_removed(pc, out, sm, secret_arn, region)
 
     def _converge(
         self, pc: PluginContext, out: PluginReporter, sm: Any, secret_arn: str, target: ReplicaTarget
@@ -204,10 +229,7 @@ class SecretReplicationPlugin(Plugin):
             return
         # Every replica goes (not only this project's regions): DeleteSecret refuses a primary
         # secret that still has any.
-        self._remove(sm, secret_arn, regions)
-        out.changed(f"{secret_arn}: removed the replicas in {', '.join(regions)}")
-        for region in regions:
-            self._wait_removed(pc, out, sm, secret_arn, region)
+        self.remove_replicas(pc, out, sm, secret_arn, regions)
 
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:

@@ -8,7 +8,7 @@ from payinfra.plugins.outputs import STABLE_STATES
 
 class StackStatusPlugin(Plugin):
     name = "stack-status"
-    summary = "verify: the primary, secondary and peering stacks are complete"
+    summary = "verify: every stack (each region's, each peering's) is complete"
     hooks = (Hook.VERIFY,)
 
     def verify(self, pc: PluginContext) -> list[Check]:

@@ -121,9 +121,13 @@ class VersionedBucketsPlugin(Plugin):
             if outputs is None:
                 out.unchanged(f"stack {node.stack.name} is gone: no buckets to empty in {node.name}")
                 continue
-            self._region(pc, outputs, node.name, out)
+            self.empty_region(pc, outputs, node.name, out)
 
-    def _region(self, pc: PluginContext, outputs: StackOutputs, region: str, out: PluginReporter) -> None:
+    def empty_region(
+        self, pc: PluginContext, outputs: StackOutputs, region: str, out: PluginReporter
+    ) -> None:
+        """Stop log delivery, empty the uploads bucket, drain and delete the log bucket of one
+        region's stack (`outputs`); also used to retire a region removed from the context."""
         s3 = pc.client("s3", region)
         uploads = outputs.optional(RegionalOutput.UPLOADS_BUCKET_NAME)
         logs = outputs.optional(RegionalOutput.ALB_LOGS_BUCKET_NAME)

@@ -17,11 +17,10 @@ class WafAssociationPlugin(Plugin):
     hooks = (Hook.VERIFY,)
 
     def verify(self, pc: PluginContext) -> list[Check]:
-        return [self._check(pc, node.stack.role) for node in pc.topology.regions]
+        return [self._check(pc, node.name) for node in pc.topology.regions]
 
-    def _check(self, pc: PluginContext, role: str) -> Check:
-        region = pc.stacks[role].region
-        outputs = pc.deployed(role)
+    def _check(self, pc: PluginContext, region: str) -> Check:
+        outputs = pc.deployed(region)
         alb = outputs.require(RegionalOutput.LOAD_BALANCER_ARN)
         expected = outputs.require(RegionalOutput.WEB_ACL_ARN)
         try:

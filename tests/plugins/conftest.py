@@ -1,8 +1,11 @@
-"""A moto world holding what the three stacks would have created, and a plugin context over it.
+"""A moto world holding what the stacks would have created, and a plugin context over it.
 
 The plugins only ever see stack outputs, so the tests create the resources with boto3 directly
-(under `mock_aws`) and feed their ids through `StaticOutputs`: the same contract as
-CloudFormation's outputs, without depending on moto's CloudFormation.
+(under `mock_aws`) and feed their ids through `StaticOutputs`, keyed by stack key (the region
+name for a regional stack, `peering-<accepter>` for a peering): the same contract as
+CloudFormation's outputs, without depending on moto's CloudFormation. `config` is the default
+two-region context; `three_regions` is examples/three-regions.toml (`mesh_regions`: the same in
+mesh peering).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import pytest
 
 from localaws.testing import mock_aws
 from payinfra.config import Context, load_context
+from payinfra.config.loader import DEFAULT_PATH
 from payinfra.plugins.api import Clock, PluginContext, Reporter
 from payinfra.plugins.aws import RegionalSessions
 from payinfra.plugins.outputs import StaticOutputs
+from payinfra.topology import Topology
 
 SHARED_LOADER = botocore.loaders.create_loader()
 READ_PREFIXES = ("Describe", "Get", "List", "Head")
@@ -79,9 +84,24 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
+THREE_REGIONS = DEFAULT_PATH.parent / "examples" / "three-regions.toml"
+PRIMARY, SECONDARY, THIRD = "us-east-1", "us-east-2", "us-west-2"
+PEERING = f"peering-{SECONDARY}"  # the default context's one peering stack key
+
+
 @pytest.fixture(scope="session")
 def config() -> Context:
     return load_context()
+
+
+@pytest.fixture(scope="session")
+def three_regions() -> Context:
+    return load_context(THREE_REGIONS)
+
+
+@pytest.fixture(scope="session")
+def mesh_regions() -> Context:
+    return load_context(THREE_REGIONS, overrides=['project.peering="mesh"'])
 
 
 def _vpc(ec2: Any, cidr: str, tables: int) -> dict[str, Any]:
@@ -120,21 +140,23 @@ def _bucket(s3: Any, name: str, region: str, key_arn: str) -> None:
 
 
 def build_world(config: Context) -> dict[str, dict[str, str]]:
-    """Create the stacks' resources in moto; returns the outputs per stack role."""
-    p = config.project
+    """Create the stacks' resources in moto; returns the outputs per stack key."""
+    topology = Topology.from_context(config)
     names = config.names
     outputs: dict[str, dict[str, str]] = {}
-    account = boto3.client("sts", region_name=p.primary_region).get_caller_identity()["Account"]
-    for role, region in (("primary", p.primary_region), ("secondary", p.secondary_region)):
+    primary_region = topology.primary.name
+    account = boto3.client("sts", region_name=primary_region).get_caller_identity()["Account"]
+    for node in topology.regions:
+        region = node.name
         ec2 = boto3.client("ec2", region_name=region)
-        network = _vpc(ec2, config.regions[region].vpc_cidr, config.regions[region].az_count + 1)
+        network = _vpc(ec2, node.settings.vpc_cidr, node.settings.az_count + 1)
         key_arn = boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
         s3 = boto3.client("s3", region_name=region)
         uploads = names.concrete("uploads_bucket", region=region, account=account)
         logs = names.concrete("alb_logs_bucket", region=region, account=account)
         _bucket(s3, uploads, region, key_arn)
         _bucket(s3, logs, region, key_arn)
-        outputs[role] = {
+        outputs[node.stack.key] = {
             "VpcId": network["VpcId"],
             "VpcCidr": network["VpcCidr"],
             "DefaultSecurityGroupId": network["DefaultSecurityGroupId"],
@@ -144,9 +166,9 @@ def build_world(config: Context) -> dict[str, dict[str, str]]:
             "UploadsBucketArn": f"arn:aws:s3:::{uploads}",
             "AlbLogsBucketName": logs,
         }
-    primary = outputs["primary"]
+    primary = outputs[topology.primary.stack.key]
     table = names.concrete("sessions_table")
-    boto3.client("dynamodb", region_name=p.primary_region).create_table(
+    boto3.client("dynamodb", region_name=primary_region).create_table(
         TableName=table,
         KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
@@ -154,8 +176,8 @@ def build_world(config: Context) -> dict[str, dict[str, str]]:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     primary["SessionsTableName"] = table
-    iam = boto3.client("iam", region_name=p.primary_region)
-    role_name = names.concrete("role_replication", region=p.primary_region)
+    iam = boto3.client("iam", region_name=primary_region)
+    role_name = names.concrete("role_replication", region=primary_region)
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -179,18 +201,20 @@ def build_world(config: Context) -> dict[str, dict[str, str]]:
         RoleName=role_name, PolicyName="Replication", PolicyDocument=json.dumps(source_policy)
     )
     primary["ReplicationRoleArn"] = role_arn
-    # The peering stack: the request from the primary VPC and the primary side's routes.
-    ec2 = boto3.client("ec2", region_name=p.primary_region)
-    connection = ec2.create_vpc_peering_connection(
-        VpcId=primary["VpcId"], PeerVpcId=outputs["secondary"]["VpcId"], PeerRegion=p.secondary_region
-    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-    for table_id in primary["PrivateRouteTableIds"].split(","):
-        ec2.create_route(
-            RouteTableId=table_id,
-            DestinationCidrBlock=outputs["secondary"]["VpcCidr"],
-            VpcPeeringConnectionId=connection,
-        )
-    outputs["peering"] = {"PeeringConnectionId": connection, "PeerVpcCidr": outputs["secondary"]["VpcCidr"]}
+    # Each peering stack: the request from the requester's VPC and the requester side's routes.
+    for peering in topology.peerings:
+        requester, accepter = outputs[peering.requester.stack.key], outputs[peering.accepter.stack.key]
+        ec2 = boto3.client("ec2", region_name=peering.requester.name)
+        connection = ec2.create_vpc_peering_connection(
+            VpcId=requester["VpcId"], PeerVpcId=accepter["VpcId"], PeerRegion=peering.accepter.name
+        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        for table_id in requester["PrivateRouteTableIds"].split(","):
+            ec2.create_route(
+                RouteTableId=table_id,
+                DestinationCidrBlock=accepter["VpcCidr"],
+                VpcPeeringConnectionId=connection,
+            )
+        outputs[peering.stack.key] = {"PeeringConnectionId": connection, "PeerVpcCidr": accepter["VpcCidr"]}
     return outputs
 
 
@@ -202,8 +226,9 @@ class World:
     clock: FakeClock
     reporter: Reporter
 
-    def context(self, **overrides: Any) -> PluginContext:
-        """A fresh plugin context (new sessions, so each run reads live state anew)."""
+    def context(self, config: Context | None = None, **overrides: Any) -> PluginContext:
+        """A fresh plugin context (new sessions, so each run reads live state anew); `config`
+        replaces the world's context (a region removed from it, for instance)."""
         log = self.log
 
         def factory(region: str) -> boto3.Session:
@@ -216,7 +241,7 @@ class World:
         options: dict[str, Any] = {"wait_timeout_s": 120.0, "poll_interval_s": 10.0}
         options.update(overrides)
         return PluginContext(
-            config=self.config,
+            config=config or self.config,
             sessions=RegionalSessions(factory),
             outputs=StaticOutputs(self.outputs),
             reporter=self.reporter,
@@ -238,6 +263,20 @@ def world(aws_env: None, config: Context) -> Iterator[World]:
     with mock_aws():
         outputs = build_world(config)
         yield World(config, outputs, CallLog(), FakeClock(), Reporter(echo=lambda _line: None))
+
+
+@pytest.fixture
+def world3(aws_env: None, three_regions: Context) -> Iterator[World]:
+    """us-east-1 primary, us-east-2 and us-west-2 secondaries, hub and spoke."""
+    with mock_aws():
+        yield fresh_world(three_regions)
+
+
+@pytest.fixture
+def mesh3(aws_env: None, mesh_regions: Context) -> Iterator[World]:
+    """The three regions in mesh peering (us-east-2 also requests a peering with us-west-2)."""
+    with mock_aws():
+        yield fresh_world(mesh_regions)
 
 
 def fresh_world(config: Context) -> World:

@@ -20,9 +20,9 @@ def _rules(world: World, role: str) -> list[dict]:
 
 
 def test_revokes_ingress_and_egress_in_both_regions(world: World) -> None:
-    assert len(_rules(world, "primary")) == 2 and len(_rules(world, "secondary")) == 2
+    assert len(_rules(world, "us-east-1")) == 2 and len(_rules(world, "us-east-2")) == 2
     DefaultSecurityGroupPlugin().after_deploy(world.context(), world.reporter.for_plugin("sg"))
-    assert _rules(world, "primary") == [] and _rules(world, "secondary") == []
+    assert _rules(world, "us-east-1") == [] and _rules(world, "us-east-2") == []
     writes = [op for _, _, op in world.log.writes()]
     assert sorted(writes) == sorted(["RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress"] * 2)
     assert {e.kind for e in world.reporter.events} == {EventKind.CHANGED}
@@ -56,7 +56,7 @@ def test_converges_after_an_interruption_at_each_write(aws_env: None, config, fa
             plugin.after_deploy(world.context(), world.reporter.for_plugin("sg"))
         world.reset_log()
         plugin.after_deploy(world.context(), world.reporter.for_plugin("sg"))
-        assert _rules(world, "primary") == [] and _rules(world, "secondary") == []
+        assert _rules(world, "us-east-1") == [] and _rules(world, "us-east-2") == []
         world.reset_log()
         plugin.after_deploy(world.context(), world.reporter.for_plugin("sg"))
         assert world.log.writes() == []

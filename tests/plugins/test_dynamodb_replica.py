@@ -89,7 +89,7 @@ def replica_request(action: str, key: str) -> dict[str, Any]:
 
 
 def test_creates_the_replica_with_the_secondary_key_and_waits(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     describe(stub, table())
     stub.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": ARN})
@@ -121,7 +121,7 @@ def test_creates_the_replica_with_the_secondary_key_and_waits(world: World) -> N
 
 
 def test_active_replica_with_the_right_key_is_left_alone(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     describe(stub, table("ACTIVE", "ACTIVE", key.rsplit("/", 1)[-1]))  # DynamoDB may report the bare key id
     primary_tags(stub)
@@ -134,7 +134,7 @@ def test_active_replica_with_the_right_key_is_left_alone(world: World) -> None:
 
 
 def test_a_protected_environment_turns_deletion_protection_on_for_the_replica(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     pc.config = world.config.model_copy(
         update={"project": world.config.project.model_copy(update={"protect": True})}
@@ -152,7 +152,7 @@ def test_a_protected_environment_turns_deletion_protection_on_for_the_replica(wo
 
 
 def test_replica_with_another_key_is_rekeyed(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     old = "arn:aws:kms:us-east-2:123456789012:key/00000000-0000-0000-0000-000000000000"
     _, stub, pc = stubbed(world)
     describe(stub, table("ACTIVE", "ACTIVE", old))
@@ -170,7 +170,7 @@ def test_replica_with_another_key_is_rekeyed(world: World) -> None:
 
 
 def test_wait_is_bounded_and_says_how_to_resume(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     pc.wait_timeout_s, pc.poll_interval_s = 30.0, 10.0
     describe(stub, table("UPDATING", "CREATING", key))  # found creating: wait for it
@@ -200,7 +200,7 @@ def test_failed_replica_is_reported(world: World) -> None:
 
 
 def test_before_destroy_deletes_the_replica_and_waits(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     describe(stub, table("ACTIVE", "ACTIVE", key))
     stub.add_response(
@@ -225,7 +225,7 @@ def test_before_destroy_explains_the_24_hour_rule(world: World) -> None:
         "Replica cannot be deleted because it has acted as a source region for new replica(s) being added "
         "to the table in the last 24 hours.",
     )
-    with stub, pytest.raises(PluginError, match="Retry destroy later"):
+    with stub, pytest.raises(PluginError, match="Retry later"):
         DynamoDbReplicaPlugin().before_destroy(pc, world.reporter.for_plugin("ddb"))
 
 
@@ -267,7 +267,7 @@ def test_verify_never_reports_holds_for_a_replica_that_does_not_exist(world: Wor
 
 def verify_existing(world: World, **replica: Any) -> dict[str, Any]:
     """verify against an ACTIVE replica with the right key; `replica` sets what us-east-2 reports."""
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     _, stub, pc = stubbed(world)
     describe(stub, table("ACTIVE", "ACTIVE", key))
     primary_tags(stub)

@@ -22,7 +22,7 @@ TEMPLATE = {
 
 def test_outputs_come_from_describe_stacks_once(world: World) -> None:
     pc = world.context()
-    stack = pc.stacks["primary"]
+    stack = pc.stacks["us-east-1"]
     boto3.client("cloudformation", region_name=stack.region).create_stack(
         StackName=stack.name, TemplateBody=json.dumps(TEMPLATE)
     )
@@ -43,8 +43,8 @@ def test_missing_stack_and_bad_states_are_clear_errors(world: World) -> None:
     with pytest.raises(
         StackStateError, match=r"does not exist in us-east-2: deploy it first .*--config-env us-east-2"
     ):
-        outputs.deployed(pc.stacks["secondary"])
-    assert outputs.existing(pc.stacks["secondary"]) is None
+        outputs.deployed(pc.stacks["us-east-2"])
+    assert outputs.existing(pc.stacks["us-east-2"]) is None
 
 
 @pytest.mark.parametrize(
@@ -59,9 +59,9 @@ def test_unstable_stack_states(world: World, status: str, advice: str) -> None:
     from payinfra.plugins.outputs import StaticOutputs
 
     pc = world.context()
-    pc.outputs = StaticOutputs({"primary": {}}, status={"primary": status})
+    pc.outputs = StaticOutputs({"us-east-1": {}}, status={"us-east-1": status})
     with pytest.raises(StackStateError, match=f"is in {status}.*{advice}"):
-        pc.deployed("primary")
+        pc.deployed("us-east-1")
 
 
 def test_every_declared_hook_is_implemented_and_names_are_unique() -> None:

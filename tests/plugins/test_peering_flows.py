@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from payinfra.model.network import network, plan_subnets
-from payinfra.model.peering import DB_PORT, declare_flows
+from payinfra.model.peering import DB_PORT, declare_flows, peer_rule_numbers
 from payinfra.model.site import site
 from payinfra.plugins.api import Check, EventKind, Status
 from payinfra.plugins.errors import PluginError
@@ -23,19 +23,18 @@ from payinfra.plugins.peering_dns import PeeringDnsPlugin, namespace_zone, zone_
 from payinfra.plugins.peering_paths import PeeringFlowsPlugin, acl_problem, security_group_admits
 from tests.plugins.conftest import World
 
+# The first ACL rule number of each peer's block (a region's entries for that peer start there).
+FROM_PRIMARY, FROM_SECONDARY = peer_rule_numbers("us-east-1")[0], peer_rule_numbers("us-east-2")[0]
 GROUPS = ("ServiceSecurityGroup", "FunctionSecurityGroup", "DatabaseSecurityGroup")
 
 
 def _build_network(world: World) -> None:
     """Add the flows' subnets, ACLs, security groups and namespaces to the world and its outputs."""
     config = world.config
-    for role, region in (
-        ("primary", config.project.primary_region),
-        ("secondary", config.project.secondary_region),
-    ):
-        out = world.outputs[role]
+    for region in config.project.region_names:
+        out = world.outputs[region]
         ec2 = world.client("ec2", region)
-        plan = network(site(config, role), declare_flows(config))
+        plan = network(site(config, region), declare_flows(config))
         acls = {table.tier: table.entries for table in plan.acl_tables}
         tables = out["PrivateRouteTableIds"].split(",")
         subnets: dict[str, list[str]] = {"private": [], "isolated": []}
@@ -128,7 +127,7 @@ def _promise(world: World, source: str, destination: str) -> str:
         for f in declare_flows(world.config)
         if f.source.component.name == source
         and f.destination.component.name == destination
-        and (destination != "ECS service" or f.source.role == "secondary")
+        and (destination != "ECS service" or f.source.region == "us-east-2")
     )
     return f"peering flow {flow.label}"
 
@@ -147,16 +146,15 @@ def test_dns_option_set_on_the_requester_side_in_its_region(world: World) -> Non
     assert [w for w in writes if w[2] == "AssociateVPCWithHostedZone"] == [
         (primary, "route53", "AssociateVPCWithHostedZone")
     ] * 2
-    pcx = world.outputs["peering"]["PeeringConnectionId"]
+    pcx = world.outputs["peering-us-east-2"]["PeeringConnectionId"]
     described = world.client("ec2", primary).describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])
     options = described["VpcPeeringConnections"][0]
     assert options["RequesterVpcInfo"]["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is True
     assert options["AccepterVpcInfo"]["PeeringOptions"]["AllowDnsResolutionFromRemoteVpc"] is False
-    for zone_role, vpc_role in (("primary", "secondary"), ("secondary", "primary")):
+    for zone_region, vpc_region in (("us-east-1", "us-east-2"), ("us-east-2", "us-east-1")):
         pc = world.context()
-        zone = namespace_zone(pc, zone_role, world.outputs[zone_role]["NamespaceId"])
-        region = pc.primary_region if vpc_role == "primary" else pc.secondary_region
-        assert (world.outputs[vpc_role]["VpcId"], region) in zone_vpcs(pc, zone)
+        zone = namespace_zone(pc, zone_region, world.outputs[zone_region]["NamespaceId"])
+        assert (world.outputs[vpc_region]["VpcId"], vpc_region) in zone_vpcs(pc, zone)
 
 
 def test_dns_second_run_changes_nothing(wired: World) -> None:
@@ -175,8 +173,8 @@ def test_before_destroy_removes_the_foreign_associations_once(wired: World) -> N
     PeeringDnsPlugin().before_destroy(wired.context(), wired.reporter.for_plugin("dns"))
     assert [op for _, _, op in wired.log.writes()] == ["DisassociateVPCFromHostedZone"] * 2
     pc = wired.context()
-    zone = namespace_zone(pc, "primary", wired.outputs["primary"]["NamespaceId"])
-    assert (wired.outputs["secondary"]["VpcId"], pc.secondary_region) not in zone_vpcs(pc, zone)
+    zone = namespace_zone(pc, "us-east-1", wired.outputs["us-east-1"]["NamespaceId"])
+    assert (wired.outputs["us-east-2"]["VpcId"], "us-east-2") not in zone_vpcs(pc, zone)
     broken = _checks(wired)[_promise(wired, "ECS service", "ECS service")]
     assert broken.status == Status.BROKEN and "not associated with the source VPC" in broken.reason
     wired.reset_log()
@@ -193,7 +191,7 @@ def test_every_declared_flow_holds_after_deploy(wired: World) -> None:
 
 
 def _secondary_ec2(world: World) -> Any:
-    return world.client("ec2", world.config.project.secondary_region)
+    return world.client("ec2", world.config.project.secondary_regions[0])
 
 
 def _primary_ec2(world: World) -> Any:
@@ -211,20 +209,20 @@ def _first(world: World, role: str, output: str) -> str:
 
 def _dns_off(w: World) -> None:
     _primary_ec2(w).modify_vpc_peering_connection_options(
-        VpcPeeringConnectionId=w.outputs["peering"]["PeeringConnectionId"],
+        VpcPeeringConnectionId=w.outputs["peering-us-east-2"]["PeeringConnectionId"],
         RequesterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": False},
     )
 
 
 def _revoke_source_egress(w: World) -> None:
     _secondary_ec2(w).revoke_security_group_egress(
-        GroupId=w.outputs["secondary"]["ServiceSecurityGroupId"],
+        GroupId=w.outputs["us-east-2"]["ServiceSecurityGroupId"],
         IpPermissions=[
             {
                 "IpProtocol": "tcp",
                 "FromPort": DB_PORT,
                 "ToPort": DB_PORT,
-                "IpRanges": [{"CidrIp": w.outputs["primary"]["VpcCidr"]}],
+                "IpRanges": [{"CidrIp": w.outputs["us-east-1"]["VpcCidr"]}],
             }
         ],
     )
@@ -233,37 +231,37 @@ def _revoke_source_egress(w: World) -> None:
 def _drop_source_acl_egress(w: World) -> None:
     ec2 = _secondary_ec2(w)
     ec2.delete_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "secondary", "PrivateSubnetIds")), RuleNumber=110, Egress=True
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-2", "PrivateSubnetIds")), RuleNumber=FROM_PRIMARY, Egress=True
     )
 
 
 def _drop_source_route(w: World) -> None:
-    table = w.outputs["secondary"]["PrivateRouteTableIds"].split(",")[0]
-    _secondary_ec2(w).delete_route(RouteTableId=table, DestinationCidrBlock=w.outputs["primary"]["VpcCidr"])
+    table = w.outputs["us-east-2"]["PrivateRouteTableIds"].split(",")[0]
+    _secondary_ec2(w).delete_route(RouteTableId=table, DestinationCidrBlock=w.outputs["us-east-1"]["VpcCidr"])
 
 
 def _deny_destination_acl_ingress(w: World) -> None:
     ec2 = _primary_ec2(w)
     ec2.replace_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "primary", "IsolatedSubnetIds")),
-        RuleNumber=110,
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-1", "IsolatedSubnetIds")),
+        RuleNumber=FROM_SECONDARY,
         Protocol="6",
         RuleAction="deny",
         Egress=False,
-        CidrBlock=w.outputs["secondary"]["VpcCidr"],
+        CidrBlock=w.outputs["us-east-2"]["VpcCidr"],
         PortRange={"From": DB_PORT, "To": DB_PORT},
     )
 
 
 def _revoke_destination_ingress(w: World) -> None:
     _primary_ec2(w).revoke_security_group_ingress(
-        GroupId=w.outputs["primary"]["DatabaseSecurityGroupId"],
+        GroupId=w.outputs["us-east-1"]["DatabaseSecurityGroupId"],
         IpPermissions=[
             {
                 "IpProtocol": "tcp",
                 "FromPort": DB_PORT,
                 "ToPort": DB_PORT,
-                "IpRanges": [{"CidrIp": w.outputs["secondary"]["VpcCidr"]}],
+                "IpRanges": [{"CidrIp": w.outputs["us-east-2"]["VpcCidr"]}],
             }
         ],
     )
@@ -272,24 +270,24 @@ def _revoke_destination_ingress(w: World) -> None:
 def _drop_return_acl_egress(w: World) -> None:
     ec2 = _primary_ec2(w)
     ec2.delete_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "primary", "IsolatedSubnetIds")), RuleNumber=110, Egress=True
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-1", "IsolatedSubnetIds")), RuleNumber=FROM_SECONDARY, Egress=True
     )
 
 
 def _drop_return_route(w: World) -> None:
-    table = w.outputs["primary"]["PrivateRouteTableIds"].split(",")[-1]  # the isolated table
-    _primary_ec2(w).delete_route(RouteTableId=table, DestinationCidrBlock=w.outputs["secondary"]["VpcCidr"])
+    table = w.outputs["us-east-1"]["PrivateRouteTableIds"].split(",")[-1]  # the isolated table
+    _primary_ec2(w).delete_route(RouteTableId=table, DestinationCidrBlock=w.outputs["us-east-2"]["VpcCidr"])
 
 
 def _narrow_return_acl_ingress(w: World) -> None:
     ec2 = _secondary_ec2(w)
     ec2.replace_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "secondary", "PrivateSubnetIds")),
-        RuleNumber=110,
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-2", "PrivateSubnetIds")),
+        RuleNumber=FROM_PRIMARY,
         Protocol="6",
         RuleAction="allow",
         Egress=False,
-        CidrBlock=w.outputs["primary"]["VpcCidr"],
+        CidrBlock=w.outputs["us-east-1"]["VpcCidr"],
         PortRange={"From": 32768, "To": 65535},
     )
 
@@ -321,10 +319,10 @@ def test_each_broken_hop_is_named(
 
 def test_service_flow_needs_the_peer_zone(wired: World) -> None:
     pc = wired.context()
-    zone = namespace_zone(pc, "primary", wired.outputs["primary"]["NamespaceId"])
+    zone = namespace_zone(pc, "us-east-1", wired.outputs["us-east-1"]["NamespaceId"])
     wired.client("route53", pc.primary_region).disassociate_vpc_from_hosted_zone(
         HostedZoneId=zone,
-        VPC={"VPCId": wired.outputs["secondary"]["VpcId"], "VPCRegion": pc.secondary_region},
+        VPC={"VPCId": wired.outputs["us-east-2"]["VpcId"], "VPCRegion": "us-east-2"},
     )
     checks = _checks(wired)
     broken = [c for c in checks.values() if c.status == Status.BROKEN]

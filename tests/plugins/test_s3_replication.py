@@ -28,11 +28,11 @@ from tests.plugins.conftest import Interrupted, World, fresh_world
 
 
 def _role(world: World) -> str:
-    return world.outputs["primary"]["ReplicationRoleArn"].rsplit("/", 1)[-1]
+    return world.outputs["us-east-1"]["ReplicationRoleArn"].rsplit("/", 1)[-1]
 
 
 def _expected(world: World, **settings: bool) -> dict[str, Any]:
-    primary, secondary = world.outputs["primary"], world.outputs["secondary"]
+    primary, secondary = world.outputs["us-east-1"], world.outputs["us-east-2"]
     destination: dict[str, Any] = {
         "Bucket": secondary["UploadsBucketArn"],
         "EncryptionConfiguration": {"ReplicaKmsKeyID": secondary["KeyArn"]},
@@ -44,7 +44,7 @@ def _expected(world: World, **settings: bool) -> dict[str, Any]:
         "Role": primary["ReplicationRoleArn"],
         "Rules": [
             {
-                "ID": "uploads-to-secondary-region",
+                "ID": "uploads-to-us-east-2",
                 "Priority": 1,
                 "Status": "Enabled",
                 "Filter": {"Prefix": ""},
@@ -65,18 +65,18 @@ def run(world: World, settings: ReplicationSettings | None = None) -> None:
 def test_on_moto_the_rule_is_put_and_the_dropped_fields_are_recorded(world: World) -> None:
     run(world)
     s3 = world.client("s3", "us-east-1")
-    bucket = world.outputs["primary"]["UploadsBucketName"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
     stored = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
     rule = stored["Rules"][0]
-    assert rule["Destination"]["Bucket"] == world.outputs["secondary"]["UploadsBucketArn"]
+    assert rule["Destination"]["Bucket"] == world.outputs["us-east-2"]["UploadsBucketArn"]
     assert (
         rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"]
-        == world.outputs["secondary"]["KeyArn"]
+        == world.outputs["us-east-2"]["KeyArn"]
     )
-    # moto drops these two (local-aws.md): recorded, and reported as not performed, never as done.
+    # moto drops these two (local-aws.md): recorded per rule field, and reported as not performed.
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
     note = tags["payinfra:not-performed-by-backend"]
-    assert "Rules.0.SourceSelectionCriteria" in note and "Rules.0.DeleteMarkerReplication.Status" in note
+    assert note.startswith("DeleteMarkerReplication.Status SourceSelectionCriteria observed ")
     kinds = [e.kind for e in world.reporter.events]
     assert EventKind.NOT_PERFORMED in kinds
     assert [op for _, _, op in world.log.writes()] == [
@@ -104,11 +104,11 @@ def test_grants_the_destination_key_with_an_inline_policy(world: World) -> None:
     document = iam.get_role_policy(RoleName=_role(world), PolicyName=GRANT_POLICY)["PolicyDocument"]
     statement = document["Statement"][0]
     assert statement["Action"] == ["kms:Encrypt", "kms:GenerateDataKey"]
-    assert statement["Resource"] == world.outputs["secondary"]["KeyArn"]
+    assert statement["Resource"] == world.outputs["us-east-2"]["KeyArn"]
 
 
 def test_no_grant_when_the_template_already_grants_the_key(world: World) -> None:
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     grant = {
         "Version": "2012-10-17",
         "Statement": [
@@ -123,7 +123,7 @@ def test_no_grant_when_the_template_already_grants_the_key(world: World) -> None
     assert "PutRolePolicy" not in [op for _, _, op in world.log.writes()]
 
 
-@pytest.mark.parametrize("side", ["primary", "secondary"])
+@pytest.mark.parametrize("side", ["us-east-1", "us-east-2"])
 def test_unversioned_bucket_is_refused_before_any_write(world: World, side: str) -> None:
     region = world.context().stacks[side].region
     bucket = world.outputs[side]["UploadsBucketName"]
@@ -136,7 +136,7 @@ def test_unversioned_bucket_is_refused_before_any_write(world: World, side: str)
 
 
 def test_missing_destination_is_refused(world: World) -> None:
-    world.outputs["secondary"]["UploadsBucketName"] = "payments-uploads-nowhere"
+    world.outputs["us-east-2"]["UploadsBucketName"] = "payments-uploads-nowhere"
     with pytest.raises(PluginError, match="destination bucket payments-uploads-nowhere does not exist"):
         run(world)
     assert world.log.writes() == []
@@ -145,7 +145,7 @@ def test_missing_destination_is_refused(world: World) -> None:
 def test_a_configuration_reset_by_a_stack_update_is_reapplied(world: World) -> None:
     run(world)
     world.client("s3", "us-east-1").delete_bucket_replication(
-        Bucket=world.outputs["primary"]["UploadsBucketName"]
+        Bucket=world.outputs["us-east-1"]["UploadsBucketName"]
     )
     assert any(c.status == Status.BROKEN for c in S3ReplicationPlugin().verify(world.context()))
     world.reset_log()
@@ -180,7 +180,7 @@ def test_verify_states(world: World) -> None:
 
 def test_verify_objects_without_a_replication_status_prove_nothing(world: World) -> None:
     run(world)
-    bucket = world.outputs["primary"]["UploadsBucketName"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
     world.client("s3", "us-east-1").put_object(Bucket=bucket, Key="statement.pdf", Body=b"%PDF")
     objects = S3ReplicationPlugin(ReplicationSettings()).verify(world.context())[2]
     assert objects.status == Status.NOT_PERFORMED
@@ -196,7 +196,7 @@ def test_before_destroy_removes_configuration_and_grant(world: World) -> None:
     plugin.before_destroy(world.context(), world.reporter.for_plugin("s3"))
     s3 = world.client("s3", "us-east-1")
     with pytest.raises(s3.exceptions.ClientError, match="ReplicationConfigurationNotFound"):
-        s3.get_bucket_replication(Bucket=world.outputs["primary"]["UploadsBucketName"])
+        s3.get_bucket_replication(Bucket=world.outputs["us-east-1"]["UploadsBucketName"])
     policies = world.client("iam", "us-east-1").list_role_policies(RoleName=_role(world))["PolicyNames"]
     assert policies == ["Replication"]
     world.reset_log()
@@ -235,7 +235,7 @@ def _expect_preconditions(stub: Stubber, bucket: str) -> None:
 
 @pytest.mark.parametrize("time_control", [False, True])
 def test_exact_put_bucket_replication_request(world: World, time_control: bool) -> None:
-    bucket = world.outputs["primary"]["UploadsBucketName"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
     expected = _expected(world, time_control=time_control)
     client, stub = _stubbed_primary_s3(world)
     _expect_preconditions(stub, bucket)
@@ -256,7 +256,7 @@ def test_exact_put_bucket_replication_request(world: World, time_control: bool) 
 
 
 def test_faithful_backend_second_run_makes_no_put(world: World) -> None:
-    bucket = world.outputs["primary"]["UploadsBucketName"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
     stored = _expected(world)
     stored["Rules"][0]["Filter"] = {}  # how S3 may echo an empty prefix: the same filter
     client, stub = _stubbed_primary_s3(world)
@@ -276,7 +276,7 @@ def test_faithful_backend_second_run_makes_no_put(world: World) -> None:
                         "Sid": "EncryptReplicasWithTheDestinationKey",
                         "Effect": "Allow",
                         "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                        "Resource": world.outputs["secondary"]["KeyArn"],
+                        "Resource": world.outputs["us-east-2"]["KeyArn"],
                     }
                 ],
             }
@@ -302,9 +302,10 @@ def test_diff_paths_and_normalise() -> None:
 
 
 def test_rtc_needs_metrics_in_the_desired_rule() -> None:
-    from payinfra.plugins.s3_replication import ReplicationTarget
+    from payinfra.plugins.s3_replication import Destination, ReplicationTarget
 
-    target = ReplicationTarget("src", "arn:k1", "arn:role", "dst", "arn:aws:s3:::dst", "arn:k2")
+    destination = Destination("r2", "r1 -> r2", "dst", "arn:aws:s3:::dst", "arn:k2")
+    target = ReplicationTarget("r1", "src", "arn:k1", "arn:role", (destination,))
     destination = desired_configuration(target, ReplicationSettings(time_control=True, metrics=True))[
         "Rules"
     ][0]["Destination"]

@@ -33,9 +33,9 @@ def secret_world(world: World) -> Iterator[World]:
     with fixes_applied("secretsmanager"):
         value = json.dumps({"username": "payments", "password": "x" * 32})
         arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-            Name=SECRET_NAME, SecretString=value, KmsKeyId=world.outputs["primary"]["KeyArn"]
+            Name=SECRET_NAME, SecretString=value, KmsKeyId=world.outputs["us-east-1"]["KeyArn"]
         )["ARN"]
-        world.outputs["primary"]["DatabaseSecretArn"] = arn
+        world.outputs["us-east-1"]["DatabaseSecretArn"] = arn
         yield world
 
 
@@ -47,7 +47,7 @@ def run(world: World, hook: str = "after_deploy", **options: Any) -> None:
 def status(world: World) -> list[dict[str, Any]]:
     sm = world.client("secretsmanager", "us-east-1")
     return list(
-        sm.describe_secret(SecretId=world.outputs["primary"]["DatabaseSecretArn"]).get(
+        sm.describe_secret(SecretId=world.outputs["us-east-1"]["DatabaseSecretArn"]).get(
             "ReplicationStatus", []
         )
     )
@@ -67,14 +67,14 @@ def test_registered_right_after_the_peering_accepter() -> None:
 
 def test_replicates_with_the_secondary_key_then_a_second_run_writes_nothing(secret_world: World) -> None:
     world = secret_world
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     run(world)
     assert world.log.writes() == [REPLICATE]
     assert [(s["Region"], s["KmsKeyId"], s["Status"]) for s in status(world)] == [
         ("us-east-2", key, "InSync")
     ]
     replica = world.client("secretsmanager", "us-east-2").describe_secret(
-        SecretId=replica_arn(world.outputs["primary"]["DatabaseSecretArn"], "us-east-2")
+        SecretId=replica_arn(world.outputs["us-east-1"]["DatabaseSecretArn"], "us-east-2")
     )
     assert (replica["PrimaryRegion"], replica["KmsKeyId"]) == ("us-east-1", key)
 
@@ -88,12 +88,12 @@ def test_a_wrongly_keyed_replica_is_replaced_once(secret_world: World) -> None:
     world = secret_world
     other_key = world.client("kms", "us-east-2").create_key()["KeyMetadata"]["Arn"]
     world.client("secretsmanager", "us-east-1").replicate_secret_to_regions(
-        SecretId=world.outputs["primary"]["DatabaseSecretArn"],
+        SecretId=world.outputs["us-east-1"]["DatabaseSecretArn"],
         AddReplicaRegions=[{"Region": "us-east-2", "KmsKeyId": other_key}],
     )
     run(world)
     assert world.log.writes() == [REMOVE, REPLICATE]
-    assert [s["KmsKeyId"] for s in status(world)] == [world.outputs["secondary"]["KeyArn"]]
+    assert [s["KmsKeyId"] for s in status(world)] == [world.outputs["us-east-2"]["KeyArn"]]
     assert f"was key {other_key}" in world.reporter.changes()[0].message
 
 
@@ -138,7 +138,7 @@ def test_rotation_promise_off_recorded_without_lambda_and_holding(secret_world: 
 
 def test_before_destroy_removes_the_replicas_so_the_secret_can_be_deleted(secret_world: World) -> None:
     world = secret_world
-    arn = world.outputs["primary"]["DatabaseSecretArn"]
+    arn = world.outputs["us-east-1"]["DatabaseSecretArn"]
     sm = world.client("secretsmanager", "us-east-1")
     run(world)
     with pytest.raises(ClientError, match="still has replica regions"):
@@ -155,7 +155,7 @@ def test_before_destroy_removes_the_replicas_so_the_secret_can_be_deleted(secret
 
 def test_before_destroy_without_the_primary_stack_is_a_no_op(secret_world: World) -> None:
     world = secret_world
-    del world.outputs["primary"]
+    del world.outputs["us-east-1"]
     run(world, "before_destroy")
     assert world.log.writes() == []
     assert world.reporter.events[0].kind == EventKind.NO_CHANGE
@@ -165,7 +165,7 @@ def test_independent_mode_replicates_nothing_and_checks_each_region_rotation(sec
     world = secret_world
     world.config = load_context(overrides=["project.database_mode='independent'"])
     east2 = world.client("secretsmanager", "us-east-2").create_secret(Name="own", SecretString="{}")["ARN"]
-    world.outputs["secondary"]["DatabaseSecretArn"] = east2
+    world.outputs["us-east-2"]["DatabaseSecretArn"] = east2
     run(world)
     assert world.log.writes() == []
     checks = SecretReplicationPlugin().verify(world.context())
@@ -178,11 +178,11 @@ def test_independent_mode_replicates_nothing_and_checks_each_region_rotation(sec
 
 def test_a_replica_stuck_in_progress_ends_in_a_bounded_wait(secret_world: World) -> None:
     world = secret_world
-    arn = world.outputs["primary"]["DatabaseSecretArn"]
+    arn = world.outputs["us-east-1"]["DatabaseSecretArn"]
     client = boto3.Session(region_name="us-east-1").client("secretsmanager")
     pc = world.context(wait_timeout_s=30.0)
     pc.sessions.set_client("secretsmanager", "us-east-1", client)
-    key = world.outputs["secondary"]["KeyArn"]
+    key = world.outputs["us-east-2"]["KeyArn"]
     stub = Stubber(client)
     stub.add_response("describe_secret", {"ARN": arn, "Name": SECRET_NAME}, {"SecretId": arn})
     stub.add_response(

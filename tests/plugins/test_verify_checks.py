@@ -24,8 +24,8 @@ ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/payments-waf-dev/1"
 def test_stack_status_holds_only_for_complete_stacks(world: World) -> None:
     pc = world.context()
     pc.outputs = StaticOutputs(
-        {"primary": {}, "secondary": {}},
-        status={"primary": "UPDATE_COMPLETE", "secondary": "UPDATE_ROLLBACK_COMPLETE"},
+        {"us-east-1": {}, "us-east-2": {}},
+        status={"us-east-1": "UPDATE_COMPLETE", "us-east-2": "UPDATE_ROLLBACK_COMPLETE"},
     )
     checks = StackStatusPlugin().verify(pc)
     assert [c.status for c in checks] == [Status.HOLDS, Status.BROKEN, Status.BROKEN]
@@ -48,10 +48,10 @@ def test_alarms_hold_when_present_and_wired(world: World) -> None:
             ComparisonOperator="GreaterThanThreshold",
             AlarmActions=[TOPIC],
         )
-    world.outputs["primary"].update(
+    world.outputs["us-east-1"].update(
         AlarmNames="payments-errors-dev,payments-latency-dev", AlarmTopicArn=TOPIC
     )
-    check = AlarmsPlugin()._check(pc, "primary")
+    check = AlarmsPlugin()._check(pc, "us-east-1")
     assert check.status == Status.HOLDS and check.reason == f"2 alarms notify {TOPIC}"
     cloudwatch.delete_alarms(AlarmNames=["payments-latency-dev"])
     cloudwatch.put_metric_alarm(
@@ -65,13 +65,13 @@ def test_alarms_hold_when_present_and_wired(world: World) -> None:
         ComparisonOperator="GreaterThanThreshold",
         AlarmActions=[],
     )
-    check = AlarmsPlugin()._check(pc, "primary")
+    check = AlarmsPlugin()._check(pc, "us-east-1")
     assert check.status == Status.BROKEN and check.reason == "missing: payments-latency-dev"
 
 
 def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
     pc = world.context()
-    world.outputs["primary"].update(LoadBalancerArn=ALB, WebAclArn=ACL)
+    world.outputs["us-east-1"].update(LoadBalancerArn=ALB, WebAclArn=ACL)
     waf = boto3.Session(region_name="us-east-1").client("wafv2")
     pc.sessions.set_client("wafv2", "us-east-1", waf)
     for answer, expected in ((ACL, Status.HOLDS), (ACL.replace("/1", "/other"), Status.BROKEN)):
@@ -94,7 +94,7 @@ def test_waf_holds_only_with_the_regions_own_acl(world: World) -> None:
             {"ResourceArn": ALB},
         )
         with waf_stub:
-            assert WafAssociationPlugin()._check(pc, "primary").status == expected
+            assert WafAssociationPlugin()._check(pc, "us-east-1").status == expected
 
 
 # --- Alarm subscribers: someone must be on the other end of the alarm topic
@@ -184,9 +184,9 @@ def test_verify_checks_the_topic_every_alarm_notifies(world: World, aws_like_sub
         ComparisonOperator="GreaterThanThreshold",
         AlarmActions=[topic, other],
     )
-    world.outputs["primary"].update(AlarmNames="payments-errors-dev", AlarmTopicArn=topic)
+    world.outputs["us-east-1"].update(AlarmNames="payments-errors-dev", AlarmTopicArn=topic)
     pc = world.context()
-    check, topics = AlarmsPlugin()._inspect(pc, "primary")
+    check, topics = AlarmsPlugin()._inspect(pc, "us-east-1")
     subscribers = {t: AlarmsPlugin()._subscribers(pc, "us-east-1", t).status for t in topics}
 
     assert check.status == Status.HOLDS

@@ -18,7 +18,7 @@ from tests.plugins.conftest import World
 def _fill(world: World, keys: int, versions: int) -> tuple[str, int]:
     """Versions of `keys` objects, then a delete marker on each: returns bucket, total entries."""
     s3 = world.client("s3", "us-east-1")
-    bucket = world.outputs["primary"]["UploadsBucketName"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
     for version in range(versions):
         for key in range(keys):
             s3.put_object(Bucket=bucket, Key=f"receipts/{key}.json", Body=f"{version}".encode())
@@ -36,7 +36,7 @@ def _bucket_exists(world: World, bucket: str, region: str) -> bool:
     return bucket in {b["Name"] for b in world.client("s3", region).list_buckets()["Buckets"]}
 
 
-def _with_alb(world: World, role: str = "primary", region: str = "us-east-1") -> str:
+def _with_alb(world: World, role: str = "us-east-1", region: str = "us-east-1") -> str:
     """An ALB publishing access logs to the region's log bucket; its ARN joins the outputs."""
     ec2 = world.client("ec2", region)
     vpc = world.outputs[role]["VpcId"]
@@ -100,7 +100,7 @@ def test_log_buckets_are_deleted_and_a_second_run_changes_nothing(world: World) 
     _fill(world, keys=3, versions=2)
     plugin = VersionedBucketsPlugin()
     plugin.before_destroy(world.context(), world.reporter.for_plugin("buckets"))
-    for role, region in (("primary", "us-east-1"), ("secondary", "us-east-2")):
+    for role, region in (("us-east-1", "us-east-1"), ("us-east-2", "us-east-2")):
         assert not _bucket_exists(world, world.outputs[role]["AlbLogsBucketName"], region)
         assert _bucket_exists(world, world.outputs[role]["UploadsBucketName"], region)  # CloudFormation's
     world.reset_log()
@@ -110,9 +110,9 @@ def test_log_buckets_are_deleted_and_a_second_run_changes_nothing(world: World) 
 
 
 def test_tolerates_deleted_stacks_and_buckets(world: World) -> None:
-    world.client("s3", "us-east-2").delete_bucket(Bucket=world.outputs["secondary"]["AlbLogsBucketName"])
+    world.client("s3", "us-east-2").delete_bucket(Bucket=world.outputs["us-east-2"]["AlbLogsBucketName"])
     pc = world.context()
-    pc.outputs = StaticOutputs({"secondary": world.outputs["secondary"]})  # primary stack already deleted
+    pc.outputs = StaticOutputs({"us-east-2": world.outputs["us-east-2"]})  # primary stack already deleted
     VersionedBucketsPlugin().before_destroy(pc, world.reporter.for_plugin("buckets"))
     messages = [e.message for e in world.reporter.events]
     assert messages[0].startswith("stack payments-primary-dev is gone")
@@ -121,8 +121,8 @@ def test_tolerates_deleted_stacks_and_buckets(world: World) -> None:
 
 def test_delivery_stops_before_emptying_and_late_files_are_retried(world: World) -> None:
     alb = _with_alb(world)
-    uploads = world.outputs["primary"]["UploadsBucketName"]
-    logs = world.outputs["primary"]["AlbLogsBucketName"]
+    uploads = world.outputs["us-east-1"]["UploadsBucketName"]
+    logs = world.outputs["us-east-1"]["AlbLogsBucketName"]
     s3 = world.client("s3", "us-east-1")
     s3.put_bucket_acl(Bucket=logs, ACL="log-delivery-write")  # lets moto accept the logging target
     s3.put_bucket_logging(
@@ -151,7 +151,7 @@ def test_delivery_stops_before_emptying_and_late_files_are_retried(world: World)
 
 
 def test_drain_is_bounded_by_a_deadline(world: World) -> None:
-    logs = world.outputs["primary"]["AlbLogsBucketName"]
+    logs = world.outputs["us-east-1"]["AlbLogsBucketName"]
     pc = world.context(wait_timeout_s=3600.0, poll_interval_s=60.0)
     _late_log_files(pc, logs, "us-east-1", arrivals=None)  # files never stop arriving
     with pytest.raises(PluginError, match=rf"{logs} \(us-east-1\) still receives objects after 900s"):
