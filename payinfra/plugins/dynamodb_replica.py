@@ -322,7 +322,7 @@ class DynamoDbReplicaPlugin(Plugin):
         if not regions:
             out.unchanged(f"{table_name}: no replicas")
         for i, region in enumerate(regions):
-            remove_replica(pc, out, ddb, table_name, region, table if i == 0 else None)
+            remove_replica(pc, out, ddb, table_name, region, described=table if i == 0 else None)
 
     # -- verify --------------------------------------------------------------------------------
     def verify(self, pc: PluginContext) -> list[Check]:
@@ -418,6 +418,7 @@ def remove_replica(
     ddb: Any,
     table: str,
     region: str,
+    *,
     described: dict[str, Any] | None = None,
 ) -> None:
     """Delete the replica of `table` in `region` and wait until it is gone (idempotent).

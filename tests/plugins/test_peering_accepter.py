@@ -92,7 +92,9 @@ def test_wrong_vpc_is_a_clear_error(world: World) -> None:
 
 def test_rejected_connection_is_a_clear_error(world: World) -> None:
     ec2 = world.client("ec2", world.config.project.secondary_regions[0])
-    ec2.reject_vpc_peering_connection(VpcPeeringConnectionId=world.outputs["peering-us-east-2"]["PeeringConnectionId"])
+    ec2.reject_vpc_peering_connection(
+        VpcPeeringConnectionId=world.outputs["peering-us-east-2"]["PeeringConnectionId"]
+    )
     with pytest.raises(PluginError, match="is rejected"):
         plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
 
@@ -121,7 +123,9 @@ def test_converges_after_an_interruption(aws_env: None, config, fail_at: int) ->
             plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
         world.reset_log()
         plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
-        assert set(_return_routes(world).values()) == {world.outputs["peering-us-east-2"]["PeeringConnectionId"]}
+        assert set(_return_routes(world).values()) == {
+            world.outputs["peering-us-east-2"]["PeeringConnectionId"]
+        }
         world.reset_log()
         plugin().after_deploy(world.context(), world.reporter.for_plugin("peering"))
         assert world.log.writes() == []

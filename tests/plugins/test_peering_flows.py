@@ -231,7 +231,9 @@ def _revoke_source_egress(w: World) -> None:
 def _drop_source_acl_egress(w: World) -> None:
     ec2 = _secondary_ec2(w)
     ec2.delete_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "us-east-2", "PrivateSubnetIds")), RuleNumber=FROM_PRIMARY, Egress=True
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-2", "PrivateSubnetIds")),
+        RuleNumber=FROM_PRIMARY,
+        Egress=True,
     )
 
 
@@ -270,7 +272,9 @@ def _revoke_destination_ingress(w: World) -> None:
 def _drop_return_acl_egress(w: World) -> None:
     ec2 = _primary_ec2(w)
     ec2.delete_network_acl_entry(
-        NetworkAclId=_acl_of(ec2, _first(w, "us-east-1", "IsolatedSubnetIds")), RuleNumber=FROM_SECONDARY, Egress=True
+        NetworkAclId=_acl_of(ec2, _first(w, "us-east-1", "IsolatedSubnetIds")),
+        RuleNumber=FROM_SECONDARY,
+        Egress=True,
     )
 
 

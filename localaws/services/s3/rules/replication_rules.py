@@ -28,7 +28,7 @@ from localaws.aws_errors import InvalidRequest
 from localaws.patching import Patcher
 
 ID = "S3003"
-TITLE = "S3 replication rules: V2 rules need DeleteMarkerReplication and distinct priorities; V1 has one destination"
+TITLE = "S3 replication rules: V2 needs DeleteMarkerReplication and distinct priorities; V1 one destination"
 DOC_URL = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html"
 V2_NEEDS_DELETE_MARKERS = (
     "DeleteMarkerReplication must be specified for this version of Cross Region Replication "
