@@ -144,3 +144,73 @@ def test_a_stack_whose_versioned_bucket_holds_a_delete_marker_fails_to_delete() 
             "BucketNotEmpty" in e.get("ResourceStatusReason", "")
             for e in cfn.describe_stack_events(StackName="s3")["StackEvents"]
         )
+
+
+# -- S3003 ------------------------------------------------------------------------------------------
+def _rule(rule_id: str, destination: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "ID": rule_id,
+        "Status": "Enabled",
+        "Destination": {"Bucket": f"arn:aws:s3:::{destination}"},
+        **fields,
+    }
+
+
+V2 = {"Filter": {"Prefix": ""}, "DeleteMarkerReplication": {"Status": "Enabled"}}
+
+
+def _two_destinations(s3: Any) -> None:
+    _buckets(s3)
+    s3.create_bucket(Bucket="third")
+    s3.put_bucket_versioning(Bucket="third", VersioningConfiguration={"Status": "Enabled"})
+
+
+@STRICT_OR_NOT
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            [_rule("a", "destination", Priority=1, Filter={"Prefix": ""})],
+            "DeleteMarkerReplication must be specified for this version",
+        ),
+        (
+            [_rule("a", "destination", Prefix="", DeleteMarkerReplication={"Status": "Enabled"})],
+            "DeleteMarkerReplication cannot be used for this version",
+        ),
+        (
+            [_rule("a", "destination", Prefix="logs/"), _rule("b", "third", Prefix="data/")],
+            "Number of distinct destination bucket ARNs cannot exceed 1",
+        ),
+        (
+            [_rule("a", "destination", Priority=1, **V2), _rule("b", "third", Priority=1, **V2)],
+            "Priority 1 is used by rules 'a' and 'b'",
+        ),
+    ],
+    ids=["v2-without-delete-markers", "v1-with-delete-markers", "v1-two-destinations", "same-priority"],
+)
+def test_rules_s3_refuses_are_refused(is_strict: bool, rules: list[dict[str, Any]], message: str) -> None:
+    configuration = {"Role": ROLE, "Rules": rules}
+    with strict_unless(is_strict, "S3003") as client:
+        s3 = client("s3")
+        _two_destinations(s3)
+        if not is_strict:  # moto alone stores all of these
+            s3.put_bucket_replication(Bucket="source", ReplicationConfiguration=configuration)
+            return
+        with pytest.raises(ClientError) as raised:
+            s3.put_bucket_replication(Bucket="source", ReplicationConfiguration=configuration)
+        error = raised.value.response["Error"]
+        assert error["Code"] == "InvalidRequest"
+        assert error["Message"].startswith(message) and "[S3003, " in error["Message"]
+
+
+def test_one_v2_rule_per_destination_with_distinct_priorities_is_accepted() -> None:
+    configuration = {
+        "Role": ROLE,
+        "Rules": [_rule("a", "destination", Priority=1, **V2), _rule("b", "third", Priority=2, **V2)],
+    }
+    with strict() as client:
+        s3 = client("s3")
+        _two_destinations(s3)
+        s3.put_bucket_replication(Bucket="source", ReplicationConfiguration=configuration)
+        stored = s3.get_bucket_replication(Bucket="source")["ReplicationConfiguration"]["Rules"]
+        assert [(r["ID"], r["Priority"]) for r in stored] == [("a", 1), ("b", 2)]
