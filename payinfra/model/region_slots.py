@@ -8,7 +8,7 @@ whose block moved onto another peer's old numbers would fail to update. botocore
 no such table: new regions often sort before existing ones. So the order here is frozen (botocore
 1.43's sorted list, the numbers deployed before this table existed) and a new region is only ever
 APPENDED; tests/model/test_region_slots.py fails, naming the region, when botocore knows one that
-is missing. Entries cannot be modified, only replaced:
+is missing. Rule numbers per direction, entries replaced rather than modified:
 https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAclEntry.html
 """
 

@@ -49,7 +49,8 @@ def peering(rendered: dict[str, str]) -> Template:
 @pytest.fixture(params=["primary", "secondary"])
 def regional(request: pytest.FixtureRequest) -> Template:
     """Each regional template in turn (for rules that hold in both regions)."""
-    return request.getfixturevalue(request.param)
+    template: Template = request.getfixturevalue(request.param)
+    return template
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +82,8 @@ def resources_of(template: Template, type_name: str) -> dict[str, dict[str, Any]
 
 
 def props(template: Template, logical_id: str) -> dict[str, Any]:
-    return template["Resources"][logical_id].get("Properties", {})
+    properties: dict[str, Any] = template["Resources"][logical_id].get("Properties", {})
+    return properties
 
 
 def secondary_of(ctx: Context) -> Region:
