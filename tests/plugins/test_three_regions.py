@@ -56,7 +56,7 @@ def with_secret(world: World) -> str:
         KmsKeyId=world.outputs[PRIMARY]["KeyArn"],
     )["ARN"]
     world.outputs[PRIMARY]["DatabaseSecretArn"] = arn
-    return arn
+    return str(arn)
 
 
 def replica_regions(world: World, arn: str) -> list[str]:
