@@ -271,6 +271,7 @@ def retire_stacks(rt: Runtime, sam: SamCli, pc: PluginContext, named: Sequence[s
     for name in (n for n in named if n not in found.names):
         rt.echo(f"  --retire {name}: nothing of this deployment is left there")
     if not found.stacks:
+        rt.echo("  none found")
         return retire.RetireOutcome(found)
     rt.echo("  found, no longer in the context:")
     for retired in found.stacks:
