@@ -218,3 +218,14 @@ def test_retire_may_not_name_a_region_the_context_lists() -> None:
     with pytest.raises(OrchestrationError, match="--retire us-east-2: the context still lists it"):
         retire.check_names(two(), ["us-east-2"])
     retire.check_names(two(), ["us-west-2"])
+
+
+def test_destroy_names_what_it_leaves_in_removed_regions(aws: None, root: Path) -> None:
+    create_stacks(list(stacks(three())))
+    lines: list[str] = []
+    commands.warn_retired(runtime(two(), root, LoggedSam([]), lines))
+    assert [line.split(":")[1].strip() for line in lines] == [
+        "payments-peering-dev-us-west-2 (us-east-1, CREATE_COMPLETE)",
+        "payments-secondary-dev (us-west-2, CREATE_COMPLETE)",
+    ]
+    assert all("the context no longer lists us-west-2" in line for line in lines)
