@@ -26,6 +26,7 @@ from .cloudformation import (
     get_azs,
     get_stack_output,
     getatt_dotted,
+    resolved_diff,
     sam_transform,
     secretsmanager_transform,
     stack_failures,
@@ -65,6 +66,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     # execution outside them, so it catches what they raise and fails the stack with a reason.
     ("changeset_outputs", changeset_outputs),
     ("changeset_diff", changeset_diff),
+    ("resolved_diff", resolved_diff),
     ("stack_failures", stack_failures),
     ("stack_resources", stack_resources),
     ("deletion", deletion),
