@@ -141,9 +141,8 @@ class DynamoDbReplicaPlugin(Plugin):
                 self._table(ddb, target.table), target.region
             )
             if listed is None:
-                note = stamped(
-                    f"UpdateTable ReplicaUpdates Create {target.region} accepted but no replica listed"
-                )
+                # Recorded once for the table and read for every secondary: it names no region.
+                note = stamped("UpdateTable ReplicaUpdates Create accepted but no replica listed")
                 write_table_note(ddb, table["TableArn"], note)
                 out.not_performed(
                     f"UpdateTable accepted the replica request but {target.table} lists no replica: "
