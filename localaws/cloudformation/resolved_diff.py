@@ -64,7 +64,9 @@ def _resolved(resource_map: Any, definition: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def _evaluated_with(resource_map: Any, template: dict[str, Any], parameters: dict[str, Any] | None) -> Iterator[None]:
+def _evaluated_with(
+    resource_map: Any, template: dict[str, Any], parameters: dict[str, Any] | None
+) -> Iterator[None]:
     """The map's mappings, parameters and conditions as `template` defines them, for the block."""
     saved = (resource_map._template, resource_map.input_parameters)
     resource_map._template = template
@@ -104,7 +106,7 @@ def wrap(original: ResourceDiff) -> ResourceDiff:
             before = {name: _resolved(self, self._resource_json_map[name]) for name in kept}
             with _evaluated_with(self, other_template, parameters):
                 after = {name: _resolved(self, new[name]) for name in kept}
-        except Exception:  # noqa: BLE001 - anything unresolvable stays as moto had it
+        except Exception:  # anything unresolvable stays as moto had it
             return by_action
         changed = {name for name in kept if before[name] != after[name]}
         unresolved = [name for name in by_action.get("Modify", []) if name not in kept]

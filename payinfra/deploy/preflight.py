@@ -34,7 +34,7 @@ from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import CloudFormationOutputs, OutputsProvider
 from payinfra.render.environments import Environment, render_into
 from payinfra.render.renderer import RenderError, render_all, stale_files
-from payinfra.topology import Role, Stack, stacks
+from payinfra.topology import PEERING_OUTPUT, Role, Stack, stacks
 
 # States from which `sam deploy` cannot proceed.
 BLOCKING_STATES = {
@@ -112,6 +112,27 @@ def stack_state_problems(outputs: OutputsProvider, stacks: list[Stack]) -> list[
         elif current.status.endswith("_IN_PROGRESS"):
             problems.append(f"{stack.name} ({stack.region}) is {current.status}: wait for it to finish")
     return problems
+
+
+def two_region_peering_problems(ctx: Context, outputs: OutputsProvider) -> list[str]:
+    """The peering stack of a deployment made before N regions, if it is still deployed.
+
+    It was `{app}-peering-{suffix}`; the peering is now one stack per pair
+    (`{app}-peering-{suffix}-{accepter}`). Both would hold a peering between the same two VPCs and
+    the same routes in the primary's route tables, and a route table takes one route per
+    destination (CreateRoute: RouteAlreadyExists):
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateRoute.html
+    """
+    primary = ctx.project.primary_region
+    name = ctx.names.concrete("stack_peering_two_regions")
+    old = Stack(Role.PEERING, primary, PEERING_OUTPUT, "", name, name)
+    if outputs.existing(old) is None:
+        return []
+    return [
+        f"{name} ({primary}) is the peering stack of a two-region deployment; each peering now has "
+        f"its own stack and would add the same routes: delete it first "
+        f"(sam delete --stack-name {name} --region {primary} --no-prompts)"
+    ]
 
 
 def check_stack_states(outputs: OutputsProvider, stacks: list[Stack]) -> None:
@@ -451,6 +472,10 @@ def run_preflight(ctx: Context, sessions: RegionalSessions, account: str) -> Pre
     except PluginError as err:
         report.unchecked.append(f"stack states: {err}")
     names = ctx.names
+    try:
+        report.problems.extend(two_region_peering_problems(ctx, outputs))
+    except PluginError as err:
+        report.unchecked.append(f"peering stack of a two-region deployment: {err}")
     for stack in all_stacks:
         if stack.role == Role.PEERING:
             continue

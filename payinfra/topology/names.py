@@ -28,6 +28,8 @@ SPECS: dict[str, NameSpec] = {
     "stack_secondary": NameSpec("{app}-secondary-{suffix}", 128, "secondary stack"),
     # One peering stack per peered pair, in the requester's region, named by the accepter region.
     "stack_peering": NameSpec("{app}-peering-{suffix}-{peer}", 128, "peering stack"),
+    # The one peering stack of deployments made before N regions (preflight looks for it).
+    "stack_peering_two_regions": NameSpec("{app}-peering-{suffix}", 128, "peering stack (two-region)"),
     "uploads_bucket": NameSpec("{app}-uploads-{suffix}-{region}-{account}", 63, "S3 bucket"),
     "alb_logs_bucket": NameSpec("{app}-alblogs-{suffix}-{region}-{account}", 63, "S3 bucket"),
     "kms_alias": NameSpec("alias/{app}-{suffix}", 256, "KMS alias"),

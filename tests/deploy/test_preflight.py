@@ -351,6 +351,21 @@ def test_every_region_of_three_is_checked(local_aws: None) -> None:
         assert f"kms ({region}): alias/payments-dev is free" in passed
 
 
+def test_the_peering_stack_of_a_two_region_deployment_must_go_first(local_aws: None, ctx: Context) -> None:
+    """Deployed before N regions: `payments-peering-dev` would hold the routes the per-pair
+    `payments-peering-dev-us-east-2` adds."""
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    template = '{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}'
+    cfn.create_stack(StackName="payments-peering-dev-us-east-2", TemplateBody=template)
+    assert run_preflight(ctx, RegionalSessions(), "123456789012").problems == []
+    cfn.create_stack(StackName="payments-peering-dev", TemplateBody=template)
+    assert run_preflight(ctx, RegionalSessions(), "123456789012").problems == [
+        "payments-peering-dev (us-east-1) is the peering stack of a two-region deployment; each "
+        "peering now has its own stack and would add the same routes: delete it first "
+        "(sam delete --stack-name payments-peering-dev --region us-east-1 --no-prompts)"
+    ]
+
+
 def test_a_backend_without_the_api_is_reported_in_one_line() -> None:
     """moto's server answers an unknown route with an HTML page (HTTP 404/500): not an AWS error."""
     from botocore.exceptions import ClientError

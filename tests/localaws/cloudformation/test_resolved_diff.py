@@ -100,7 +100,8 @@ def test_a_value_changed_only_in_the_mapping_updates_the_resource(skip: frozense
     changed in the context): CloudFormation updates the resource, moto alone did not."""
     east, west = "https://api.us-east-2.example.com", "https://api.us-west-2.example.com"
     with emulated(skip=skip) as client:
-        deploy(client, "secondary", parameter_template({"us-east-2": east, "us-west-2": west}), region="us-east-2")
+        first = parameter_template({"us-east-2": east, "us-west-2": west})
+        deploy(client, "secondary", first, region="us-east-2")
         changed = parameter_template({"us-east-2": east + "/v2", "us-west-2": west})
         listed = update(client, changed, "endpoint")
         value = client("ssm", "us-east-2").get_parameter(Name="/payments/dev/endpoint")["Parameter"]["Value"]
@@ -109,4 +110,5 @@ def test_a_value_changed_only_in_the_mapping_updates_the_resource(skip: frozense
             return
         assert (listed, value) == (["Endpoint"], east + "/v2")
         # A change to another region's value only leaves this region's stack alone.
-        assert update(client, parameter_template({"us-east-2": east + "/v2", "us-west-2": west + "/v2"}), "other") == []
+        other = parameter_template({"us-east-2": east + "/v2", "us-west-2": west + "/v2"})
+        assert update(client, other, "other") == []
