@@ -1,9 +1,11 @@
 """The main job end to end on the embedded local AWS (selected with `-m e2e`).
 
 Deploy both regions, the peering and the plugins with the real SAM CLI; verify; redeploy with no
-change (no stack changes, no plugin writes). Then a second environment, pr42, rendered into its own
-folder, is deployed beside dev, verified and destroyed alone: dev's stacks, resources and data are
-still there. Destroy dev; nothing either environment created is left.
+change (no stack changes, no plugin writes). Add a third region (us-west-2) to the running dev
+deployment, verify every promise for it and its pair; remove it again, verify, and find nothing of
+it left. Then a second environment, pr42, rendered into its own folder, is deployed beside dev,
+verified and destroyed alone: dev's stacks, resources and data are still there. Destroy dev;
+nothing any of them created is left.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import replace
 import boto3
 import pytest
 
-from localaws import LocalAws
+from localaws import LocalAws, StackInventory
 from payinfra.config import Context, load_context
 from payinfra.deploy import commands
 from payinfra.deploy.graph import StepState
@@ -103,6 +105,7 @@ def test_deploy_redeploy_destroy(
     assert [c for c in second.checks if c.status == Status.BROKEN] == []
 
     ledger, uploads = write_data(ctx)
+    added_region = add_then_remove_a_region(aws, rt, settings, ctx)
     pr42 = deploy_and_destroy_pr42(aws, rt, ctx)
     assert pr42.exit_code == 0
     # dev is untouched by pr42's deploy and destroy: every stack, resource and datum still there.
@@ -114,12 +117,80 @@ def test_deploy_redeploy_destroy(
     assert destroyed.exit_code == 0
     assert {r.detail for r in destroyed.stacks.values()} == {"deleted"}
 
-    run = LocalRun(deploy=first, inventories=inventories + pr42.inventories, destroy=destroyed)
+    run = LocalRun(
+        deploy=first, inventories=inventories + added_region + pr42.inventories, destroy=destroyed
+    )
     check_nothing_left(aws, run, ctx, echo=lambda _line: None)
     assert run.stacks_left == []
     assert {name: left for name, left in run.leftovers.items() if left} == {}
     assert run.log_groups_left == []
     assert run.exit_code == 0
+
+
+THREE_REGIONS = ROOT / "examples" / "three-regions.toml"
+ADDED = "us-west-2"
+
+
+def add_then_remove_a_region(
+    aws: LocalAws, rt: commands.Runtime, settings: dict[str, EnvSettings], ctx: Context
+) -> list[StackInventory]:
+    """us-west-2 added to the running dev deployment, verified, then removed: the issue's
+    "adding a region converges, removing one converges too". Returns the inventories of what the
+    region added, which `check_nothing_left` proves gone at the end."""
+    three = load_context(THREE_REGIONS)
+    assert three.project.suffix == ctx.project.suffix  # the same deployment, one region more
+    where = locate(three, three, config=THREE_REGIONS)
+    grown_rt = commands.Runtime(
+        three, echo=lambda _line: None, environ=rt.environ, root=ROOT, environment=where
+    )
+    environment_files(where, three, lambda _line: None)
+    grown = commands.run_deploy(
+        grown_rt, read_samconfig(where.home / SAMCONFIG_OUTPUT, stacks(three)), run_verify_after=False
+    )
+    details = {key: r.detail for key, r in grown.stacks.items()}
+    assert details["us-west-2"] == details["peering-us-west-2"] == "deployed", details
+    assert all(h.ok for h in grown.hooks), grown.hooks
+    assert confirm_alarm_subscriptions(aws, echo=lambda _line: None) == 1  # us-west-2's topic
+    checks = run_verify(default_plugins(), grown_rt.plugin_context())
+    assert [c for c in checks if c.status == Status.BROKEN] == []
+    holds = {(c.promise, c.region) for c in checks if c.status == Status.HOLDS}
+    for promise, where_ in [
+        ("stack payments-secondary-dev complete", ADDED),
+        ("WAF web ACL associated with the ALB", ADDED),
+        ("default security group locked down", ADDED),
+        (f"database secret replica in {ADDED} InSync with that region's key", ADDED),
+        ("VPC peering active, seen from us-west-2", "us-east-1 <-> us-west-2"),
+        ("replication configured as intended on the source bucket", "us-east-1 -> us-west-2"),
+        # the pair that was already there still holds beside the new one
+        ("replication configured as intended on the source bucket", "us-east-1 -> us-east-2"),
+        ("VPC peering active, seen from us-east-2", "us-east-1 <-> us-east-2"),
+    ]:
+        assert (promise, where_) in holds, (promise, where_)
+    assert any(
+        c.promise.startswith(f"peering flow {ADDED} ECS service -> us-east-1 database writer")
+        for c in checks if c.status == Status.HOLDS
+    )
+    added = [i for i in take_inventories(aws, three) if i.region == ADDED or i.stack_name.endswith(ADDED)]
+    assert sorted(i.stack_name for i in added) == ["payments-peering-dev-us-west-2", "payments-secondary-dev"]
+    assert all(i.complete for i in added), [i.render() for i in added]
+
+    shrunk = commands.run_deploy(rt, settings, run_verify_after=False)
+    assert shrunk.retirement is not None
+    assert {key: r.detail for key, r in shrunk.retirement.stacks.items()} == {
+        "peering-us-west-2": "deleted", ADDED: "deleted"
+    }
+    assert shrunk.exit_code == 0, shrunk
+    checks = run_verify(default_plugins(), rt.plugin_context())
+    assert [c for c in checks if c.status == Status.BROKEN] == []
+    assert not any(ADDED in c.region or ADDED in c.promise for c in checks)
+    for inventory in added:
+        assert aws.leftovers(inventory) == [], inventory.stack_name
+    assert boto3.client("cloudformation", region_name=ADDED).list_stacks(
+        StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_FAILED"]
+    )["StackSummaries"] == []
+    again = commands.run_deploy(rt, settings, run_verify_after=False)
+    assert again.retirement is not None and again.retirement.found.stacks == ()  # converged
+    return added
 
 
 def write_data(ctx: Context) -> tuple[tuple[str, str], tuple[str, str]]:
