@@ -74,13 +74,7 @@ def test_samconfig_has_one_env_per_stack_with_everything_sam_needs() -> None:
     assert config["us-east-2"]["global"]["parameters"]["region"] == "us-east-2"
 
 
-MESH_PENDING = pytest.mark.xfail(
-    raises=RenderError, strict=False,
-    reason="mesh: the secondaries' logical IDs still name their peer regions, so their renders differ",
-)
-
-
-@pytest.mark.parametrize("peering", ["hub-and-spoke", pytest.param("mesh", marks=MESH_PENDING)])
+@pytest.mark.parametrize("peering", ["hub-and-spoke", "mesh"])
 def test_three_regions_give_one_env_per_stack_each_with_its_own_parameters(peering: str) -> None:
     ctx = load_context(THREE_REGIONS, [f'project.peering="{peering}"'])
     out = render_all(ctx)
