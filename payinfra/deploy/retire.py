@@ -33,7 +33,7 @@ from payinfra.deploy.errors import OrchestrationError
 from payinfra.deploy.graph import StepFailed, StepResult, StepState, run_graph
 from payinfra.deploy.plan import Node
 from payinfra.plugins.aws import RegionalSessions, error_code, error_message
-from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, Role, Stack, Topology
+from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, Role, Stack, Topology, peering_key
 
 # ListStacks keeps deleted stacks for 90 days; list every other status.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ListStacks.html
@@ -96,11 +96,6 @@ class RetireOutcome:
     def ok(self) -> bool:
         failed = any(r.state != StepState.OK for r in self.stacks.values())
         return not (failed or self.prepare_failures or self.refused)
-
-
-def peering_key(requester: str, accepter: str, primary: str) -> str:
-    """The key (and config env) a peering stack had: as `topology.model.peering_config_env`."""
-    return f"peering-{accepter}" if requester == primary else f"peering-{requester}-{accepter}"
 
 
 def partition_regions(primary: str) -> list[str]:

@@ -36,7 +36,7 @@ from payinfra.plugins.peering_dns import disassociate
 from payinfra.plugins.s3_replication import remove_rules
 from payinfra.plugins.secret_replication import SECRET_OUTPUT, SecretReplicationPlugin
 from payinfra.plugins.versioned_buckets import VersionedBucketsPlugin
-from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, Role, Stack
+from payinfra.topology import PEERING_OUTPUT, REGIONAL_OUTPUTS, Role, Stack, peering_key
 from payinfra.topology.outputs import PeeringOutput, RegionalOutput
 
 
@@ -55,7 +55,7 @@ def possible_peerings(pc: PluginContext, region: str) -> list[tuple[str, str, St
         for requester, accepter in ((other, region), (region, other)):
             if accepter == primary:
                 continue  # the primary always requests
-            env = f"peering-{accepter}" if requester == primary else f"peering-{requester}-{accepter}"
+            env = peering_key(requester, accepter, primary)
             name = pc.topology.names.concrete("stack_peering", peer=accepter)
             found.append(
                 (requester, accepter, Stack(Role.PEERING, requester, PEERING_OUTPUT, env, name, env))

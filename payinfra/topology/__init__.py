@@ -20,6 +20,7 @@ from payinfra.topology.model import (
     Role,
     Stack,
     Topology,
+    peering_key,
 )
 
 if TYPE_CHECKING:  # config imports topology.names: a runtime import here would be a cycle
@@ -38,6 +39,7 @@ __all__ = [
     "Role",
     "Stack",
     "Topology",
+    "peering_key",
     "stacks",
 ]
 

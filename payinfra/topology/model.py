@@ -130,12 +130,14 @@ class Peering:
         return f"{self.requester.name} <-> {self.accepter.name}"
 
 
-def peering_config_env(requester: RegionNode, accepter: RegionNode) -> str:
-    """`peering-us-east-2` for the primary's peering with us-east-2; a mesh peering between two
-    secondaries names both (`peering-us-east-2-us-west-2`)."""
-    if requester.is_primary:
-        return f"peering-{accepter.name}"
-    return f"peering-{requester.name}-{accepter.name}"
+def peering_key(requester: str, accepter: str, primary: str) -> str:
+    """A peering stack's key and samconfig env: `peering-us-east-2` for the primary's peering with
+    us-east-2; a mesh peering between two secondaries names both (`peering-us-east-2-us-west-2`).
+    Takes region names so that a peering of a region no longer in the context is named alike."""
+    if requester == primary:
+        return f"peering-{accepter}"
+    return f"peering-{requester}-{accepter}"
+
 
 
 @dataclass(frozen=True)
@@ -189,9 +191,9 @@ class Topology:
                     Role.PEERING,
                     pair.source.name,
                     PEERING_OUTPUT,
-                    peering_config_env(pair.source, pair.target),
+                    peering_key(pair.source.name, pair.target.name, primary.name),
                     names.concrete("stack_peering", peer=pair.target.name),
-                    peering_config_env(pair.source, pair.target),
+                    peering_key(pair.source.name, pair.target.name, primary.name),
                 ),
             )
             for pair in pairs
