@@ -79,9 +79,10 @@ unit: setup  ## Tests without the end-to-end pipeline
 e2e: setup  ## The end-to-end pipeline test on the embedded local AWS
 	$(VENV)/bin/pytest -m e2e $(ARGS)
 
-bench: setup  ## Benchmarks: handler overhead and pipeline phases (print figures)
+bench: setup  ## Benchmarks: handler overhead, pipeline phases, two vs three regions (print figures)
 	$(PY) bench/payment_bench.py
 	$(PY) bench/pipeline_bench.py
+	$(PY) bench/regions_bench.py
 
 clean:  ## Remove build output (not the installed tools)
 	rm -rf .aws-sam build
