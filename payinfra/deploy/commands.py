@@ -54,6 +54,18 @@ def plugins_prepare_retirement(pc: PluginContext, region: str, out: PluginReport
     prepare_retirement(pc, region, out)
 
 
+# Readies a peering whose two regions both stay for its stack's deletion.
+PreparePeeringRetirement = Callable[[PluginContext, str, str, PluginReporter], None]
+
+
+def plugins_prepare_peering_retirement(
+    pc: PluginContext, requester: str, accepter: str, out: PluginReporter
+) -> None:
+    from payinfra.plugins.retirement import prepare_peering_retirement
+
+    prepare_peering_retirement(pc, requester, accepter, out)
+
+
 @dataclass
 class Runtime:
     """What the commands need from the outside world; tests substitute parts of it."""
@@ -68,6 +80,7 @@ class Runtime:
     started: float = field(default_factory=time.monotonic)
     environment: Environment | None = None  # None: the committed render in `root`
     prepare_retirement: PrepareRetirement = plugins_prepare_retirement
+    prepare_peering_retirement: PreparePeeringRetirement = plugins_prepare_peering_retirement
 
     @property
     def env(self) -> Environment:
@@ -296,6 +309,9 @@ def retire_stacks(rt: Runtime, sam: SamCli, pc: PluginContext, named: Sequence[s
         regions,
         prepare=lambda region: rt.prepare_retirement(pc, region, out),
         delete=_timed(rt, "retire", delete),
+        prepare_peering=lambda requester, accepter: rt.prepare_peering_retirement(
+            pc, requester, accepter, out
+        ),
     )
     for region, error in failures.items():
         rt.say(f"retire: preparing {region} FAILED: {error}")

@@ -203,7 +203,13 @@ def authorised(ctx: Context, found: Findings, named: Sequence[str]) -> tuple[lis
 
 
 Prepare = Callable[[str], None]  # ready a removed region for its stacks' deletion (plugins)
+# Ready a peering between two regions that both stay (mesh back to hub and spoke): (requester, accepter).
+PreparePeering = Callable[[str, str], None]
 Delete = Callable[[Node], str]  # delete one retired stack; returns a short detail
+
+
+def _no_peering_preparation(requester: str, accepter: str) -> None:
+    return None
 
 
 def retire(
@@ -212,20 +218,28 @@ def retire(
     *,
     prepare: Prepare,
     delete: Delete,
+    prepare_peering: PreparePeering = _no_peering_preparation,
 ) -> tuple[dict[str, StepResult], dict[str, str]]:
-    """Prepare each removed region, then delete the stacks in `retirement_plan` order. A region
-    whose preparation failed keeps its stacks (and the peerings to it) for the next run; the
-    others go on. Returns (results by stack key, failed preparations by region)."""
+    """Prepare each removed region and each peering whose two regions both stay, then delete the
+    stacks in `retirement_plan` order. What failed to prepare keeps its stacks (a region: its
+    peerings too) for the next run; the others go on. Returns (results by stack key, failed
+    preparations by region or peering key)."""
     failures: dict[str, str] = {}
     for region in regions:
         try:
             prepare(region)
         except Exception as err:  # reported; that region's stacks wait for the next run
             failures[region] = _message(err)
-    held = {  # stack key -> the removed region whose preparation failed
-        r.stack.key: next(end for end in r.ends if end in failures)
+    for retired in stacks:
+        if retired.stack.role == Role.PEERING and retired.retires == retired.stack.key:
+            try:
+                prepare_peering(retired.stack.region, retired.accepter)
+            except Exception as err:  # reported; the peering stack waits for the next run
+                failures[retired.stack.key] = _message(err)
+    held = {  # stack key -> what failed to prepare: a removed region, or the peering itself
+        r.stack.key: next((end for end in r.ends if end in failures), r.stack.key)
         for r in stacks
-        if set(r.ends) & set(failures)
+        if set(r.ends) & set(failures) or r.stack.key in failures
     }
 
     def step(node: Node) -> str:

@@ -94,6 +94,23 @@ def prepare_retirement(pc: PluginContext, region: str, out: PluginReporter) -> N
         VersionedBucketsPlugin().empty_region(pc, retired, region, out)
 
 
+def prepare_peering_retirement(pc: PluginContext, requester: str, accepter: str, out: PluginReporter) -> None:
+    """A peering between two regions that both stay (a mesh switched back to hub and spoke): its
+    Cloud Map zone associations, both ways, and the accepter's return routes go before its stack
+    (idempotent). Left in place, an association keeps the namespace's zone from being deleted
+    at destroy, and a route over the deleted connection becomes a blackhole."""
+    for region in (requester, accepter):
+        if region not in pc.topology.region_names:
+            raise PluginError(f"{region} is not a region of this deployment: retire it as a region")
+    ends = {region: pc.existing(region) for region in (requester, accepter)}
+    disassociate(pc, out, (requester, ends[requester]), (accepter, ends[accepter]))
+    disassociate(pc, out, (accepter, ends[accepter]), (requester, ends[requester]))
+    name = pc.topology.names.concrete("stack_peering", peer=accepter)
+    key = peering_key(requester, accepter, pc.topology.primary.name)
+    stack = Stack(Role.PEERING, requester, PEERING_OUTPUT, key, name, key)
+    _remove_routes(pc, (requester, accepter), pc.existing(stack), (accepter, ends[accepter]), out)
+
+
 def _remove_replication(pc: PluginContext, region: str, primary: StackOutputs, out: PluginReporter) -> None:
     """The replication rule, the table replica and the secret replica to `region`."""
     source = pc.topology.primary.name

@@ -153,6 +153,13 @@ def retire_with(
     sam_runner = LoggedSam(log, options.get("fail"))
     rt = runtime(ctx, root, sam_runner, lines)
     rt.prepare_retirement = Recorder(log, options.get("prepare_fails", False))
+
+    def prepare_peering(pc: PluginContext, requester: str, accepter: str, out: PluginReporter) -> None:
+        log.append(f"prepare peering {requester} {accepter}")
+        if options.get("peering_prepare_fails", False):
+            raise OrchestrationError("a zone association is still there")
+
+    rt.prepare_peering_retirement = prepare_peering
     outcome = commands.retire_stacks(rt, commands._sam(rt, rt.environ), rt.plugin_context(), named)
     return outcome, lines
 
@@ -190,6 +197,31 @@ def test_an_interrupted_retirement_is_finished_by_the_next_run(aws: None, root: 
     finished, _ = retire_with(two(), root, log)
     assert log == ["prepare us-west-2", WEST]  # the peering is gone: only what is left
     assert finished.ok and not is_live("payments-secondary-dev", "us-west-2")
+
+
+MESH_PEERING = "sam delete --stack-name payments-peering-dev-us-west-2 --region us-east-2 --no-prompts"
+
+
+def test_mesh_back_to_hub_unlinks_the_peering_of_two_staying_regions_before_deleting_it(
+    aws: None, root: Path
+) -> None:
+    create_stacks(list(stacks(three(MESH))))
+    log: list[str] = []
+    outcome, _ = retire_with(three(), root, log)
+    assert log == ["prepare peering us-east-2 us-west-2", MESH_PEERING]
+    assert outcome.ok and not is_live("payments-peering-dev-us-west-2", "us-east-2")
+    log.clear()
+    failed, _ = retire_with(three(), root, log := [], peering_prepare_fails=True)
+    assert failed.ok and log == []  # already converged: nothing found, nothing prepared
+
+
+def test_a_failed_peering_preparation_keeps_its_stack(aws: None, root: Path) -> None:
+    create_stacks(list(stacks(three(MESH))))
+    log: list[str] = []
+    outcome, _ = retire_with(three(), root, log, peering_prepare_fails=True)
+    assert log == ["prepare peering us-east-2 us-west-2"]  # nothing deleted
+    assert outcome.prepare_failures == {"peering-us-east-2-us-west-2": "a zone association is still there"}
+    assert not outcome.ok and is_live("payments-peering-dev-us-west-2", "us-east-2")
 
 
 def test_a_failed_preparation_keeps_that_regions_stacks(aws: None, root: Path) -> None:

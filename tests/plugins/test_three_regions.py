@@ -12,14 +12,14 @@ import pytest
 from botocore.stub import Stubber
 
 from localaws.testing import fixes_applied
-from payinfra.config import Context
+from payinfra.config import Context, load_context
 from payinfra.config.loader import build_context
 from payinfra.plugins.api import Status
 from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
 from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin, routes_to
-from payinfra.plugins.retirement import prepare_retirement
+from payinfra.plugins.retirement import prepare_peering_retirement, prepare_retirement
 from payinfra.plugins.s3_replication import GRANT_POLICY, ReplicationSettings, S3ReplicationPlugin
 from payinfra.plugins.secret_replication import SecretReplicationPlugin
 from payinfra.plugins.stack_status import StackStatusPlugin
@@ -231,6 +231,30 @@ def test_prepare_retirement_removes_what_the_region_holds_then_changes_nothing(m
         mesh3.reset_log()
         prepare_retirement(pc, SECONDARY, mesh3.reporter.for_plugin("retire"))
         assert mesh3.log.writes() == []
+
+
+def test_a_mesh_peering_between_two_staying_regions_is_unlinked_before_its_stack_goes(mesh3: World) -> None:
+    """Mesh back to hub and spoke: us-east-2 and us-west-2 both stay, their peering goes. The
+    return routes us-west-2 holds over it would turn into blackholes: they are removed first."""
+    accepter = PeeringAccepterPlugin(routes_in_stack=False)
+    accepter.after_deploy(mesh3.context(), mesh3.reporter.for_plugin("a"))
+    tables = mesh3.outputs[THIRD]["PrivateRouteTableIds"].split(",")
+    east2_cidr = mesh3.outputs[SECONDARY]["VpcCidr"]
+    assert None not in routes_to(mesh3.client("ec2", THIRD), tables, east2_cidr).values()
+    hub = mesh3.context(load_context(THREE_REGIONS))  # the same three regions, hub and spoke
+    mesh3.reset_log()
+    prepare_peering_retirement(hub, SECONDARY, THIRD, mesh3.reporter.for_plugin("retire"))
+    assert set(routes_to(mesh3.client("ec2", THIRD), tables, east2_cidr).values()) == {None}
+    # The hub's own return routes (us-east-1 over its peerings) are untouched.
+    primary_cidr = mesh3.outputs[PRIMARY]["VpcCidr"]
+    assert None not in routes_to(mesh3.client("ec2", THIRD), tables, primary_cidr).values()
+    mesh3.reset_log()
+    prepare_peering_retirement(hub, SECONDARY, THIRD, mesh3.reporter.for_plugin("retire"))
+    assert mesh3.log.writes() == []
+    with pytest.raises(PluginError, match="not a region of this deployment"):
+        prepare_peering_retirement(
+            mesh3.context(without(THIRD)), SECONDARY, THIRD, mesh3.reporter.for_plugin("r")
+        )
 
 
 def test_a_protected_environment_keeps_the_buckets_of_a_retired_region(world3: World) -> None:
