@@ -23,6 +23,7 @@ from .cloudformation import (
     changeset_outputs,
     deletion,
     dynamic_references,
+    find_in_map,
     get_azs,
     get_stack_output,
     getatt_dotted,
@@ -74,7 +75,9 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     # last, so the one applied last processes the template first: Fn::GetStackOutput and dotted
     # GetAtt names are resolved before the SAM transform sees the template, the
     # AWS::SecretsManager transform (listed first in the templates) runs just before SAM's, and
-    # Fn::GetAZs is resolved after every transform, as CloudFormation does.
+    # Fn::GetAZs is resolved after every transform, as CloudFormation does; every Fn::FindInMap
+    # is looked up last, in the fully processed template (a miss refuses the request).
+    ("find_in_map", find_in_map),
     ("get_azs", get_azs),
     ("sam_transform", sam_transform),
     ("secretsmanager_transform", secretsmanager_transform),
