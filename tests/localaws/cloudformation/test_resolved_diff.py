@@ -28,7 +28,10 @@ LITERAL: dict[str, Any] = {
 
 def mapped(subnet_cidr: str = "10.1.0.0/20") -> dict[str, Any]:
     """LITERAL with its values read from a region-keyed mapping (the merged template's shape)."""
-    lookup = lambda key: {"Fn::FindInMap": ["SecondaryRegions", {"Ref": "AWS::Region"}, key]}  # noqa: E731
+
+    def lookup(key: str) -> dict[str, Any]:
+        return {"Fn::FindInMap": ["SecondaryRegions", {"Ref": "AWS::Region"}, key]}
+
     return {
         "Mappings": {
             "SecondaryRegions": {
