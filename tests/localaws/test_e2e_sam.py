@@ -115,10 +115,11 @@ def test_sam_deploy_resolve_s3_no_op_redeploy_and_delete(tmp_path: Path) -> None
         assert check_deleted(inventory, aws.session("us-east-1"), endpoint_url=aws.endpoint_url) == []
 
 
+# The committed samconfig's envs (the topology's stacks; localaws's tests do not import payinfra).
 STACKS = [
     ("default", "payments-primary-dev", "us-east-1"),
     ("us-east-2", "payments-secondary-dev", "us-east-2"),
-    ("peering", "payments-peering-dev", "us-east-1"),
+    ("peering-us-east-2", "payments-peering-dev-us-east-2", "us-east-1"),
 ]
 
 
