@@ -22,7 +22,7 @@ test: setup  ## Whole suite: render check, ruff, mypy, static security gates, un
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m payinfra.gates
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n auto --dist loadfile $(ARGS)
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed  ## Install the locked tools
 
