@@ -167,12 +167,10 @@ def _admits(entries: list[dict[str, Any]], egress: bool, cidr: str, low: int, hi
     return True
 
 
-def test_acls_admit_each_flow_and_its_return_traffic(
-    primary: Template, secondary: Template, context: Context
-) -> None:
-    templates = {"primary": primary, "secondary": secondary}
-    cidrs = {name: region.vpc_cidr for name, region in context.regions.items()}
-    for flow in declare_flows(context):
+def _assert_flows_admitted(templates: dict[str, Template], ctx: Context) -> None:
+    """Every declared flow and its return traffic pass both ends' network ACLs."""
+    cidrs = {name: region.vpc_cidr for name, region in ctx.regions.items()}
+    for flow in declare_flows(ctx):
         src, dst = flow.source, flow.destination
         src_acl = _acl(templates[src.role], src.component.tier)
         dst_acl = _acl(templates[dst.role], dst.component.tier)
@@ -180,6 +178,12 @@ def test_acls_admit_each_flow_and_its_return_traffic(
         assert _admits(dst_acl, False, cidrs[src.region], flow.port, flow.port), flow.label
         assert _admits(dst_acl, True, cidrs[src.region], *EPHEMERAL), flow.label
         assert _admits(src_acl, False, cidrs[dst.region], *EPHEMERAL), flow.label
+
+
+def test_acls_admit_each_flow_and_its_return_traffic(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    _assert_flows_admitted({"primary": primary, "secondary": secondary}, context)
 
 
 @pytest.mark.parametrize(
@@ -243,18 +247,11 @@ def test_three_region_acls_and_rules_admit_every_flow_of_every_pair(
     ctx = load_context(ROOT / "examples" / "three-regions.toml")
     templates = {"primary": three_rendered["template.primary.yaml"],
                  "secondary": three_rendered["template.secondary.yaml"]}
-    cidrs = {name: region.vpc_cidr for name, region in ctx.regions.items()}
-    for flow in declare_flows(ctx):
-        src, dst = flow.source, flow.destination
-        src_acl = _acl(templates[src.role], src.component.tier)
-        dst_acl = _acl(templates[dst.role], dst.component.tier)
-        assert _admits(src_acl, True, cidrs[dst.region], flow.port, flow.port), flow.label
-        assert _admits(dst_acl, False, cidrs[src.region], flow.port, flow.port), flow.label
-        assert _admits(dst_acl, True, cidrs[src.region], *EPHEMERAL), flow.label
-        assert _admits(src_acl, False, cidrs[dst.region], *EPHEMERAL), flow.label
+    _assert_flows_admitted(templates, ctx)
     primary = templates["primary"]
     for tier in ("private", "isolated"):
         numbers = [(e["Egress"], e["RuleNumber"]) for e in _acl(primary, tier)]
         assert len(numbers) == len(set(numbers)), tier
     assert {"DatabaseFromUsEast2Tcp5432", "DatabaseFromUsWest2Tcp5432"} <= primary["Resources"].keys()
-    assert _peer_rules(primary, cidrs["us-east-2"]) == _peer_rules(primary, cidrs["us-west-2"])
+    east, west = ctx.regions["us-east-2"].vpc_cidr, ctx.regions["us-west-2"].vpc_cidr
+    assert _peer_rules(primary, east) == _peer_rules(primary, west)
