@@ -31,15 +31,12 @@ from payinfra.config.model import Context
 from payinfra.model.errors import ModelError
 from payinfra.model.region_slots import slot_of
 from payinfra.model.site import region_id
-from payinfra.topology import RegionNode, Relation, Role, Topology
+from payinfra.topology import RegionNode, Relation, Topology
 
 DB_PORT = 5432
 EPHEMERAL = (1024, 65535)
 TCP = "tcp"
 TCP_NUMBER = 6
-# Hub and spoke only: the primary requests every peering, each secondary accepts. In a mesh a
-# secondary requests its peerings with later secondaries: use `peering_side`.
-PEERING_SIDE: dict[str, str] = {Role.PRIMARY: "Requester", Role.SECONDARY: "Accepter"}
 
 # ACL rule numbers of peer entries: one block of PEER_SLOT_WIDTH numbers per peer REGION, at
 # PEER_RULE_BASE + PEER_SLOT_WIDTH * (the region's slot in the append-only table of

@@ -116,7 +116,8 @@ def regional_context(
         "output_names": OUTPUT_NAMES,  # every stack output name (payinfra/topology/outputs.py)
         "model": model,  # the data every partial lays out (payinfra/model)
         "parameters": own,  # this stack's parameter defaults, as its samconfig env passes them
-        "parameter_defaults": {str(node.role): own},  # the same, as partials used to read it
+        # The same, for the partials: each defines a `parameters()` macro that shadows `parameters`.
+        "parameter_defaults": {str(node.role): own},
     }
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from payinfra.topology.model import (
     PEERING_OUTPUT,
-    REGION_ROLES,
     REGIONAL_OUTPUTS,
     SAMCONFIG_OUTPUT,
     Pair,
@@ -29,7 +28,6 @@ if TYPE_CHECKING:  # config imports topology.names: a runtime import here would 
 __all__ = [
     "PEERING_OUTPUT",
     "REGIONAL_OUTPUTS",
-    "REGION_ROLES",
     "SAMCONFIG_OUTPUT",
     "Pair",
     "Peering",

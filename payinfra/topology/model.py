@@ -28,8 +28,6 @@ class Role(StrEnum):
     PEERING = "peering"
 
 
-# The roles a region can take (a region's stack holds its resources; the peering stack does not).
-REGION_ROLES = (Role.PRIMARY, Role.SECONDARY)
 
 REGIONAL_OUTPUTS = {Role.PRIMARY: "template.primary.yaml", Role.SECONDARY: "template.secondary.yaml"}
 PEERING_OUTPUT = "template.peering.yaml"
