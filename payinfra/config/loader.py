@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from payinfra.config.model import Context
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "context.toml"
-TOP_LEVEL = ("project", "defaults")
+TOP_LEVEL = ("project", "defaults", "recovery")
 
 
 class ConfigError(Exception):
@@ -54,7 +54,7 @@ def build_context(raw: dict[str, Any]) -> Context:
         for name, table in raw.items()
         if name not in TOP_LEVEL
     }
-    document = {"project": raw.get("project", {}), "regions": regions}
+    document = {"project": raw.get("project", {}), "recovery": raw.get("recovery", {}), "regions": regions}
     try:
         return Context.model_validate(document)
     except ValidationError as err:

@@ -379,10 +379,49 @@ class Region(Strict):
         return ipaddress.IPv4Network(self.vpc_cidr)
 
 
+# DynamoDB multi-Region strong consistency works inside one region set: every replica and the
+# witness in the same set, three replicas or two plus a witness.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/multi-region-strong-consistency-gt.html
+MRSC_REGION_SETS: tuple[frozenset[str], ...] = (
+    frozenset({"us-east-1", "us-east-2", "us-west-2"}),
+    frozenset({"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"}),
+    frozenset({"ap-northeast-1", "ap-northeast-2", "ap-northeast-3"}),
+)
+
+
+class Recovery(Strict):
+    """`[recovery]`: disaster recovery settings shared by every region (docs/configuration.md)."""
+
+    # strong: the ledger is a multi-Region strongly consistent global table (RPO 0; a write waits
+    # for a second region). eventual: a multi-Region eventually consistent global table written
+    # only in the active region, with per-region audit entries and a reconciliation after failback.
+    ledger_consistency: Literal["strong", "eventual"] = "strong"
+    # The MRSC witness when only two regions hold replicas; unset = the third region of the set.
+    witness_region: str | None = None
+    hosted_zone: str = Field(default="payments.example.internal", pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+    record_name: str = Field(default="api", pattern=r"^[a-z0-9-]{1,63}$")
+    health_check_path: str = Field(default="/healthz", pattern=r"^/[A-Za-z0-9._~/-]*$")
+    # Route 53 allows 10 or 30 s between probes and 1-10 failures before unhealthy.
+    # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html
+    health_check_interval_s: Literal[10, 30] = 10
+    health_check_failure_threshold: int = Field(default=3, ge=1, le=10)
+    # How long the payment handler trusts its cached active region (a planned failover waits it out).
+    active_region_cache_s: float = Field(default=5.0, gt=0, le=60)
+    # AWS Backup: daily plan in every region, each recovery point copied to the next region.
+    backup_schedule: str = Field(default="cron(0 5 * * ? *)", pattern=r"^cron\(.+\)$")
+    backup_retention_days: int = Field(default=35, ge=1, le=36500)
+
+    @field_validator("witness_region")
+    @classmethod
+    def _witness(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else check_region(str(value))
+
+
 class Context(Strict):
     """The whole validated context: project settings plus one `Region` per region name."""
 
     project: Project
+    recovery: Recovery = Field(default_factory=Recovery)
     regions: dict[str, Region]
 
     @model_validator(mode="after")
@@ -427,6 +466,7 @@ class Context(Strict):
                 raise ValueError(
                     f"@{s}.database.engine_version: must equal {p}'s in replica mode (read replica)"
                 )
+        self._ledger_region_set(wanted)
         if self.project.protected:
             for name in wanted:
                 if not self.regions[name].certificate_arn:
@@ -435,6 +475,40 @@ class Context(Strict):
                         "certificate ARN (an HTTP-only load balancer is refused)"
                     )
         return self
+
+    def _ledger_region_set(self, wanted: tuple[str, ...]) -> None:
+        """A strongly consistent ledger needs its replicas (and witness) in one MRSC region set."""
+        if self.recovery.ledger_consistency != "strong":
+            return
+        hint = "or set recovery.ledger_consistency = \"eventual\" (docs/configuration.md)"
+        region_set = next((s for s in MRSC_REGION_SETS if set(wanted) <= s), None)
+        if region_set is None:
+            raise ValueError(
+                f"@recovery.ledger_consistency: strong consistency needs every region in one region "
+                f"set ({'; '.join(', '.join(sorted(s)) for s in MRSC_REGION_SETS)}); "
+                f"{', '.join(wanted)} is not; {hint}"
+            )
+        if len(wanted) > 3:
+            raise ValueError(f"@recovery.ledger_consistency: strong consistency takes at most 3 regions; {hint}")
+        witness = self.recovery.witness_region
+        if len(wanted) == 3 and witness:
+            raise ValueError("@recovery.witness_region: three regions hold replicas: remove the witness")
+        if witness and (witness in wanted or witness not in region_set):
+            raise ValueError(
+                f"@recovery.witness_region: {witness} must be a region of {', '.join(sorted(region_set))} "
+                f"that holds no replica (replicas: {', '.join(wanted)})"
+            )
+
+    @property
+    def ledger_witness(self) -> str | None:
+        """The MRSC witness region (strong mode with two regions), else None."""
+        wanted = self.project.region_names
+        if self.recovery.ledger_consistency != "strong" or len(wanted) != 2:
+            return None
+        if self.recovery.witness_region:
+            return self.recovery.witness_region
+        region_set = next(s for s in MRSC_REGION_SETS if set(wanted) <= s)
+        return sorted(region_set - set(wanted))[0]
 
     @property
     def primary(self) -> Region:

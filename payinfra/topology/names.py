@@ -36,7 +36,12 @@ SPECS: dict[str, NameSpec] = {
     "db_instance": NameSpec("{app}-db-{suffix}", 63, "RDS instance identifier"),
     "db_subnet_group": NameSpec("{app}-db-{suffix}", 255, "DB subnet group"),
     "sessions_table": NameSpec("{app}-sessions-{suffix}", 255, "DynamoDB table"),
-    "ledger_table": NameSpec("{app}-ledger-{suffix}", 255, "DynamoDB table"),
+    # The ledger is one global table (replicas in every region, same name): `recovery.ledger_consistency`.
+    "ledger_table": NameSpec("{app}-ledger-global-{suffix}", 255, "DynamoDB table"),
+    # The region-local ledger of deployments made before disaster recovery (migrated, then retired).
+    "ledger_table_regional": NameSpec("{app}-ledger-{suffix}", 255, "DynamoDB table (region-local, legacy)"),
+    # Eventually consistent ledger only: one region-local audit entry per (payment_id, region).
+    "audit_table": NameSpec("{app}-ledger-audit-{suffix}", 255, "DynamoDB table"),
     "alb": NameSpec("{app}-alb-{suffix}", 32, "load balancer"),
     "service_target_group": NameSpec("{app}-svc-{suffix}", 32, "target group"),
     "function_target_group": NameSpec("{app}-fn-{suffix}", 32, "target group"),
@@ -56,6 +61,18 @@ SPECS: dict[str, NameSpec] = {
     "alarm_topic": NameSpec("{app}-alarms-{suffix}", 256, "SNS topic"),
     "dashboard": NameSpec("{app}-{suffix}-{region}", 255, "CloudWatch dashboard"),
     "ssm_path": NameSpec("/{app}/{suffix}", 1011, "SSM parameter path"),
+    # Disaster recovery state, one copy in every region (the runbook writes only reachable regions).
+    "active_region_parameter": NameSpec("/{app}/{suffix}/recovery/active-region", 1011, "SSM parameter"),
+    "runbook_progress_parameter": NameSpec("/{app}/{suffix}/recovery/progress", 1011, "SSM parameter"),
+    "runbook_lock_parameter": NameSpec("/{app}/{suffix}/recovery/lock", 1011, "SSM parameter"),
+    # Per region: ALARM while the region is fenced (RegionActive < 1); drives a Route 53 health check.
+    "fence_alarm": NameSpec("{app}-{suffix}-region-active", 255, "CloudWatch alarm"),
+    "stack_global": NameSpec("{app}-global-{suffix}", 128, "global (DNS, health checks) stack"),
+    "backup_vault": NameSpec("{app}-{suffix}", 50, "AWS Backup vault"),
+    "backup_plan": NameSpec("{app}-{suffix}", 50, "AWS Backup plan"),
+    "role_backup": NameSpec("{app}-backup-{suffix}-{region}", 64, "IAM role"),
+    "state_machine": NameSpec("{app}-failover-{suffix}", 80, "Step Functions state machine"),
+    "role_state_machine": NameSpec("{app}-sfn-{suffix}-{region}", 64, "IAM role"),
     "log_group_function": NameSpec("/aws/lambda/{app}-payment-events-{suffix}", 512, "log group"),
     "log_group_rotation": NameSpec("/aws/lambda/{app}-db-rotation-{suffix}", 512, "log group"),
     "log_group_ecs": NameSpec("/ecs/{app}-api-{suffix}", 512, "log group"),
@@ -89,6 +106,12 @@ SPECS: dict[str, NameSpec] = {
 SHARED_LOG_GROUPS: dict[str, str] = {
     "RDSOSMetrics": "RDS Enhanced Monitoring, shared by every DB instance of the account and region",
 }
+
+# The fence signal: the runbook (and the after-deploy plugin) publish RegionActive = 1 in the region
+# that serves and 0 in every other, in each region's own CloudWatch; each region's `fence_alarm`
+# watches it (dimension Environment = suffix) and a Route 53 health check follows the alarm.
+FENCE_METRIC_NAMESPACE = "PayInfra/Recovery"
+FENCE_METRIC = "RegionActive"
 
 CFN_PLACEHOLDERS = {
     "suffix": "${EnvironmentSuffix}",
