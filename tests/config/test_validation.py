@@ -121,7 +121,10 @@ def _context_with_secondary(tmp_path: Path, region: str) -> Path:
     """context.toml with the us-east-2 table and secondary_regions renamed, as a user would."""
     text = (Path(__file__).resolve().parents[2] / "context.toml").read_text()
     path = tmp_path / "context.toml"
-    path.write_text(text.replace("us-east-2", region))
+    text = text.replace("us-east-2", region)
+    if region not in ("us-east-2", "us-west-2"):  # outside us-east-1's strong-consistency region set
+        text = text.replace('ledger_consistency = "strong"', 'ledger_consistency = "eventual"')
+    path.write_text(text)
     return path
 
 
@@ -147,6 +150,24 @@ def test_any_region_of_the_partition_loads(tmp_path: Path) -> None:
     """The positive control: the list is botocore's, not a hard-coded pair."""
     ctx = load_context(_context_with_secondary(tmp_path, "eu-west-1"))
     assert ctx.project.secondary_regions == ("eu-west-1",)
+
+
+def test_strong_ledger_outside_one_region_set_names_the_key(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "context.toml").read_text().replace("us-east-2", "eu-west-1")
+    (tmp_path / "context.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_context(tmp_path / "context.toml")
+    (problem,) = err.value.problems
+    assert problem.startswith("recovery.ledger_consistency: strong consistency needs every region in one")
+    assert 'recovery.ledger_consistency = "eventual"' in problem
+
+
+def test_strong_ledger_picks_the_region_sets_third_region_as_witness() -> None:
+    assert load_context().ledger_witness == "us-west-2"
+    three = load_context(Path(__file__).resolve().parents[2] / "examples" / "three-regions.toml")
+    assert three.ledger_witness is None  # three replicas, no witness
+    with pytest.raises(ConfigError, match="witness_region: us-east-2 must be a region of"):
+        load_context(overrides=['recovery.witness_region="us-east-2"'])
 
 
 @pytest.mark.parametrize(
