@@ -40,6 +40,7 @@ from .rules import apply_rules
 from .services.awslambda import function as lambda_function
 from .services.awslambda import permission as lambda_permission
 from .services.cloudwatch import alarm as cloudwatch_alarm
+from .services.cloudwatch import alarm_evaluation
 from .services.dynamodb import tables as dynamodb
 from .services.ec2 import network as ec2_network
 from .services.ec2 import vpc_peering
@@ -97,6 +98,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("ecs", ecs),
     ("elbv2", elbv2),
     ("cloudwatch_alarm", cloudwatch_alarm),
+    ("alarm_evaluation", alarm_evaluation),
     ("secretsmanager", secretsmanager),
     ("dynamic_references", dynamic_references),
     ("ssm_parameter", ssm_parameter),
