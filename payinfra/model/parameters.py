@@ -53,4 +53,6 @@ def stack_parameters(ctx: Context) -> dict[str, dict[str, str]]:
     topology = Topology.from_context(ctx)
     out = {node.stack.key: regional_parameters(ctx, node.name) for node in topology.regions}
     out.update({peering.stack.key: peering_parameters(ctx, peering) for peering in topology.peerings})
+    # The global stack names every regional stack and alarm from the suffix alone.
+    out[topology.global_stack.key] = {"EnvironmentSuffix": ctx.project.suffix}
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from payinfra.topology.model import (
+    GLOBAL_OUTPUT,
     PEERING_OUTPUT,
     REGIONAL_OUTPUTS,
     SAMCONFIG_OUTPUT,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # config imports topology.names: a runtime import here would 
     from payinfra.config.model import Context
 
 __all__ = [
+    "GLOBAL_OUTPUT",
     "PEERING_OUTPUT",
     "REGIONAL_OUTPUTS",
     "SAMCONFIG_OUTPUT",
@@ -43,5 +45,5 @@ __all__ = [
 
 
 def stacks(ctx: Context) -> list[Stack]:
-    """The project's stacks in dependency order (the regions, then peering)."""
+    """The project's stacks in dependency order (the regions, then peering, then global)."""
     return list(Topology.from_context(ctx).stacks)

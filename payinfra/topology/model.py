@@ -21,21 +21,26 @@ if TYPE_CHECKING:  # config imports topology.names: a runtime import here would 
 
 class Role(StrEnum):
     """What a stack is for. PRIMARY and SECONDARY are also the roles a region can have; the
-    peering stack holds only the connection between two regions' VPCs."""
+    peering stack holds only the connection between two regions' VPCs; the one global stack holds
+    what serves every region (Route 53 health checks and the records clients resolve)."""
 
     PRIMARY = "primary"
     SECONDARY = "secondary"
     PEERING = "peering"
+    GLOBAL = "global"
 
 
 
 REGIONAL_OUTPUTS = {Role.PRIMARY: "template.primary.yaml", Role.SECONDARY: "template.secondary.yaml"}
 PEERING_OUTPUT = "template.peering.yaml"
+GLOBAL_OUTPUT = "template.global.yaml"
 SAMCONFIG_OUTPUT = "samconfig.toml"
 # samconfig environments: SAM CLI reads `default` when no --config-env is given.
 # https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html
 PRIMARY_CONFIG_ENV = "default"
 PEERING_CONFIG_ENV = "peering"
+# The global stack's samconfig env, and its key among the stacks (no region or peering has it).
+GLOBAL_CONFIG_ENV = "global"
 DATABASE_REPLICA_MODE = "replica"
 
 
@@ -44,7 +49,7 @@ class Stack:
     """One deployable stack: which template, which region, which samconfig env.
 
     `key` is unique among the deployment's stacks (the region name for a regional stack, the
-    samconfig env for a peering stack): plans, outputs and results are keyed by it.
+    samconfig env for a peering or the global stack): plans, outputs and results are keyed by it.
     """
 
     role: str  # a `Role` value: which template the stack deploys
@@ -148,6 +153,9 @@ class Topology:
     regions: tuple[RegionNode, ...]  # the primary first, then the secondaries in context order
     pairs: tuple[Pair, ...]
     peerings: tuple[Peering, ...]
+    # Route 53 health checks and records, in the primary region; it reads every regional stack's
+    # outputs (Fn::GetStackOutput), so it deploys after them and is destroyed before them.
+    global_stack: Stack
 
     @classmethod
     def from_context(cls, ctx: Context) -> Topology:
@@ -197,7 +205,13 @@ class Topology:
             for pair in pairs
             if pair.relation is Relation.PEER
         )
-        return cls(names, p.database_mode, p.peering, (primary, *secondaries), tuple(pairs), peerings)
+        global_stack = Stack(
+            Role.GLOBAL, primary.name, GLOBAL_OUTPUT, GLOBAL_CONFIG_ENV, names.concrete("stack_global"),
+            GLOBAL_CONFIG_ENV,
+        )
+        return cls(
+            names, p.database_mode, p.peering, (primary, *secondaries), tuple(pairs), peerings, global_stack
+        )
 
     # -- regions -------------------------------------------------------------------------------
     @property
@@ -247,8 +261,8 @@ class Topology:
     # -- stacks --------------------------------------------------------------------------------
     @property
     def stacks(self) -> tuple[Stack, ...]:
-        """Every stack, in dependency order: the regions, then the peerings."""
-        return (*(node.stack for node in self.regions), *(p.stack for p in self.peerings))
+        """Every stack, in dependency order: the regions, then the peerings, then the global stack."""
+        return (*(node.stack for node in self.regions), *(p.stack for p in self.peerings), self.global_stack)
 
     def stack(self, key: str) -> Stack:
         for stack in self.stacks:
@@ -260,8 +274,11 @@ class Topology:
         """The keys of the stacks that must be deployed before `stack` (destroy reverses them).
 
         A read replica needs its source database; a peering stack reads both VPCs
-        (`Fn::GetStackOutput`), so it waits for both of its ends and nothing else.
+        (`Fn::GetStackOutput`), so it waits for both of its ends and nothing else; the global stack
+        reads every region's load balancer and fence alarm, so it waits for every regional stack.
         """
+        if stack == self.global_stack:
+            return tuple(node.stack.key for node in self.regions)
         for peering in self.peerings:
             if peering.stack == stack:
                 return (peering.requester.stack.key, peering.accepter.stack.key)

@@ -52,7 +52,7 @@ def test_the_database_writer_follows_the_database_mode(ctx: Context, topology: T
         assert topology.runs_database_writer(secondary) is not replica
 
 
-def test_stacks_are_the_regions_then_peering(ctx: Context, topology: Topology) -> None:
+def test_stacks_are_the_regions_then_peering_then_global(ctx: Context, topology: Topology) -> None:
     p = ctx.project
     described = [(s.key, s.role, s.region, s.template, s.config_env, s.name) for s in topology.stacks]
     assert described == [
@@ -61,7 +61,9 @@ def test_stacks_are_the_regions_then_peering(ctx: Context, topology: Topology) -
          "payments-secondary-dev"),
         ("peering-us-east-2", "peering", p.primary_region, "template.peering.yaml", "peering-us-east-2",
          "payments-peering-dev-us-east-2"),
+        ("global", "global", p.primary_region, "template.global.yaml", "global", "payments-global-dev"),
     ]
+    assert topology.stack("global") == topology.global_stack
     assert stacks(ctx) == list(topology.stacks)
     (peering,) = topology.peerings
     assert topology.stack("peering-us-east-2") == peering.stack
@@ -75,12 +77,13 @@ def test_needs_follow_replication_and_peering(ctx: Context, topology: Topology) 
         "us-east-1": (),
         "us-east-2": secondary,
         "peering-us-east-2": ("us-east-1", "us-east-2"),
+        "global": ("us-east-1", "us-east-2"),
     }
 
 
 def test_an_unknown_stack_or_region_names_what_exists(topology: Topology) -> None:
-    with pytest.raises(KeyError, match="no stack has the key 'global'"):
-        topology.stack("global")
+    with pytest.raises(KeyError, match="no stack has the key 'peering-eu-west-1'"):
+        topology.stack("peering-eu-west-1")
     with pytest.raises(KeyError, match=r"eu-west-1 is not a region of this deployment \(us-east-1, us-"):
         topology.region("eu-west-1")
 
@@ -126,6 +129,7 @@ def test_the_secondaries_deploy_side_by_side_after_the_primary() -> None:
         "us-west-2": ("us-east-1",),  # not us-east-2: a failed us-east-2 does not stop it
         "peering-us-east-2": ("us-east-1", "us-east-2"),
         "peering-us-west-2": ("us-east-1", "us-west-2"),
+        "global": ("us-east-1", "us-east-2", "us-west-2"),  # every region's load balancer and alarm
     }
 
 
