@@ -47,6 +47,8 @@ class LocalRun:
     log_groups_left: list[str] = field(default_factory=list)
     shared_left: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    # What a scenario run between verify and destroy (the drill) returned: 0 = it passed.
+    scenario_exit: int = 0
 
     @property
     def property_problems(self) -> list[str]:
@@ -56,7 +58,7 @@ class LocalRun:
     @property
     def exit_code(self) -> int:
         codes = [o.exit_code for o in (self.deploy, self.destroy) if o is not None]
-        if self.deploy is None or any(codes) or self.property_problems:
+        if self.deploy is None or any(codes) or self.property_problems or self.scenario_exit:
             return 1
         return 1 if self.stacks_left or self.log_groups_left or any(self.leftovers.values()) else 0
 
@@ -230,10 +232,13 @@ def run_local(
     keep: bool = False,
     wait_timeout_s: float = 1800.0,
     echo: Callable[[str], None] = print,
+    scenario: Callable[[LocalAws, commands.Runtime], int] | None = None,
 ) -> LocalRun:
     """Start the emulator, then the same deploy/verify/destroy a real account gets.
 
     `files`: the environment whose render to deploy (default: the committed render in the root).
+    `scenario`: run after verify and before destroy when the deploy succeeded (the drill); its
+    exit code joins the job's.
     """
     run = LocalRun()
     with LocalAws(primary_region=ctx.project.primary_region) as aws:
@@ -255,6 +260,10 @@ def run_local(
             run.phases["deploy (build, deploy, plugins, verify)"] = time.monotonic() - began
             run.inventories = take_inventories(aws, ctx)
             print_summary(run, echo)
+            if scenario is not None and run.deploy.exit_code == 0:
+                began = time.monotonic()
+                run.scenario_exit = scenario(aws, rt)
+                run.phases["drill"] = time.monotonic() - began
             if keep:
                 wait_for_interrupt(aws, ctx, echo)
                 return run
