@@ -1,0 +1,165 @@
+"""A moto world holding what the regional stacks create that the runbook touches, per region:
+the active-region parameter (primary, epoch 0), a KMS key and alias, the payment queue and DLQ,
+the alarm topic, the uploads bucket; an RDS primary with a read replica in each secondary; the
+database secret replicated to each secondary. `World.client` counts clients per region (an
+unplanned failover must create none for the lost region).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from localaws.testing import backend, fixes_applied, mock_aws
+from payinfra.config import Context, load_context
+from payinfra.recovery.actions import SECRET_DESCRIPTION
+from payinfra.recovery.active import initial_state, parameter_name
+
+THREE = Path(__file__).resolve().parents[2] / "examples" / "three-regions.toml"
+
+
+@dataclass
+class World:
+    ctx: Context
+    created: Counter[str] = field(default_factory=Counter)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self.created[region] += 1
+            self._clients[key] = boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        return self._clients[key]
+
+
+class FastClock:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+        self.slept = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+        self.slept += seconds
+
+
+def build(ctx: Context) -> World:
+    world = World(ctx)
+    names = ctx.names
+    primary = ctx.project.primary_region
+    account = boto3.client("sts", region_name=primary).get_caller_identity()["Account"]
+    db = names.concrete("db_instance")
+    for region in ctx.project.region_names:
+        boto3.client("ssm", region_name=region).put_parameter(
+            Name=parameter_name(ctx), Value=initial_state(ctx).encode(), Type="String"
+        )
+        kms = boto3.client("kms", region_name=region)
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=names.concrete("kms_alias"), TargetKeyId=key)
+        sqs = boto3.client("sqs", region_name=region)
+        sqs.create_queue(QueueName=names.concrete("queue"))
+        sqs.create_queue(QueueName=names.concrete("dlq"))
+        boto3.client("sns", region_name=region).create_topic(Name=names.concrete("alarm_topic"))
+        s3 = boto3.client("s3", region_name=region)
+        bucket = names.concrete("uploads_bucket", region=region, account=account)
+        s3.create_bucket(
+            Bucket=bucket,
+            **(
+                {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            ),
+        )
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    boto3.client("rds", region_name=primary).create_db_instance(
+        DBInstanceIdentifier=db,
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="payments",
+        MasterUserPassword="x" * 20,
+    )
+    for region in ctx.secondaries:
+        boto3.client("rds", region_name=region).create_db_instance_read_replica(
+            DBInstanceIdentifier=db,
+            SourceDBInstanceIdentifier=f"arn:aws:rds:{primary}:{account}:db:{db}",
+            SourceRegion=primary,
+        )
+    _stand_in_for_rds_fixes(primary, db)
+    sm = boto3.client("secretsmanager", region_name=primary)
+    arn = sm.create_secret(
+        Name="DatabaseSecret-abc",
+        Description=SECRET_DESCRIPTION.format(db=db),
+        SecretString=json.dumps({"username": "payments", "password": "x" * 20}),
+    )["ARN"]
+    sm.replicate_secret_to_regions(SecretId=arn, AddReplicaRegions=[{"Region": r} for r in ctx.secondaries])
+    return world
+
+
+def _stand_in_for_rds_fixes(region: str, db: str) -> None:
+    """moto 5.2.5 records a cross-region replica by ARN (`add_replica`) but removes it by
+    identifier (`remove_replica`: ValueError, HTTP 500); until the local AWS fixes it, remove
+    either form. Patched on the instance's class for this test only (mock_aws resets state)."""
+    instance_type = type(backend("rds", region).databases[db])
+    original = instance_type.remove_replica
+
+    def remove_replica(self: Any, replica: Any) -> None:
+        for ref in (replica.db_instance_identifier, replica.db_instance_arn):
+            if ref in self.replicas:
+                self.replicas.remove(ref)
+                return
+
+    _PATCHES.append((instance_type, "remove_replica", original))
+    instance_type.remove_replica = remove_replica
+
+    # moto 5.2.5's PromoteReadReplica leaves the instance naming its source (H2 fixes it in the
+    # local AWS); stand in for that fix so the runbook's wait sees a promoted writer.
+    backend_type = type(backend("rds", region))
+    original_promote = backend_type.promote_read_replica
+
+    def promote_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        database = original_promote(self, db_kwargs)
+        source = database.source_db_instance_identifier
+        if source:
+            primary = self.find_db_from_id(source)
+            for ref in (database.db_instance_identifier, database.db_instance_arn):
+                if ref in primary.replicas:
+                    primary.replicas.remove(ref)
+            database.source_db_instance_identifier = None
+        return database
+
+    _PATCHES.append((backend_type, "promote_read_replica", original_promote))
+    backend_type.promote_read_replica = promote_read_replica
+
+
+_PATCHES: list[tuple[Any, str, Any]] = []
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws(), fixes_applied("unimplemented"):
+        yield
+    while _PATCHES:
+        owner, attribute, original = _PATCHES.pop()
+        setattr(owner, attribute, original)
+
+
+@pytest.fixture
+def two(aws: None) -> World:
+    return build(load_context())
+
+
+@pytest.fixture
+def three(aws: None) -> World:
+    return build(load_context(THREE))
