@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from payinfra.config.model import Context
 from payinfra.model.alarms import Monitoring, monitoring
+from payinfra.model.backup import Backup, backup
 from payinfra.model.config import Config, config
 from payinfra.model.containers import Containers, containers
 from payinfra.model.data import Data, data
@@ -36,6 +37,7 @@ class RegionModel:
     config: Config
     data: Data
     monitoring: Monitoring
+    backup: Backup
 
 
 def region_model(ctx: Context, region: str) -> RegionModel:
@@ -51,4 +53,5 @@ def region_model(ctx: Context, region: str) -> RegionModel:
         config=config(here),
         data=data(here),
         monitoring=monitoring(here),
+        backup=backup(here),
     )

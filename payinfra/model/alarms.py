@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from payinfra.model.site import Site
+from payinfra.topology.names import FENCE_METRIC, FENCE_METRIC_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,54 @@ class ThresholdParameter:
 
 
 @dataclass(frozen=True)
+class FenceAlarm:
+    """`RegionActiveAlarm`: ALARM while this region is fenced (RegionActive < 1).
+
+    It exists for the global stack's Route 53 CLOUDWATCH_METRIC health check, which takes the
+    region out of DNS while it is fenced. Route 53 follows only alarms on one standard-resolution
+    metric with Average, Minimum, Maximum, Sum or SampleCount (no extended statistic, no metric
+    math): https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html
+    Maximum over one 60 s period: a single 1 in the minute counts as active. Missing data is
+    ignored (the state stays): the runbook and the after-deploy plugin publish the metric, and a
+    quiet minute says nothing new. It notifies nobody: a fenced secondary is the normal state, not
+    an incident (the runbook reports failovers itself).
+    """
+
+    logical_id: str
+    name: str  # `Fn::Sub` string (names.fence_alarm)
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str
+    period: int
+    evaluation_periods: int
+    comparison: str
+    threshold: int
+    missing: str
+
+
+def fence_alarm(site: Site) -> FenceAlarm:
+    return FenceAlarm(
+        logical_id="RegionActiveAlarm",
+        name=site.names.sub("fence_alarm"),
+        namespace=FENCE_METRIC_NAMESPACE,
+        metric=FENCE_METRIC,
+        dimensions={"Environment": "${EnvironmentSuffix}"},
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=1,
+        comparison="LessThanThreshold",
+        threshold=1,
+        missing="ignore",
+    )
+
+
+@dataclass(frozen=True)
 class Monitoring:
     alarms: tuple[Alarm, ...]
     parameters: tuple[ThresholdParameter, ...]
     dashboard: dict[str, Any]
+    fence: FenceAlarm
 
 
 LOAD_BALANCER = {"LoadBalancer": "${LoadBalancer.LoadBalancerFullName}"}
@@ -142,8 +187,13 @@ DEAD_LETTER_QUEUE = {"QueueName": "${PaymentDeadLetterQueue.QueueName}"}
 
 
 def tables(site: Site) -> tuple[Table, ...]:
-    sessions = "${SessionsTable}" if site.is_primary else site.names.sub("sessions_table")
-    return (Table("Ledger", "ledger", "${LedgerTable}"), Table("Sessions", "sessions", sessions))
+    """The ledger and sessions global tables: the primary's stack owns both, elsewhere the
+    region's replica (same name, no stack owns it) is named directly."""
+    if site.is_primary:
+        ledger, sessions = "${LedgerTable}", "${SessionsTable}"
+    else:
+        ledger, sessions = site.names.sub("ledger_table"), site.names.sub("sessions_table")
+    return (Table("Ledger", "ledger", ledger), Table("Sessions", "sessions", sessions))
 
 
 # A CloudWatch Metrics Insights query (run by CloudWatch, not a database) over our own table.
@@ -325,4 +375,4 @@ def dashboard(site: Site, found: tuple[Alarm, ...]) -> dict[str, Any]:
 
 def monitoring(site: Site) -> Monitoring:
     found = alarms(site)
-    return Monitoring(found, threshold_parameters(site, found), dashboard(site, found))
+    return Monitoring(found, threshold_parameters(site, found), dashboard(site, found), fence_alarm(site))

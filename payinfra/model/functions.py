@@ -10,6 +10,14 @@ References:
 - reserved concurrency is optional (0 = none rendered): AWS refuses a reservation that leaves
   fewer than 100 unreserved executions in the account and region:
   https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+- disaster recovery (the handler contract, docs/payment-function.md): the ledger is one global
+  table with the same name in every region, so the function names it and its ARN in this region
+  (`${AWS::Region}`: a replica is a table of the region it lives in) rather than a resource of the
+  stack; ACTIVE_REGION_PARAMETER is the recorded active region the handler fences on. That
+  parameter lies under the SSM path the function may already read (`ssm_path` and `ssm_path/*`).
+  An eventually consistent ledger adds AUDIT_TABLE: a TransactWriteItems needs the permission of
+  each action it contains (dynamodb:PutItem on both tables), not one of its own:
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ class Functions:
     sessions_table_arn: str
     parameter_path_arn: str
     target_group_arn: str
+    ledger_table_arn: str
+    audit_table_arn: str | None  # eventually consistent ledger only
+    health_check_path: str  # GET here is routed to the function (Route 53 probes it)
     # Variable -> its YAML value (an intrinsic or a quoted string): the handler's contract
     # (templates/README.md) plus DEAD_LETTER_QUEUE_URL for records rejected as invalid.
     environment: dict[str, str]
@@ -68,15 +79,32 @@ def functions(site: Site) -> Functions:
         target_group_arn=_arn(
             "elasticloadbalancing", "targetgroup/" + names.sub("function_target_group") + "/*"
         ),
-        environment={
-            "LEDGER_TABLE": "!Ref LedgerTable",
-            "SESSIONS_TABLE": f'!Sub "{names.sub("sessions_table")}"',
-            "PAYMENT_API_ENDPOINT": json.dumps(site.settings.payment_api_endpoint),
-            "SSM_PARAMETER_PATH": f'!Sub "{names.sub("ssm_path")}"',
-            "CONFIG_CACHE_TTL_S": json.dumps(str(site.settings.payments.config_cache_ttl_s)),
-            "POWERTOOLS_SERVICE_NAME": "payments",
-            "POWERTOOLS_METRICS_NAMESPACE": "Payments",
-            "DEPLOY_REGION": '!Ref "AWS::Region"',
-            "DEAD_LETTER_QUEUE_URL": "!Ref PaymentDeadLetterQueue",
-        },
+        ledger_table_arn=_arn("dynamodb", "table/" + names.sub("ledger_table")),
+        audit_table_arn=(
+            _arn("dynamodb", "table/" + names.sub("audit_table")) if site.eventual_ledger else None
+        ),
+        health_check_path=site.recovery.health_check_path,
+        environment=_environment(site),
     )
+
+
+def _environment(site: Site) -> dict[str, str]:
+    names, recovery = site.names, site.recovery
+    environment = {
+        "LEDGER_TABLE": f'!Sub "{names.sub("ledger_table")}"',
+        "SESSIONS_TABLE": f'!Sub "{names.sub("sessions_table")}"',
+        "PAYMENT_API_ENDPOINT": json.dumps(site.settings.payment_api_endpoint),
+        "SSM_PARAMETER_PATH": f'!Sub "{names.sub("ssm_path")}"',
+        "CONFIG_CACHE_TTL_S": json.dumps(str(site.settings.payments.config_cache_ttl_s)),
+        "POWERTOOLS_SERVICE_NAME": "payments",
+        "POWERTOOLS_METRICS_NAMESPACE": "Payments",
+        "DEPLOY_REGION": '!Ref "AWS::Region"',
+        "DEAD_LETTER_QUEUE_URL": "!Ref PaymentDeadLetterQueue",
+        "ACTIVE_REGION_PARAMETER": f'!Sub "{names.sub("active_region_parameter")}"',
+        "ACTIVE_REGION_CACHE_S": json.dumps(f"{recovery.active_region_cache_s:g}"),
+        "LEDGER_CONSISTENCY": json.dumps(recovery.ledger_consistency),
+        "HEALTH_CHECK_PATH": json.dumps(recovery.health_check_path),
+    }
+    if site.eventual_ledger:
+        environment["AUDIT_TABLE"] = "!Ref AuditTable"
+    return environment

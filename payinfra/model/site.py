@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from payinfra.config.model import Context, Project, Region
+from payinfra.config.model import Context, Project, Recovery, Region
 from payinfra.topology import Relation, Role, Topology
 from payinfra.topology.names import Names
 
@@ -39,10 +39,16 @@ class Site:
     project: Project
     names: Names
     is_replica: bool  # this region's database is a read replica of the primary's
+    recovery: Recovery  # the context's `[recovery]` (ledger consistency, health checks, backups)
 
     @property
     def is_primary(self) -> bool:
         return self.role == Role.PRIMARY
+
+    @property
+    def eventual_ledger(self) -> bool:
+        """The ledger is an eventually consistent (MREC) global table with region-local audit entries."""
+        return self.recovery.ledger_consistency == "eventual"
 
 
 def region_id(region: str) -> str:
@@ -74,4 +80,5 @@ def site(ctx: Context, region: str) -> Site:
         project=ctx.project,
         names=ctx.names,
         is_replica=not topology.runs_database_writer(node),
+        recovery=ctx.recovery,
     )

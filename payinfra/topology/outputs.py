@@ -43,7 +43,8 @@ class RegionalOutput(StrEnum):
     SESSIONS_TABLE_NAME = "SessionsTableName"
     SESSIONS_TABLE_ARN = "SessionsTableArn"
     SESSIONS_TABLE_STREAM_ARN = "SessionsTableStreamArn"
-    LEDGER_TABLE_NAME = "LedgerTableName"
+    LEDGER_TABLE_NAME = "LedgerTableName"  # the global table: the same name in every region
+    AUDIT_TABLE_NAME = "AuditTableName"  # eventually consistent ledger only
     # storage
     UPLOADS_BUCKET_NAME = "UploadsBucketName"
     UPLOADS_BUCKET_ARN = "UploadsBucketArn"
@@ -52,6 +53,7 @@ class RegionalOutput(StrEnum):
     # edge
     LOAD_BALANCER_ARN = "LoadBalancerArn"
     LOAD_BALANCER_DNS_NAME = "LoadBalancerDnsName"
+    LOAD_BALANCER_CANONICAL_HOSTED_ZONE_ID = "LoadBalancerCanonicalHostedZoneId"  # alias records
     WEB_ACL_ARN = "WebAclArn"
     SERVICE_TARGET_GROUP_ARN = "ServiceTargetGroupArn"
     # containers
@@ -66,9 +68,15 @@ class RegionalOutput(StrEnum):
     PAYMENT_DEAD_LETTER_QUEUE_URL = "PaymentDeadLetterQueueUrl"
     # config
     CONFIG_PARAMETER_PATH = "ConfigParameterPath"
+    ACTIVE_REGION_PARAMETER_NAME = "ActiveRegionParameterName"  # payinfra/recovery/active.py
     # monitoring
     ALARM_TOPIC_ARN = "AlarmTopicArn"
-    ALARM_NAMES = "AlarmNames"  # comma-joined
+    ALARM_NAMES = "AlarmNames"  # comma-joined (the fence alarm is not among them)
+    FENCE_ALARM_NAME = "FenceAlarmName"  # ALARM while the region is fenced; a Route 53 check follows it
+    # backup
+    BACKUP_VAULT_NAME = "BackupVaultName"
+    BACKUP_VAULT_ARN = "BackupVaultArn"
+    BACKUP_PLAN_ID = "BackupPlanId"
 
 
 # One output per route table routed to the peer (PeerRouteTable1..n): the peering stack reads
@@ -114,15 +122,24 @@ PRIMARY_ONLY = frozenset({
     RegionalOutput.REPLICATION_ROLE_ARN,  # S3 replication runs from the primary's bucket
 })
 DATABASE_WRITER_ONLY = frozenset({RegionalOutput.DATABASE_SECRET_ARN})  # a replica has no own secret
+# Only with `recovery.ledger_consistency = "eventual"` (every region then declares them).
+EVENTUAL_LEDGER_ONLY = frozenset({RegionalOutput.AUDIT_TABLE_NAME})
 
 
-def regional_outputs(topology: Topology, node: RegionNode) -> tuple[str, ...]:
-    """The output names `node`'s regional stack declares, in registry order."""
+def regional_outputs(
+    topology: Topology, node: RegionNode, *, eventual_ledger: bool = False
+) -> tuple[str, ...]:
+    """The output names `node`'s regional stack declares, in registry order.
+
+    `eventual_ledger`: the context's `recovery.ledger_consistency == "eventual"` (the topology
+    does not carry it).
+    """
     names: list[str] = [
         output
         for output in RegionalOutput
         if (node.is_primary or output not in PRIMARY_ONLY)
         and (topology.runs_database_writer(node) or output not in DATABASE_WRITER_ONLY)
+        and (eventual_ledger or output not in EVENTUAL_LEDGER_ONLY)
     ]
     names += [peer_route_table(n) for n in range(1, node.peer_route_table_count + 1)]
     return tuple(names)
