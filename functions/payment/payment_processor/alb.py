@@ -5,18 +5,27 @@ field named), 404 unknown payment or route, 405 wrong method, 409 same id with a
 413 body over `limits.MAX_BODY_BYTES` (8 KiB; the WAF in front answers the same 413 body), 415 not
 JSON, 503 transient AWS trouble or no configuration (Retry-After), 500 anything unexpected (logged;
 the client only gets a request id).
+
+Disaster recovery: a fenced region answers a POST with 503 `{"error": "region fenced",
+"active_region": X}` and Retry-After (nothing written); when it cannot learn the active region it
+answers 503 `{"error": "active region unknown", "active_region": null}`. GET on the health path
+(`HEALTH_CHECK_PATH`, default /healthz) is the health check (health.py), outside the metrics.
+`alb_post_event` / `alb_get_event` build ALB events for in-process runs (the drill).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from .active_region import ActiveRegionUnknown, RegionFenced
 from .config import ConfigUnavailable
+from .health import HealthCheck
 from .ledger import LedgerUnavailable, Outcome
 from .limits import MAX_BODY_BYTES, PAYLOAD_TOO_LARGE_CODE, PAYLOAD_TOO_LARGE_MESSAGE
 from .observability import EmfMetrics, JsonLogger
@@ -61,19 +70,40 @@ class AlbRouter:
         region: str,
         logger: JsonLogger,
         metrics: EmfMetrics,
+        health: HealthCheck | None = None,
+        health_path: str = "/healthz",
+        fenced_retry_after_s: float = 5.0,
         clock: Callable[[], float] = time.perf_counter,
     ):
         self._service = service
         self._region = region
         self._logger = logger
         self._metrics = metrics
+        self._health = health
+        self._health_path = health_path
+        self._fenced_retry_after = str(max(1, math.ceil(fenced_retry_after_s)))
         self._clock = clock
 
     def handle(self, event: dict[str, Any], request_id: str = "") -> dict[str, Any]:
-        started = self._clock()
         request = AlbRequest(event)
+        if self._health is not None and request.path == self._health_path:
+            return self._health_response(request)
+        started = self._clock()
         try:
             status, body, headers = self._route(request)
+        except RegionFenced as exc:
+            self._metrics.count("Fenced")
+            self._logger.info("payment refused: region fenced", active_region=exc.active_region)
+            status, body = (
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                self._fenced_body("region fenced", exc.active_region),
+            )
+            headers = {"Retry-After": self._fenced_retry_after}
+        except ActiveRegionUnknown as exc:
+            self._metrics.count("Fenced")
+            self._logger.error("payment refused: active region unknown", cause=str(exc))
+            status, body = HTTPStatus.SERVICE_UNAVAILABLE, self._fenced_body("active region unknown", None)
+            headers = {"Retry-After": RETRY_AFTER_S}
         except ConfigUnavailable as exc:
             self._logger.error("configuration unavailable", cause=str(exc))
             self._metrics.count("Failures")
@@ -99,6 +129,18 @@ class AlbRouter:
             status, body, headers = self._internal_error(request_id)
         self._metrics.latency_ms((self._clock() - started) * 1000)
         return self._response(request, status, body, headers)
+
+    def _health_response(self, request: AlbRequest) -> dict[str, Any]:
+        assert self._health is not None
+        if request.method not in ("GET", "HEAD"):
+            status, body, headers = self._method_not_allowed("GET")
+        else:
+            status, body = self._health.status()
+            headers = {}
+        return self._response(request, status, body, headers)
+
+    def _fenced_body(self, error: str, active_region: str | None) -> dict[str, Any]:
+        return {"error": error, "active_region": active_region, "region": self._region}
 
     def _route(self, request: AlbRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         if request.path == COLLECTION:
@@ -212,3 +254,33 @@ class AlbRouter:
         else:
             response["headers"] = headers
         return response
+
+
+def alb_post_event(payment: Mapping[str, Any], path: str = COLLECTION) -> dict[str, Any]:
+    """An ALB event of `POST /payments` carrying `payment` as its JSON body."""
+    return alb_event("POST", path, _ENCODER.encode(dict(payment)))
+
+
+def alb_get_event(path: str) -> dict[str, Any]:
+    """An ALB event of `GET path` (a payment's status, or the health path)."""
+    return alb_event("GET", path)
+
+
+def alb_event(method: str, path: str, body: str = "") -> dict[str, Any]:
+    """The fields of an ALB Lambda target event that `AlbRequest` reads (single-value headers).
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
+    """
+    headers = (
+        {"host": "payments.local", "content-type": "application/json"} if body else {"host": "payments.local"}
+    )
+    return {
+        "requestContext": {
+            "elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:local:0:targetgroup/payments/0"}
+        },
+        "httpMethod": method,
+        "path": path,
+        "queryStringParameters": {},
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": False,
+    }

@@ -1,9 +1,13 @@
 """The payments ledger: one DynamoDB item per payment id, written exactly once.
 
-`record` is a single conditional PutItem (`attribute_not_exists(payment_id)`). When the id exists,
-DynamoDB returns the stored item with the failure (ReturnValuesOnConditionCheckFailure=ALL_OLD), so
-a duplicate costs no second call: same fingerprint = duplicate (original outcome returned),
-different fingerprint = conflict. Nothing is ever overwritten.
+Strong mode (a multi-Region strongly consistent global table, the default): `record` is a single
+conditional PutItem (`attribute_not_exists(payment_id)`); the condition holds across regions.
+Eventual mode (an eventually consistent global table plus a region-local audit table): `record` is
+one TransactWriteItems of the same conditional put and an audit entry (payment_id, region), so a
+payment recorded again in a second region during the replication window shows up at reconciliation.
+Either way, when the id exists DynamoDB returns the stored item with the failure
+(ReturnValuesOnConditionCheckFailure=ALL_OLD), so a duplicate costs no second call: same fingerprint
+= duplicate (original outcome returned), different fingerprint = conflict. Nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -30,8 +34,20 @@ TRANSIENT_ERROR_CODES = frozenset(
         "InternalServerError",
         "ServiceUnavailable",
         "TransactionConflictException",
+        # Multi-Region strong consistency: another region is writing the same item; retry-safe.
+        # https://docs.aws.amazon.com/botocore/latest/reference/services/dynamodb/client/exceptions/ReplicatedWriteConflictException.html
+        "ReplicatedWriteConflictException",
     }
 )
+# TransactWriteItems cancellation reason codes worth retrying (the others, ValidationError and
+# ItemCollectionSizeLimitExceeded, fail the same way again); ConditionalCheckFailed is the
+# duplicate path. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+TRANSIENT_CANCELLATION_CODES = frozenset(
+    {"TransactionConflict", "ProvisionedThroughputExceeded", "ThrottlingError"}
+)
+# A key no payment can have (validation allows no '#'): the health check's one cheap read.
+HEALTH_PROBE_KEY = {"payment_id": {"S": "healthz#probe"}}
+AUDIT_STATUS_CHARGED = "charged"
 PUBLIC_FIELDS = (
     "payment_id",
     "account_id",
@@ -77,6 +93,7 @@ class LedgerUnavailable(RuntimeError):
 class DynamoDbClient(Protocol):
     def put_item(self, **kwargs: Any) -> dict[str, Any]: ...
     def get_item(self, **kwargs: Any) -> dict[str, Any]: ...
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 def fingerprint(payment: Payment) -> str:
@@ -89,7 +106,7 @@ def _utc_now_text(now: float) -> str:
 
 
 class Ledger:
-    """Region-local, idempotent store of accepted payments."""
+    """Idempotent store of accepted payments (the region's replica of the global table)."""
 
     def __init__(
         self,
@@ -97,28 +114,33 @@ class Ledger:
         table_name: str,
         *,
         region: str,
+        audit_table: str | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self._dynamodb = dynamodb
         self._table = table_name
         self._region = region
+        self._audit_table = audit_table
         self._clock = clock
 
     def record(self, payment: Payment, *, source: str, source_id: str | None = None) -> LedgerResult:
         item = self._item(payment, source=source, source_id=source_id)
+        put = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(payment_id)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(payment_id)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            if self._audit_table is None:
+                self._dynamodb.put_item(**put)
+            else:
+                audit = {"TableName": self._audit_table, "Item": audit_item(item)}
+                self._dynamodb.transact_write_items(TransactItems=[{"Put": put}, {"Put": audit}])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            old = _existing_item(exc)
+            if old is _NOT_A_DUPLICATE:
                 raise _unavailable(exc) from exc
-            # ReturnValuesOnConditionCheckFailure=ALL_OLD puts the stored item in the error
-            # response, a key botocore's error TypedDict does not declare.
-            old = cast("dict[str, Any] | None", exc.response.get("Item"))
             stored = old or self._get_item(payment.payment_id)
             if stored is None:  # deleted between the two calls: treat as a retryable race
                 raise LedgerUnavailable(
@@ -129,6 +151,18 @@ class Ledger:
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
         return LedgerResult(Outcome.CREATED, item)
+
+    def probe(self) -> None:
+        """One cheap read for the health check: an eventually consistent GetItem of a key no
+        payment has (half a read unit; a data-plane call that fails when the table cannot serve,
+        unlike DescribeTable, a control-plane call with its own low request-rate quota).
+        Raises `LedgerUnavailable`.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+        """
+        try:
+            self._dynamodb.get_item(TableName=self._table, Key=HEALTH_PROBE_KEY)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
 
     def get(self, payment_id: str) -> dict[str, Any] | None:
         try:
@@ -177,8 +211,44 @@ def public_record(item: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def audit_item(item: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The audit entry of a ledger item: what reconciliation compares across regions."""
+    return {
+        name: item[name]
+        for name in ("payment_id", "region", "recorded_at", "fingerprint", "amount_minor", "currency")
+    } | {"status": {"S": AUDIT_STATUS_CHARGED}}
+
+
+_NOT_A_DUPLICATE: dict[str, Any] = {}  # a sentinel, compared by identity
+
+
+def _existing_item(exc: ClientError) -> dict[str, Any] | None:
+    """The stored item when the failure says the payment id exists (None: exists, item not
+    returned), `_NOT_A_DUPLICATE` for any other failure.
+
+    ReturnValuesOnConditionCheckFailure=ALL_OLD puts the item in the error response (`Item` for
+    PutItem, the ledger put's `CancellationReasons[0].Item` for TransactWriteItems), keys
+    botocore's error TypedDict does not declare.
+    """
+    response = cast("dict[str, Any]", exc.response)
+    code = response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return cast("dict[str, Any] | None", response.get("Item"))
+    if code == "TransactionCanceledException":
+        reasons = response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return cast("dict[str, Any] | None", reasons[0].get("Item"))
+    return _NOT_A_DUPLICATE
+
+
 def _unavailable(exc: ClientError | BotoCoreError) -> LedgerUnavailable:
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        response = cast("dict[str, Any]", exc.response)
+        code = response.get("Error", {}).get("Code", "Unknown")
+        if code == "TransactionCanceledException":
+            reasons = [r.get("Code", "None") for r in response.get("CancellationReasons") or []]
+            failing = [r for r in reasons if r != "None"]
+            transient = bool(failing) and all(r in TRANSIENT_CANCELLATION_CODES for r in failing)
+            return LedgerUnavailable(f"DynamoDB {code} {failing}", transient=transient)
         return LedgerUnavailable(f"DynamoDB {code}", transient=code in TRANSIENT_ERROR_CODES)
     return LedgerUnavailable(f"DynamoDB {type(exc).__name__}", transient=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .active_region import ActiveRegionFence
 from .config import ConfigCache, PaymentConfig
 from .ledger import Ledger, LedgerResult, Outcome
 from .validation import FieldError, is_valid_id, parse_body, validate_payment
@@ -26,13 +27,15 @@ class SubmitResult:
 class PaymentService:
     """Validates against the cached configuration, then writes through the idempotent ledger.
 
-    Raises `ConfigUnavailable` (no configuration at all) and `LedgerUnavailable` (AWS errors):
-    transports map those to retries (SQS) or 5xx (ALB). Invalid input never raises.
+    Raises `ConfigUnavailable` (no configuration at all), `LedgerUnavailable` (AWS errors),
+    `RegionFenced` (another region is active) and `ActiveRegionUnknown` (the fence cannot tell):
+    transports map those to retries (SQS) or 503 (ALB). Invalid input never raises.
     """
 
-    def __init__(self, config: ConfigCache, ledger: Ledger):
+    def __init__(self, config: ConfigCache, ledger: Ledger, fence: ActiveRegionFence | None = None):
         self._config = config
         self._ledger = ledger
+        self._fence = fence
 
     @property
     def config(self) -> PaymentConfig:
@@ -40,6 +43,8 @@ class PaymentService:
 
     def submit_json(self, body: object, *, source: str, source_id: str | None = None) -> SubmitResult:
         config = self._config.get()  # first: a config outage must not look like bad input
+        if self._fence is not None:  # after the config: its cold-start call also read the record
+            self._fence.check()  # before anything is written: a fenced region takes no payment
         data, errors = parse_body(body)
         if errors:
             return SubmitResult(Outcome.INVALID, None, errors=errors)

@@ -2,7 +2,9 @@
 
 Per record: recorded or duplicate -> done; invalid or conflicting -> sent to the DLQ with its
 reasons, then done; transient trouble (throttling, timeouts, config outage, DLQ unreachable) ->
-a batch item failure for that record only, so SQS redelivers just that one. When the invocation
+a batch item failure for that record only, so SQS redelivers just that one. A fenced region (or
+one that cannot learn the active region) records nothing: each record is a batch item failure,
+counted by the `Fenced` metric, and stays on the queue. When the invocation
 is close to its timeout, the records not yet started are returned as failures instead of being
 cut off mid-batch.
 """
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .active_region import ActiveRegionUnknown, RegionFenced
 from .config import ConfigUnavailable
 from .dead_letter import DeadLetterQueue, DeadLetterUnavailable
 from .ledger import LedgerUnavailable, Outcome
@@ -86,6 +89,9 @@ class SqsBatchProcessor:
                     report = self._reject(message_id, body, result.payment_id, reasons)
                 else:
                     report = self._reject(message_id, body, result.payment_id, result.errors)
+        except (RegionFenced, ActiveRegionUnknown) as exc:
+            self._metrics.count("Fenced")
+            report = RecordReport(message_id, "failed", cause=str(exc))
         except (ConfigUnavailable, LedgerUnavailable, DeadLetterUnavailable) as exc:
             report = RecordReport(message_id, "failed", cause=str(exc))
         except Exception as exc:  # a bug must cost one retry of one record, not the batch
