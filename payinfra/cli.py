@@ -187,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after deploy, keep the emulator running with the stacks and print its endpoint (Ctrl-C ends)",
     )
+    drill = local.add_argument_group(
+        "disaster-recovery drill (--drill): after verify, lose the primary region, fail over, fail back, "
+        "reconcile, report RTO and RPO, then destroy"
+    )
+    drill.add_argument("--drill", action="store_true", help="run the drill between verify and destroy")
+    drill.add_argument("--payments", type=int, default=120, metavar="N", help="payments to send (default 120)")
+    drill.add_argument("--rate", type=float, default=10.0, metavar="R", help="payments per second (default 10)")
+    drill.add_argument(
+        "--lag-ms", type=int, default=2000, metavar="L",
+        help="replication lag of eventually consistent tables, ms (default 2000)",
+    )
+    drill.add_argument("--to", metavar="REGION", help="the secondary to fail over to (default: the first)")
+    drill.add_argument("--report", type=Path, metavar="FILE", help="write the JSON report here")
     invoke = _command(
         sub, "invoke",
         "run the payment handler in-process with the deployed function's environment, against a "
@@ -235,7 +248,22 @@ def _render(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
 def _local(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
     from payinfra.local_job import run_local  # imports the local AWS: only for this command
 
-    return run_local(ctx, files=env, keep=args.keep, wait_timeout_s=args.wait_timeout).exit_code
+    scenario = None
+    if args.drill:
+        from payinfra.drill.local import drill_scenario
+        from payinfra.drill.options import DrillOptionError, DrillOptions
+
+        try:
+            options = DrillOptions(
+                payments=args.payments, rate=args.rate, lag_ms=args.lag_ms, to=args.to, report=args.report
+            )
+        except DrillOptionError as exc:
+            print(f"{PROG} local: {exc}", file=sys.stderr)
+            return EXPECTED_FAILURE
+        scenario = drill_scenario(ctx, options)
+    return run_local(
+        ctx, files=env, keep=args.keep, wait_timeout_s=args.wait_timeout, scenario=scenario
+    ).exit_code
 
 
 def _invoke(args: argparse.Namespace, ctx: Context, env: Environment) -> int:

@@ -211,56 +211,69 @@ class Drill:
 
     def run(
         self,
-        failover: Callable[[], list[tuple[str, float]]],
-        failback: Callable[[], list[tuple[str, float]]],
+        failover: Callable[[Callable[[str], None]], list[tuple[str, float, str]]],
+        failback: Callable[[], list[tuple[str, float, str]]],
         reconcile: Callable[[], Any],
     ) -> DrillReport:
+        """`failover(after_step)`: the runbook calls `after_step(step_name)` after each step; the
+        drill measures RPO after the fence and keeps paying after the notification, while the
+        runbook's remaining steps (the database promotion) wait: they are off the payment path."""
         wall = time.monotonic()
         self.queued = {}
-        options, n = self.options, self.options.payments
-        k = int(n * options.outage_at)
-        spacing = 1.0 / options.rate
+        self.next_payment = 0
+        n = self.options.payments
+        self.outage_index = int(n * self.options.outage_at)
         detection = float(
             self.ctx.recovery.health_check_interval_s * self.ctx.recovery.health_check_failure_threshold
         )
-        failed_over = False
-        began = 0.0
-        for i in range(n):
-            self.wait_until(i * spacing)
-            if i == k:
-                self.step(
-                    "payments before the outage",
-                    began,
-                    f"{k} sent, {len(self.book.acknowledged)} acknowledged",
-                )
-                self.send(self.payment(i), lose_answer=self.inject_outage)
-                continue
-            if k < i and not failed_over and self.t() >= self.report.t0_s + detection:
-                self.failover(failover, detection)
-                failed_over = True
-            self.send(self.payment(i), asynchronous=i % ASYNC_EVERY == ASYNC_EVERY - 1)
-        if not failed_over:
-            self.wait_until(self.report.t0_s + detection)
-            self.failover(failover, detection)
-        self.resend_lost("resend every payment whose answer was lost")
+        self.pump(stop=lambda: bool(self.report.t0_s) and self.t() >= self.report.t0_s + detection)
+        self.wait_until(self.report.t0_s + detection)
+        self.report.steps.append(
+            StepTiming("detection (health checks fail: modelled wait)", self.report.t0_s, detection)
+        )
+        refused_before = self.aws.refused_calls(self.primary)
+        began = self.t()
+        entries = failover(self.after_runbook_step)
+        for name, duration, detail in entries:
+            self.report.steps.append(
+                StepTiming(f"failover: {name}", round(began, 3), round(duration, 3), detail)
+            )
+        self.report.calls_to_lost_region_during_failover = (
+            self.aws.refused_calls(self.primary) - refused_before
+        )
+        self.step(f"failover to {self.target} (unplanned) done", began)
+        self.resend_lost("resend every payment still unanswered")
         self.restore_and_fail_back(failback)
         self.finish(reconcile)
         self.report.wall_s = round(time.monotonic() - wall, 2)
         return self.report
 
-    def failover(self, failover: Callable[[], list[tuple[str, float]]], detection: float) -> None:
-        self.report.steps.append(
-            StepTiming("detection (health checks fail; modelled wait)", self.report.t0_s, detection)
-        )
-        refused_before = self.aws.refused_calls(self.primary)
+    def pump(self, stop: Callable[[], bool]) -> None:
+        """Send the scheduled payments (rate per second of the drill's clock) until `stop()`."""
+        spacing = 1.0 / self.options.rate
         began = self.t()
-        for name, duration in failover():
-            self.report.steps.append(StepTiming(f"failover: {name}", round(began, 3), round(duration, 3)))
-        self.report.calls_to_lost_region_during_failover = (
-            self.aws.refused_calls(self.primary) - refused_before
-        )
-        self.step("failover (unplanned, from " + self.target + ")", began)
-        self.measure_rpo()
+        while self.next_payment < self.options.payments and not stop():
+            i = self.next_payment
+            self.next_payment += 1
+            self.wait_until(i * spacing)
+            if i == self.outage_index:
+                self.step(
+                    "payments before the outage",
+                    began,
+                    f"{i} sent, {len(self.book.acknowledged)} acknowledged",
+                )
+                self.send(self.payment(i), lose_answer=self.inject_outage)
+                continue
+            self.send(self.payment(i), asynchronous=i % ASYNC_EVERY == ASYNC_EVERY - 1)
+
+    def after_runbook_step(self, step: str) -> None:
+        if step == "fence":  # the target has taken over: what it does not hold now is the RPO
+            self.measure_rpo()
+        elif step == "notify":  # traffic is switched; payments go on while the database promotes
+            began = self.t()
+            self.pump(stop=lambda: False)
+            self.step("payments after the switch", began, f"up to payment {self.next_payment}")
+            self.resend_lost("resend every payment whose answer was lost")
 
     def measure_rpo(self) -> None:
         """Payments acknowledged by the old primary before t0 that the new one does not hold."""
@@ -292,7 +305,7 @@ class Drill:
         self.report.resent_as_duplicate = sum(1 for a in self.book.answers if a.outcome == "duplicate")
         self.step(what, began, f"{resent} resends, {len(self.book.unanswered)} still unanswered")
 
-    def restore_and_fail_back(self, failback: Callable[[], list[tuple[str, float]]]) -> None:
+    def restore_and_fail_back(self, failback: Callable[[], list[tuple[str, float, str]]]) -> None:
         began = self.t()
         self.aws.restore(self.primary)
         old = self.regions[self.primary]
@@ -303,8 +316,10 @@ class Drill:
             f"{self.report.stranded_messages} messages stranded in its queue",
         )
         began = self.t()
-        for name, duration in failback():
-            self.report.steps.append(StepTiming(f"failback: {name}", round(began, 3), round(duration, 3)))
+        for name, duration, detail in failback():
+            self.report.steps.append(
+                StepTiming(f"failback: {name}", round(began, 3), round(duration, 3), detail)
+            )
         self.step("failback (planned switch back to " + self.primary + ")", began)
         began = self.t()
         for _ in range(600):
