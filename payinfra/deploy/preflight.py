@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -32,6 +33,7 @@ from payinfra.paths import ROOT
 from payinfra.plugins.aws import RegionalSessions, endpoint_description, error_code, error_message
 from payinfra.plugins.errors import PluginError
 from payinfra.plugins.outputs import CloudFormationOutputs, OutputsProvider
+from payinfra.plugins.traffic import ROUTE53_REGION, hosted_zones
 from payinfra.render.environments import Environment, render_into
 from payinfra.render.renderer import RenderError, render_all, stale_files
 from payinfra.topology import PEERING_OUTPUT, Role, Stack, stacks
@@ -462,6 +464,30 @@ def check_bucket(s3: Any, region: str, bucket: str, stack_exists: bool, report: 
 # -- All checks ------------------------------------------------------------------------------------------
 
 
+def check_hosted_zone(sessions: RegionalSessions, zone: str, report: PreflightReport) -> None:
+    """The global stack's records go into the context's hosted zone, found by name: exactly one
+    zone must have it (CloudFormation refuses HostedZoneName otherwise; the project never creates
+    the zone on AWS). Route 53's API is served from us-east-1 alone."""
+    name = zone.rstrip(".") + "."
+    try:
+        found = hosted_zones(sessions.client("route53", ROUTE53_REGION), name)
+    except (ClientError, BotoCoreError) as err:
+        report.unchecked.append(f"hosted zone {name}: {_why_not(err)}")
+        return
+    if len(found) == 1:
+        report.passed.append(f"hosted zone {name} exists ({found[0]['Id'].split('/')[-1]})")
+    elif not found:
+        report.problems.append(
+            f"hosted zone {name} does not exist: create it in Route 53 or set recovery.hosted_zone "
+            "(the global stack's records go into it)"
+        )
+    else:
+        report.problems.append(
+            f"{len(found)} hosted zones are named {name}: CloudFormation finds the global stack's zone "
+            "by name and needs exactly one"
+        )
+
+
 def run_preflight(ctx: Context, sessions: RegionalSessions, account: str) -> PreflightReport:
     """Every check, in every region; read-only."""
     report = PreflightReport()
@@ -476,8 +502,9 @@ def run_preflight(ctx: Context, sessions: RegionalSessions, account: str) -> Pre
         report.problems.extend(two_region_peering_problems(ctx, outputs))
     except PluginError as err:
         report.unchecked.append(f"peering stack of a two-region deployment: {err}")
+    check_hosted_zone(sessions, ctx.recovery.hosted_zone, report)
     for stack in all_stacks:
-        if stack.role == Role.PEERING:
+        if stack.role in (Role.PEERING, Role.GLOBAL):  # regional resources only
             continue
         region = stack.region
         settings = ctx.regions[region]

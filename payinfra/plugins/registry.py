@@ -18,6 +18,7 @@ from payinfra.plugins.peering_paths import PeeringFlowsPlugin
 from payinfra.plugins.s3_replication import S3ReplicationPlugin
 from payinfra.plugins.secret_replication import SecretReplicationPlugin
 from payinfra.plugins.stack_status import StackStatusPlugin
+from payinfra.plugins.traffic import TrafficPlugin
 from payinfra.plugins.versioned_buckets import VersionedBucketsPlugin
 from payinfra.plugins.waf_association import WafAssociationPlugin
 
@@ -35,6 +36,7 @@ def default_plugins() -> list[Plugin]:
         VersionedBucketsPlugin(),
         WafAssociationPlugin(),
         AlarmsPlugin(),
+        TrafficPlugin(),  # verify only: health checks and DNS answers follow the active region
     ]
 
 
