@@ -192,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reconcile, report RTO and RPO, then destroy"
     )
     drill.add_argument("--drill", action="store_true", help="run the drill between verify and destroy")
-    drill.add_argument("--payments", type=int, default=120, metavar="N", help="payments to send (default 120)")
-    drill.add_argument("--rate", type=float, default=10.0, metavar="R", help="payments per second (default 10)")
+    drill.add_argument("--payments", type=int, default=120, metavar="N", help="payments to send (120)")
+    drill.add_argument("--rate", type=float, default=10.0, metavar="R", help="payments per second (10)")
     drill.add_argument(
         "--lag-ms", type=int, default=2000, metavar="L",
         help="replication lag of eventually consistent tables, ms (default 2000)",
