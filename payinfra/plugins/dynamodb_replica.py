@@ -30,7 +30,7 @@ as not performed, never as holding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -82,9 +82,25 @@ class DynamoDbReplicaPlugin(Plugin):
     )
     hooks = (Hook.AFTER_DEPLOY, Hook.BEFORE_DESTROY, Hook.VERIFY)
     destroys_data = True  # before-destroy deletes the replicas
+    # The table this plugin replicates, as its promises name it; subclasses replicate another
+    # table (the ledger) with the same machinery by overriding these and the two name lookups.
+    table_label: ClassVar[str] = "sessions"
+    table_resource: ClassVar[str] = "SessionsTable in the data partial"
+    # MREC replicas are fed from the table's stream (NEW_AND_OLD_IMAGES):
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html
+    needs_stream: ClassVar[bool] = True
+
+    def table_name(self, pc: PluginContext) -> str:
+        """The replicated table's name (its stack must be deployed)."""
+        return pc.deployed(pc.topology.primary).require(RegionalOutput.SESSIONS_TABLE_NAME)
+
+    def existing_table_name(self, pc: PluginContext) -> str | None:
+        """The table's name before destroy, or None when its stack or output is gone."""
+        primary = pc.existing(pc.topology.primary)
+        return primary.optional(RegionalOutput.SESSIONS_TABLE_NAME) if primary else None
 
     def targets(self, pc: PluginContext) -> list[ReplicaTarget]:
-        table = pc.deployed(pc.topology.primary).require(RegionalOutput.SESSIONS_TABLE_NAME)
+        table = self.table_name(pc)
         return [
             ReplicaTarget(table, pair.target.name, pc.deployed(pair.target).require(RegionalOutput.KEY_ARN))
             for pair in pc.topology.pairs_of(Relation.REPLICATE)
@@ -259,10 +275,11 @@ class DynamoDbReplicaPlugin(Plugin):
     def _ready_table(self, pc: PluginContext, out: PluginReporter, ddb: Any, table: str) -> dict[str, Any]:
         description = self._table(ddb, table)
         stream = description.get("StreamSpecification") or {}
-        if not stream.get("StreamEnabled") or stream.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+        has_stream = stream.get("StreamEnabled") and stream.get("StreamViewType") == "NEW_AND_OLD_IMAGES"
+        if self.needs_stream and not has_stream:
             raise PluginError(
                 f"table {table} needs a NEW_AND_OLD_IMAGES stream for a replica (has "
-                f"{stream.get('StreamViewType', 'no stream')}): fix SessionsTable in the data partial"
+                f"{stream.get('StreamViewType', 'no stream')}): fix {self.table_resource}"
             )
         replica_busy = any(
             r.get("ReplicaStatus") in BUSY_STATES | {"DELETING"} for r in description.get("Replicas", [])
@@ -306,10 +323,9 @@ class DynamoDbReplicaPlugin(Plugin):
     # -- before destroy ------------------------------------------------------------------------
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
         """Remove every replica of the table (all added here), one after the other."""
-        primary = pc.existing(pc.topology.primary)
-        table_name = primary.optional(RegionalOutput.SESSIONS_TABLE_NAME) if primary else None
+        table_name = self.existing_table_name(pc)
         if not table_name:
-            out.unchanged("primary stack or its sessions table output is gone: no replica to remove")
+            out.unchanged(f"primary stack or its {self.table_label} table is gone: no replica to remove")
             return
         ddb = pc.client("dynamodb", pc.primary_region)
         table = self.describe(ddb, table_name)
@@ -329,7 +345,7 @@ class DynamoDbReplicaPlugin(Plugin):
 
     def _verify_replica(self, pc: PluginContext, target: ReplicaTarget) -> list[Check]:
         region = target.region
-        promise = f"sessions table replica in {region} ACTIVE with that region's key"
+        promise = f"{self.table_label} table replica in {region} ACTIVE with that region's key"
         settings = self.setting_promises(pc, region)
         ddb = pc.client("dynamodb", pc.primary_region)
         table = self.describe(ddb, target.table)
@@ -354,13 +370,13 @@ class DynamoDbReplicaPlugin(Plugin):
             main = Check(promise, Status.HOLDS, f"ACTIVE, key {target.key_arn}", region)
         return [main, *self._verify_settings(pc, ddb, table["TableArn"], target, settings)]
 
-    @staticmethod
-    def setting_promises(pc: PluginContext, region: str) -> tuple[str, str, str]:
+    def setting_promises(self, pc: PluginContext, region: str) -> tuple[str, str, str]:
         protect = "on" if pc.config.project.protected else "off"
+        label = self.table_label
         return (
-            f"sessions replica in {region} has point-in-time recovery",
-            f"sessions replica in {region} carries the project tags",
-            f"sessions replica in {region} deletion protection {protect} (project.protect)",
+            f"{label} replica in {region} has point-in-time recovery",
+            f"{label} replica in {region} carries the project tags",
+            f"{label} replica in {region} deletion protection {protect} (project.protect)",
         )
 
     def _verify_settings(
