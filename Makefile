@@ -9,13 +9,16 @@ CHECKOV_VENV := .tools/checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help local test setup lock render check lint typecheck gates unit e2e bench clean
+.PHONY: help local drill test setup lock render check lint typecheck gates unit e2e bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
 local: setup  ## Main job: deploy both regions + peering + plugins, verify, destroy, on the embedded local AWS
 	$(PY) -m payinfra local $(ARGS)
+
+drill: setup  ## Disaster-recovery drill on the local AWS: lose the primary, fail over and back, report RTO/RPO
+	$(PY) -m payinfra local --drill --report .aws-sam/drill-report.json $(ARGS)
 
 test: setup  ## Whole suite: render check, ruff, mypy, static security gates, unit and e2e tests
 	$(PY) render.py --check

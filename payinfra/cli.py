@@ -257,10 +257,10 @@ def _local(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
             options = DrillOptions(
                 payments=args.payments, rate=args.rate, lag_ms=args.lag_ms, to=args.to, report=args.report
             )
+            scenario = drill_scenario(ctx, options)
         except DrillOptionError as exc:
             print(f"{PROG} local: {exc}", file=sys.stderr)
             return EXPECTED_FAILURE
-        scenario = drill_scenario(ctx, options)
     return run_local(
         ctx, files=env, keep=args.keep, wait_timeout_s=args.wait_timeout, scenario=scenario
     ).exit_code
