@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import unimplemented
+from . import faults_middleware, unimplemented
 from .cloudformation import (
     changeset_diff,
     changeset_outputs,
@@ -39,8 +39,10 @@ from .patching import Patcher
 from .rules import apply_rules
 from .services.awslambda import function as lambda_function
 from .services.awslambda import permission as lambda_permission
+from .services.backup import resources as backup
 from .services.cloudwatch import alarm as cloudwatch_alarm
 from .services.cloudwatch import alarm_evaluation
+from .services.dynamodb import global_tables as dynamodb_global_tables
 from .services.dynamodb import tables as dynamodb
 from .services.ec2 import network as ec2_network
 from .services.ec2 import vpc_peering
@@ -50,6 +52,8 @@ from .services.iam import role as iam_role
 from .services.kms import key_policy as kms_key_policy
 from .services.logs import log_group as logs
 from .services.rds import instances as rds
+from .services.route53 import health_checks as route53_health_checks
+from .services.route53 import resolver as route53_resolver
 from .services.s3 import bucket as s3_bucket
 from .services.s3 import replication as s3_replication
 from .services.secretsmanager import secret as secretsmanager
@@ -62,6 +66,8 @@ from .services.wafv2 import web_acl as wafv2
 FIXES: tuple[tuple[str, ModuleType], ...] = (
     # -- every service: an action moto lacks answers HTTP 501 NotImplemented, not a traceback ---
     ("unimplemented", unimplemented),
+    # -- every request: regional outages (503) and global-table replication due before serving --
+    ("faults_middleware", faults_middleware),
     # -- the CloudFormation engine -------------------------------------------------------------
     ("template_url", template_url),
     # changeset_outputs and changeset_diff before stack_failures: stack_failures wraps change-set
@@ -92,6 +98,8 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("s3_replication", s3_replication),
     ("policies", policies),
     ("dynamodb", dynamodb),
+    # after dynamodb: records the group its AWS::DynamoDB::GlobalTable model creates
+    ("dynamodb_global_tables", dynamodb_global_tables),
     ("rds", rds),
     ("wafv2", wafv2),
     ("servicediscovery", servicediscovery),
@@ -99,6 +107,8 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("elbv2", elbv2),
     ("cloudwatch_alarm", cloudwatch_alarm),
     ("alarm_evaluation", alarm_evaluation),
+    ("route53_health_checks", route53_health_checks),
+    ("route53_resolver", route53_resolver),
     ("secretsmanager", secretsmanager),
     ("dynamic_references", dynamic_references),
     ("ssm_parameter", ssm_parameter),
@@ -106,6 +116,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("lambda_permission", lambda_permission),
     ("lambda_function", lambda_function),
     ("logs", logs),
+    ("backup", backup),
     ("iam_role", iam_role),
     ("wait_condition_handle", wait_condition_handle),
 )
