@@ -13,7 +13,7 @@ imports here, then run tests/localaws, which show which fix or rule no longer ho
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -44,6 +44,7 @@ from moto.awslambda.exceptions import (
 )
 from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunction, lambda_backends
 from moto.backends import get_backend
+from moto.backup.models import backup_backends
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation import responses as cfn_responses
@@ -66,6 +67,7 @@ from moto.core.utils import get_service_model, pascal_to_camelcase, remap_nested
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.ec2.exceptions import OperationNotPermitted
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
@@ -129,6 +131,14 @@ def threaded_moto_server() -> type[ThreadedMotoServer]:
     return ThreadedMotoServer
 
 
+def domain_dispatcher_application() -> type[Any]:
+    """The WSGI application moto's server serves (every request goes through its `__call__`);
+    imported on use, like `threaded_moto_server`, because it pulls in Flask."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    return DomainDispatcherApplication
+
+
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "PINNED_MOTO_VERSION",
@@ -146,6 +156,7 @@ __all__ = [
     "DBSubnetGroup",
     "Dimension",
     "DynamoDBBackend",
+    "DynamoHandler",
     "ELBv2Backend",
     "ElasticAddress",
     "EventSourceMapping",
@@ -212,12 +223,14 @@ __all__ = [
     "WAFV2Backend",
     "WAFV2Response",
     "aws_managed_policies_data",
+    "backup_backends",
     "cfn_models",
     "cfn_parsing",
     "cfn_responses",
     "cfn_utils",
     "cloudformation_backends",
     "cloudwatch_backends",
+    "domain_dispatcher_application",
     "dynamodb_backends",
     "ec2_backends",
     "ecs_backends",

@@ -18,11 +18,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._moto import threaded_moto_server
+from .clock import CLOCK, SimClock
+from .faults import FAULTS
 from .inventory import ResourceCheck, StackInventory, check_deleted, take_inventory
 from .order import patch_moto
 from .patching import Patcher
 from .rules import RULE_IDS, set_account_concurrency
 from .services.awslambda.rules.unreserved_concurrency import AccountConcurrencyError, account_concurrency
+from .services.dynamodb import global_tables
 
 if TYPE_CHECKING:
     import boto3
@@ -221,11 +224,51 @@ class LocalAws:
             raise EmulatorError(str(exc)) from None
 
     def reset(self) -> None:
-        """Empty every service in every region (`POST /moto-api/reset`)."""
+        """Empty every service in every region (`POST /moto-api/reset`); end every fault, rewind
+        the clock to real time and forget global-table replication."""
+        FAULTS.reset()
+        CLOCK.reset()
+        global_tables.STATE.reset()
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
             if response.status != 200:
                 raise EmulatorError(f"moto reset answered HTTP {response.status}")
+
+    # -- faults (disaster-recovery drills; process-wide like moto's state) ----------------------
+    @property
+    def clock(self) -> SimClock:
+        """The emulator's clock: `advance(s)` skips a simulated wait (replication lag, probes)."""
+        return CLOCK
+
+    def outage(self, region: str) -> None:
+        """Every call signed for `region` now answers 503 ServiceUnavailable (Route 53 with
+        us-east-1); replication to and from it holds until `restore`."""
+        FAULTS.outage(region)
+
+    def isolate(self, region: str) -> None:
+        """`region` answers its clients but reaches no other region (replication holds, a strongly
+        consistent table there refuses writes)."""
+        FAULTS.isolate(region)
+
+    def restore(self, region: str) -> None:
+        """End an outage or isolation; held replication is delivered before the next request."""
+        FAULTS.restore(region)
+
+    def refused_calls(self, region: str) -> int:
+        """Calls refused for `region` since the last reset (0 proves nothing called it)."""
+        return FAULTS.refused(region)
+
+    def set_replication_lag(self, seconds: float) -> None:
+        """Delay of eventually consistent global-table replication, on `clock` (default 0.5 s)."""
+        try:
+            global_tables.set_replication_lag(seconds)
+        except ValueError as exc:
+            raise EmulatorError(str(exc)) from None
+
+    def flush_replication(self) -> int:
+        """Deliver every queued global-table change whose regions reach each other, due or not;
+        returns how many were applied (held ones stay queued)."""
+        return global_tables.flush_replication()
 
     def inventory(self, stack_name: str, region: str | None = None) -> StackInventory:
         """Each resource of the stack, checked through its own service's API (see `inventory`)."""
