@@ -160,12 +160,15 @@ def alb_request(
 
 
 def inject_errors(
-    client: Any, operation: str, decide: Callable[[dict[str, Any]], BaseException | str | None]
+    client: Any,
+    operation: str,
+    decide: Callable[[dict[str, Any]], BaseException | str | dict[str, Any] | None],
 ) -> None:
     """Make `operation` fail for chosen requests, before moto sees them.
 
     `decide(params)` returns None (let the call through), an AWS error code (answered as a 400
-    ClientError, as DynamoDB answers throttling) or an exception to raise (timeouts).
+    ClientError, as DynamoDB answers throttling), a whole parsed error response (a dict with
+    "Error") or an exception to raise (timeouts).
     """
 
     class _Http:
@@ -180,6 +183,8 @@ def inject_errors(
             return None
         if isinstance(verdict, BaseException):
             raise verdict
+        if isinstance(verdict, dict):  # a whole error response, e.g. with CancellationReasons
+            return _Http(), {"ResponseMetadata": {"HTTPStatusCode": 400}, **verdict}
         parsed = {
             "Error": {"Code": verdict, "Message": "injected"},
             "ResponseMetadata": {"HTTPStatusCode": 400},
