@@ -27,6 +27,7 @@ from typing import TypeVar
 from .cloudformation import checkers as cloudformation
 from .describing import AttributeReader, Checker, Readback, ServiceCheckers
 from .services.awslambda import checkers as awslambda
+from .services.backup import checkers as backup
 from .services.cloudwatch import checkers as cloudwatch
 from .services.dynamodb import checkers as dynamodb
 from .services.ec2 import checkers as ec2
@@ -55,6 +56,7 @@ __all__ = [
 
 SERVICES: tuple[ServiceCheckers, ...] = (
     awslambda.SERVICE,
+    backup.SERVICE,
     cloudformation.SERVICE,
     cloudwatch.SERVICE,
     dynamodb.SERVICE,

@@ -1,0 +1,1 @@
+"""AWS Backup: CloudFormation models for vaults, plans and selections."""
