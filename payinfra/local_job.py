@@ -22,6 +22,7 @@ from payinfra.deploy import commands, report
 from payinfra.deploy.plan import deploy_plan
 from payinfra.deploy.preflight import environment_files, preflight
 from payinfra.deploy.samconfig import read_samconfig
+from payinfra.plugins.traffic import ROUTE53_REGION, hosted_zones
 from payinfra.render.environments import Environment
 from payinfra.topology import SAMCONFIG_OUTPUT, stacks
 from payinfra.topology.names import SHARED_LOG_GROUPS
@@ -225,6 +226,22 @@ def verify_after_recipients(
     return replace(deployed, checks=checks, verify_s=time.monotonic() - began)
 
 
+def create_hosted_zone(aws: LocalAws, ctx: Context, echo: Callable[[str], None]) -> str:
+    """The context's hosted zone, which an account must have before deploy (the preflight checks
+    it; the global stack finds it by name): here the local job creates it, as an operator would."""
+    route53 = aws.client("route53", ROUTE53_REGION)
+    name = ctx.recovery.hosted_zone.rstrip(".") + "."
+    found = hosted_zones(route53, name)
+    if found:
+        zone_id = str(found[0]["Id"]).split("/")[-1]
+        echo(f"hosted zone {name} already exists in the local AWS ({zone_id})")
+        return zone_id
+    created = route53.create_hosted_zone(Name=name, CallerReference=f"payinfra-local-{ctx.project.suffix}")
+    zone_id = str(created["HostedZone"]["Id"]).split("/")[-1]
+    echo(f"hosted zone {name} created in the local AWS ({zone_id}); on AWS it must exist before deploy")
+    return zone_id
+
+
 def run_local(
     ctx: Context,
     *,
@@ -250,6 +267,7 @@ def run_local(
             )
             began = time.monotonic()
             environment_files(rt.env, ctx, echo)
+            create_hosted_zone(aws, ctx, echo)
             settings = read_samconfig(rt.home / SAMCONFIG_OUTPUT, stacks(ctx))
             # The same read-only account checks `deploy` starts with; what the local AWS cannot
             # answer is listed as "not checked", never as passed.
