@@ -93,6 +93,30 @@ def _command(
     )
 
 
+def recovery_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
+) -> None:
+    """`failover` and `failback` (payinfra.recovery)."""
+    failover = _command(
+        sub, "failover",
+        "move payments to REGION, run from that region (resumable: rerun after an interruption)",
+        ["python -m payinfra failover --to us-east-2 --yes           # the active region is lost",
+         "python -m payinfra failover --to us-east-2 --planned --yes # drain and fence it first"],
+        parents,
+    )
+    failover.add_argument("--to", required=True, metavar="REGION", help="the region that takes over")
+    failover.add_argument(
+        "--planned", action="store_true", help="the active region answers: fence it and wait out its cache first"
+    )
+    failover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    failback = _command(
+        sub, "failback",
+        "back to the context's primary: redrive, rebuild its database, copy uploads, planned switch",
+        ["python -m payinfra failback --yes"], parents,
+    )
+    failback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ctx, aws = context_options(), aws_options()
     parser = argparse.ArgumentParser(
@@ -230,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     gates.add_argument(
         "--build-dir", type=Path, default=gates_runner.BUILD_DIR, help="where expanded templates are written"
     )
+    recovery_commands(sub, [ctx, aws])
     _command(sub, "emulator", EMULATOR, EMULATOR_EXAMPLES, [])  # parsed by `python -m localaws`
     return parser
 
@@ -299,6 +324,13 @@ def _plugins(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
     return commands.run_plugins(_runtime(args, ctx, env), args.hook, args.only)
 
 
+def _recovery(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
+    from payinfra.recovery import cli as recovery_cli
+
+    to, planned = getattr(args, "to", None), getattr(args, "planned", False)
+    return recovery_cli.run(ctx, args.command, to=to, planned=planned, yes=args.yes)
+
+
 Handler = Callable[[argparse.Namespace, Context, Environment], int]
 HANDLERS: dict[str, Handler] = {
     "render": _render,
@@ -309,6 +341,8 @@ HANDLERS: dict[str, Handler] = {
     "plugins": _plugins,
     "local": _local,
     "invoke": _invoke,
+    "failover": _recovery,
+    "failback": _recovery,
 }
 
 
