@@ -106,7 +106,7 @@ def recovery_commands(
     )
     failover.add_argument("--to", required=True, metavar="REGION", help="the region that takes over")
     failover.add_argument(
-        "--planned", action="store_true", help="the active region answers: fence it and wait out its cache first"
+        "--planned", action="store_true", help="the active region answers: fence it, wait out its cache"
     )
     failover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     failback = _command(

@@ -17,7 +17,7 @@ from payinfra.topology.names import FENCE_METRIC, FENCE_METRIC_NAMESPACE
 
 # The secret's description in templates/partials/data.yaml.j2: how a region finds its copy
 # (the name is CloudFormation's, and a replica keeps the primary's name).
-SECRET_DESCRIPTION = "Master user of the payments PostgreSQL instance ({db})"
+SECRET_DESCRIPTION = "Master user of the payments PostgreSQL instance ({db})"  # noqa: S105 - a description
 
 
 # -- fence ---------------------------------------------------------------------------------------
@@ -323,7 +323,8 @@ def redrive(run: Run, source: str, target: str) -> str:
         counts[key] = moved
     total = int(run.state.get("redriven", 0)) + sum(counts.values())
     run.state["redriven"] = total
-    return f"redriven to {target}: {counts.get('queue', 0)} from the queue, {counts.get('dlq', 0)} from the DLQ (run total {total})"
+    queue, dlq = counts.get("queue", 0), counts.get("dlq", 0)
+    return f"redriven to {target}: {queue} from the queue, {dlq} from the DLQ (run total {total})"
 
 
 # -- validate, notify --------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def _pending(ctx: Context, client: ClientFactory, target: str, kind: Kind) -> di
     return None
 
 
-def _new_run(
+def _new_run(  # noqa: PLR0917 - internal: both callers pass the same eleven facts in order
     ctx: Context,
     client: ClientFactory,
     kind: Kind,
