@@ -34,31 +34,33 @@ def ctx(request: pytest.FixtureRequest) -> Context:
 
 def test_two_regions_deploy_in_the_order_of_the_database_mode(ctx: Context) -> None:
     if ctx.project.database_mode == "replica":
-        assert keys(waves(deploy_plan(ctx))) == [["us-east-1"], ["us-east-2"], ["peering-us-east-2"]]
-        assert keys(waves(destroy_plan(ctx))) == [["peering-us-east-2"], ["us-east-2"], ["us-east-1"]]
+        last = ["peering-us-east-2", "global"]  # the global stack reads every region, as a peering does
+        assert keys(waves(deploy_plan(ctx))) == [["us-east-1"], ["us-east-2"], last]
+        assert keys(waves(destroy_plan(ctx))) == [last[::-1], ["us-east-2"], ["us-east-1"]]
     else:
-        assert keys(waves(deploy_plan(ctx))) == [["us-east-1", "us-east-2"], ["peering-us-east-2"]]
-        assert keys(waves(destroy_plan(ctx))) == [["peering-us-east-2"], ["us-east-2", "us-east-1"]]
+        assert keys(waves(deploy_plan(ctx))) == [["us-east-1", "us-east-2"], ["peering-us-east-2", "global"]]
+        assert keys(waves(destroy_plan(ctx))) == [["global", "peering-us-east-2"], ["us-east-2", "us-east-1"]]
 
 
 def test_secondaries_wait_for_the_primary_only_and_each_peering_for_its_two_ends() -> None:
     assert keys(waves(deploy_plan(three()))) == [
         ["us-east-1"],
         ["us-east-2", "us-west-2"],
-        ["peering-us-east-2", "peering-us-west-2"],
+        ["peering-us-east-2", "peering-us-west-2", "global"],
     ]
     mesh = {n.key: n.needs for n in deploy_plan(three(MESH))}
     assert mesh["peering-us-east-2-us-west-2"] == ("us-east-2", "us-west-2")
     assert mesh["us-west-2"] == ("us-east-1",)
+    assert mesh["global"] == ("us-east-1", "us-east-2", "us-west-2")  # every region's ALB and alarm
     assert keys(waves(deploy_plan(three(INDEPENDENT)))) == [
         ["us-east-1", "us-east-2", "us-west-2"],
-        ["peering-us-east-2", "peering-us-west-2"],
+        ["peering-us-east-2", "peering-us-west-2", "global"],
     ]
 
 
 def test_destroy_is_the_reverse_for_three_regions() -> None:
     assert keys(waves(destroy_plan(three(MESH)))) == [
-        ["peering-us-east-2-us-west-2", "peering-us-west-2", "peering-us-east-2"],
+        ["global", "peering-us-east-2-us-west-2", "peering-us-west-2", "peering-us-east-2"],
         ["us-west-2", "us-east-2"],
         ["us-east-1"],
     ]
@@ -73,6 +75,7 @@ def test_plan_uses_the_rendered_stack_names_regions_and_envs() -> None:
         ("payments-peering-dev-us-east-2", "us-east-1", "peering-us-east-2"),
         ("payments-peering-dev-us-west-2", "us-east-1", "peering-us-west-2"),
         ("payments-peering-dev-us-west-2", "us-east-2", "peering-us-east-2-us-west-2"),
+        ("payments-global-dev", "us-east-1", "global"),
     ]
 
 
@@ -82,9 +85,9 @@ def fake_nodes(count: int) -> list[Node]:
 
 
 def test_parallelism_is_the_widest_wave_bounded() -> None:
-    assert parallelism(deploy_plan(load_context())) == 1  # replica: one stack at a time
-    assert parallelism(deploy_plan(three())) == 2  # the two secondaries, then the two peerings
-    assert parallelism(deploy_plan(three(MESH))) == 3  # three peerings at once
+    assert parallelism(deploy_plan(load_context())) == 2  # replica: then one peering and the global stack
+    assert parallelism(deploy_plan(three())) == 3  # the two peerings and the global stack
+    assert parallelism(deploy_plan(three(MESH))) == 4  # three peerings and the global stack at once
     assert parallelism(fake_nodes(9)) == MAX_PARALLEL == 4
     assert parallelism(fake_nodes(9), limit=6) == 6
 
@@ -140,7 +143,7 @@ def test_the_secondaries_really_deploy_concurrently_after_the_primary() -> None:
         return "deployed"
 
     results = run_graph(deploy_plan(three()), step)
-    assert [r.state for r in results.values()] == [StepState.OK] * 5
+    assert [r.state for r in results.values()] == [StepState.OK] * 6
 
 
 def test_concurrency_is_bounded_by_max_parallel() -> None:
@@ -182,7 +185,7 @@ def test_replica_mode_primary_failure_stops_everything_after_it() -> None:
     assert step.events == ["start us-east-1"]
 
 
-def test_a_failed_secondary_stops_only_its_peerings() -> None:
+def test_a_failed_secondary_stops_only_its_peerings_and_the_global_stack() -> None:
     step = Recorder(fail={"us-east-2": StepFailed("`sam deploy --config-env us-east-2` exited 1")})
     results = run_graph(deploy_plan(three(MESH)), step)
     states = {key: r.state for key, r in results.items()}
@@ -193,8 +196,10 @@ def test_a_failed_secondary_stops_only_its_peerings() -> None:
         "peering-us-east-2": StepState.SKIPPED,
         "peering-us-west-2": StepState.OK,
         "peering-us-east-2-us-west-2": StepState.SKIPPED,
+        "global": StepState.SKIPPED,  # it reads every region's load balancer
     }
     assert results["peering-us-east-2-us-west-2"].detail == "not run: us-east-2 failed"
+    assert results["global"].detail == "not run: us-east-2 failed"
 
 
 def test_independent_mode_failure_spares_the_other_regions() -> None:
