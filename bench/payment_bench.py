@@ -58,7 +58,11 @@ ENV = {
     "PAYMENT_API_ENDPOINT": ENDPOINT,
     "CONFIG_CACHE_TTL_S": "60",
     "DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/bench-dlq",
+    # The fence is on, as deployed: one cached record, re-read every ACTIVE_REGION_CACHE_S.
+    "ACTIVE_REGION_PARAMETER": "/payments/bench/recovery/active-region",
+    "ACTIVE_REGION_CACHE_S": "5",
 }
+ACTIVE_RECORD = json.dumps({"active": REGION, "epoch": 0})
 os.environ.update(ENV)
 for name in ("AWS_XRAY_DAEMON_ADDRESS", "_X_AMZN_TRACE_ID", "AWS_PROFILE"):
     os.environ.pop(name, None)
@@ -126,8 +130,16 @@ class StubDynamoDB:
 
 class StubSsm:
     def get_parameters(self, Names: list[str]) -> dict[str, Any]:
-        values = {"payment_api_endpoint": ENDPOINT, "max_amount": "50000.00", "currencies": "USD,EUR"}
+        values = {
+            "payment_api_endpoint": ENDPOINT,
+            "max_amount": "50000.00",
+            "currencies": "USD,EUR",
+            "active-region": ACTIVE_RECORD,
+        }
         return {"Parameters": [{"Name": n, "Value": values[n.rsplit("/", 1)[-1]]} for n in Names]}
+
+    def get_parameter(self, Name: str) -> dict[str, Any]:
+        return {"Parameter": {"Name": Name, "Value": ACTIVE_RECORD}}
 
 
 def stubbed_function() -> PaymentFunction:
@@ -195,6 +207,7 @@ def setup_moto() -> None:
     ssm.put_parameter(Name=f"{PATH}/payment_api_endpoint", Value=ENDPOINT, Type="String")
     ssm.put_parameter(Name=f"{PATH}/max_amount", Value="50000.00", Type="String")
     ssm.put_parameter(Name=f"{PATH}/currencies", Value="USD,EUR,GBP,JPY,CAD", Type="StringList")
+    ssm.put_parameter(Name=ENV["ACTIVE_REGION_PARAMETER"], Value=ACTIVE_RECORD, Type="String")
 
 
 def naive_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
