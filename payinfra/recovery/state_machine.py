@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from typing import Any
 
 from payinfra.config import Context
@@ -71,7 +72,7 @@ def definition(steps: tuple[Step, ...] = FAILOVER, *, for_moto: bool = False) ->
                 "ResultPath": None,  # keep the execution input for the next state
             }
             chain.append(name)
-    for current, following in zip(chain, chain[1:], strict=False):
+    for current, following in pairwise(chain):
         states[current]["Next"] = following
     states[chain[-1]]["Next"] = "done"
     states["done"] = {"Type": "Succeed"}
