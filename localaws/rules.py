@@ -24,6 +24,8 @@ from .services.awslambda.rules import sqs_visibility_timeout as lambda_sqs_visib
 from .services.awslambda.rules import unreserved_concurrency as lambda_unreserved_concurrency
 from .services.dynamodb.rules import global_table_stream as dynamodb_global_table_stream
 from .services.dynamodb.rules import global_table_strong as dynamodb_global_table_strong
+from .services.dynamodb.rules import mrsc_formation as dynamodb_mrsc_formation
+from .services.dynamodb.rules import mrsc_transactions as dynamodb_mrsc_transactions
 from .services.elbv2.rules import access_log_bucket as elbv2_access_log_bucket
 from .services.kms.rules import key_policy_lockout as kms_key_policy_lockout
 from .services.kms.rules import pending_window as kms_pending_window
@@ -44,6 +46,8 @@ RULES: tuple[ModuleType, ...] = (
     s3_bucket_not_empty,  # S3002 (documents moto's own refusal; patches nothing)
     dynamodb_global_table_stream,  # DDB001
     dynamodb_global_table_strong,  # DDB002
+    dynamodb_mrsc_formation,  # DDB003: UpdateTable's replica/witness/mode updates
+    dynamodb_mrsc_transactions,  # DDB004: item writes
     rds_replica_managed_password,  # RDS001
     rds_cross_region_replica_key,  # RDS002
     rds_subnet_group_in_use,  # RDS003: deletion, after every creation check

@@ -446,6 +446,7 @@ def _model_delete(original: Callable[..., None]) -> Callable[..., None]:
 
 
 def apply(patcher: Patcher) -> None:
+    STATE.reset()  # a new emulator (or a test's moto world) starts with no global table
     for action in WRITE_ACTIONS:
         patcher.replace(DynamoHandler, action, _wrap_write(action, getattr(DynamoHandler, action)))
     patcher.replace(DynamoHandler, "update_table", _wrap_update_table(DynamoHandler.update_table))

@@ -48,7 +48,8 @@ def _put(client: Clients, region: str, payment: str, amount: str = "100", **kw: 
 
 def _get(client: Clients, region: str, payment: str) -> dict[str, Any] | None:
     found = client("dynamodb", region).get_item(TableName=TABLE, Key={"payment_id": {"S": payment}})
-    return found.get("Item")
+    item: dict[str, Any] | None = found.get("Item")
+    return item
 
 
 def _error(call: Callable[[], Any]) -> dict[str, Any]:
@@ -153,3 +154,58 @@ def test_updates_and_batches_replicate(aws: LocalAws, client: Clients) -> None:
     aws.flush_replication()
     assert _get(client, "us-east-2", "b0") == {"payment_id": {"S": "b0"}, "amount": {"N": "7"}}
     assert _get(client, "us-east-2", "b2") is not None
+
+
+def test_mrsc_rules_refuse_what_aws_refuses(client: Clients) -> None:
+    ddb = _create(client)
+    _put(client, "us-east-1", "p1")
+    not_empty = _error(
+        lambda: ddb.update_table(
+            TableName=TABLE,
+            ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+            GlobalTableWitnessUpdates=[{"Create": {"RegionName": "us-west-2"}}],
+            MultiRegionConsistency="STRONG",
+        )
+    )
+    assert not_empty["Code"] == "ValidationException" and "must be empty" in not_empty["Message"]
+    assert client("dynamodb", "us-east-2").list_tables()["TableNames"] == []  # refused before any replica
+    ddb.delete_item(TableName=TABLE, Key={"payment_id": {"S": "p1"}})
+    two_members = _error(
+        lambda: ddb.update_table(
+            TableName=TABLE,
+            ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+            MultiRegionConsistency="STRONG",
+        )
+    )
+    assert "exactly three members" in two_members["Message"]
+    outside_set = _error(
+        lambda: ddb.update_table(
+            TableName=TABLE,
+            ReplicaUpdates=[{"Create": {"RegionName": "us-east-2"}}],
+            GlobalTableWitnessUpdates=[{"Create": {"RegionName": "eu-west-1"}}],
+            MultiRegionConsistency="STRONG",
+        )
+    )
+    assert "region set" in outside_set["Message"]
+
+
+def test_mode_is_fixed_and_transactions_are_refused_on_mrsc(client: Clients) -> None:
+    _mrsc(client)
+    ddb = client("dynamodb", "us-east-1")
+    changed = _error(lambda: ddb.update_table(TableName=TABLE, MultiRegionConsistency="EVENTUAL"))
+    assert "DDB003" in changed["Message"]
+    transaction = _error(
+        lambda: ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": {"payment_id": {"S": "t1"}}}}]
+        )
+    )
+    assert transaction["Code"] == "ValidationException" and "DDB004" in transaction["Message"]
+
+
+def test_transactions_replicate_on_mrec(aws: LocalAws, client: Clients) -> None:
+    _mrec(client)
+    client("dynamodb", "us-east-1").transact_write_items(
+        TransactItems=[{"Put": {"TableName": TABLE, "Item": {"payment_id": {"S": "t1"}}}}]
+    )
+    aws.flush_replication()
+    assert _get(client, "us-east-2", "t1") is not None
