@@ -49,7 +49,14 @@ def test_sdk_states_run_on_the_local_aws(monkeypatch: pytest.MonkeyPatch) -> Non
             roleArn="arn:aws:iam::123456789012:role/sfn",
         )["stateMachineArn"]
         record = ActiveState(region, 1)
-        given = execution_input(ctx, region, "123456789012", record, "sfn-run", time.time() + 3600)
+        given = execution_input(
+            ctx,
+            region=region,
+            account="123456789012",
+            active=record,
+            run_id="sfn-run",
+            lease_expires=time.time() + 3600,
+        )
         secret = boto3.client("secretsmanager", region_name=region).list_secrets()["SecretList"][0]
         given["secret_id"] = secret["ARN"]
         execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(given))["executionArn"]
