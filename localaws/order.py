@@ -56,6 +56,7 @@ from .services.rds import promotion as rds_promotion
 from .services.route53 import health_checks as route53_health_checks
 from .services.route53 import resolver as route53_resolver
 from .services.s3 import bucket as s3_bucket
+from .services.s3 import object_replication as s3_object_replication
 from .services.s3 import replication as s3_replication
 from .services.secretsmanager import secret as secretsmanager
 from .services.secretsmanager import stop_replication as secret_promotion
@@ -98,6 +99,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("ec2_network", ec2_network),
     ("s3_bucket", s3_bucket),
     ("s3_replication", s3_replication),
+    ("s3_object_replication", s3_object_replication),
     ("policies", policies),
     ("dynamodb", dynamodb),
     # after dynamodb: records the group its AWS::DynamoDB::GlobalTable model creates
