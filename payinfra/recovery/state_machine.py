@@ -93,7 +93,7 @@ def sdk_actions(steps: tuple[Step, ...] = FAILOVER) -> list[tuple[str, str]]:
 
 
 def execution_input(
-    ctx: Context, region: str, account: str, active: ActiveState, run_id: str, lease_expires: float
+    ctx: Context, *, region: str, account: str, active: ActiveState, run_id: str, lease_expires: float
 ) -> dict[str, Any]:
     """The names and values the Task states read (JSONPath `$.<key>`): the next active record and
     the lock's lease are computed by the caller (ASL has no clock arithmetic worth trusting)."""
