@@ -4,17 +4,25 @@ Order matters only for a few pairs, and the list encodes it: the replication con
 removed before the buckets are emptied (a replication rule would keep writing replicas), the
 peering is accepted before anything needs cross-region traffic, and the database secret's replicas
 are removed before its stack is deleted (Secrets Manager refuses to delete a replicated secret).
+The ledger's replicas exist before the migration writes into it (an MRSC table must be empty when
+it becomes one); the recovery state is published once everything else is in place; every
+before-destroy hook (recovery points, replicas) runs before the stacks are deleted.
 """
 
 from __future__ import annotations
 
 from payinfra.plugins.alarms import AlarmsPlugin
 from payinfra.plugins.api import Hook, Plugin
+from payinfra.plugins.backups import BackupsPlugin
 from payinfra.plugins.default_security_group import DefaultSecurityGroupPlugin
 from payinfra.plugins.dynamodb_replica import DynamoDbReplicaPlugin
+from payinfra.plugins.ledger_migration import LedgerMigrationPlugin
+from payinfra.plugins.ledger_replicas import LedgerReplicasPlugin
 from payinfra.plugins.peering_accepter import PeeringAccepterPlugin
 from payinfra.plugins.peering_dns import PeeringDnsPlugin
 from payinfra.plugins.peering_paths import PeeringFlowsPlugin
+from payinfra.plugins.recovery_state import RecoveryStatePlugin
+from payinfra.plugins.replication_lag import ReplicationLagPlugin
 from payinfra.plugins.s3_replication import S3ReplicationPlugin
 from payinfra.plugins.secret_replication import SecretReplicationPlugin
 from payinfra.plugins.stack_status import StackStatusPlugin
@@ -33,9 +41,14 @@ def default_plugins() -> list[Plugin]:
         PeeringFlowsPlugin(),
         S3ReplicationPlugin(),
         DynamoDbReplicaPlugin(),
+        LedgerReplicasPlugin(),
+        LedgerMigrationPlugin(),  # after the replicas: an MRSC table must be empty when formed
         VersionedBucketsPlugin(),
         WafAssociationPlugin(),
         AlarmsPlugin(),
+        BackupsPlugin(),
+        ReplicationLagPlugin(),
+        RecoveryStatePlugin(),  # last: publishes the fence signal once the rest is in place
         TrafficPlugin(),  # verify only: health checks and DNS answers follow the active region
     ]
 
