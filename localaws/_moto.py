@@ -58,6 +58,7 @@ from moto.cloudformation.models import (
     cloudformation_backends,
 )
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.core.base_backend import BackendDict, backend_lock
 from moto.core.common_models import CloudFormationModel
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import JsonRESTError
@@ -145,6 +146,7 @@ __all__ = [
     "TYPE_RESPONSE",
     "AWSManagedPolicy",
     "ActionResult",
+    "BackendDict",
     "BaseResponse",
     "BucketNotEmpty",
     "Change",
@@ -223,6 +225,7 @@ __all__ = [
     "WAFV2Backend",
     "WAFV2Response",
     "aws_managed_policies_data",
+    "backend_lock",
     "backup_backends",
     "cfn_models",
     "cfn_parsing",

@@ -39,6 +39,11 @@ class SimClock:
         with self._lock:
             return self._skipped
 
+    def set_skipped(self, seconds: float) -> None:
+        """Return to a saved offset (`localaws.snapshot`); the only way the clock moves back."""
+        with self._lock:
+            self._skipped = seconds
+
     def reset(self) -> None:
         with self._lock:
             self._skipped = 0.0

@@ -58,6 +58,16 @@ class Faults:
         with self._lock:
             return self._refused[region]
 
+    def capture(self) -> tuple[frozenset[str], frozenset[str], dict[str, int]]:
+        """The fault state, for `localaws.snapshot`."""
+        with self._lock:
+            return frozenset(self._down), frozenset(self._isolated), dict(self._refused)
+
+    def load(self, saved: tuple[frozenset[str], frozenset[str], dict[str, int]]) -> None:
+        down, isolated, refused = saved
+        with self._lock:
+            self._down, self._isolated, self._refused = set(down), set(isolated), Counter(refused)
+
     def reset(self) -> None:
         with self._lock:
             self._down.clear()
