@@ -461,6 +461,34 @@ def check_bucket(s3: Any, region: str, bucket: str, stack_exists: bool, report: 
         report.passed.append(f"{what} belongs to the deployed stack")
 
 
+# -- AWS Backup: advanced DynamoDB features (cross-region copies of DynamoDB recovery points) -----
+
+
+def check_backup_settings(backup: Any, region: str, report: PreflightReport) -> None:
+    """DescribeRegionSettings ResourceTypeManagementPreference["DynamoDB"] must be true: without
+    AWS Backup's advanced DynamoDB features the plan's copy to another region fails.
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRegionSettings.html
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html
+    """
+    what = f"backup ({region}): advanced DynamoDB backup features"
+    try:
+        settings = backup.describe_region_settings()
+    except (ClientError, NotImplementedError) as err:
+        report.could_not(what, err)
+        return
+    managed = settings.get("ResourceTypeManagementPreference") or {}
+    if "DynamoDB" not in managed:
+        report.unchecked.append(f"{what}: {NOT_PERFORMED} (no DynamoDB management preference answered)")
+    elif managed["DynamoDB"]:
+        report.passed.append(f"{what} are on")
+    else:
+        report.problems.append(
+            f"{what} are off: DynamoDB recovery points cannot be copied to another region; turn them on "
+            f"(aws backup update-region-settings --resource-type-management-preference DynamoDB=true "
+            f"--region {region})"
+        )
+
+
 # -- All checks ------------------------------------------------------------------------------------------
 
 
@@ -539,6 +567,7 @@ def run_preflight(ctx: Context, sessions: RegionalSessions, account: str) -> Pre
                 report,
             )
         check_alias(sessions.client("kms", region), region, names.concrete("kms_alias"), exists, report)
+        check_backup_settings(sessions.client("backup", region), region, report)
         s3 = sessions.client("s3", region)
         for key in ("uploads_bucket", "alb_logs_bucket"):
             check_bucket(s3, region, names.concrete(key, region=region, account=account), exists, report)

@@ -26,6 +26,7 @@ from payinfra.deploy.preflight import (
     VPCS,
     PreflightReport,
     check_alias,
+    check_backup_settings,
     check_bucket,
     check_concurrency,
     check_orderable,
@@ -481,3 +482,34 @@ def test_cli_preflight_one_line_per_problem_exit_2(
 def test_cli_preflight_clean_exit_0(local_aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preflight", *(f"--set={o}" for o in OVERRIDES)]) == 0
     assert "no problem found" in capsys.readouterr().out
+
+
+# -- AWS Backup: advanced DynamoDB features -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "where"),
+    [
+        ({"ResourceTypeManagementPreference": {"DynamoDB": True}}, "passed"),
+        ({"ResourceTypeManagementPreference": {"DynamoDB": False}}, "problems"),
+        ({"ResourceTypeOptInPreference": {"DynamoDB": True}}, "unchecked"),
+    ],
+)
+def test_advanced_dynamodb_backup_features(answer: dict[str, Any], where: str) -> None:
+    client, stub = stubbed("backup")
+    stub.add_response("describe_region_settings", answer, {})
+    report = PreflightReport()
+    with stub:
+        check_backup_settings(client, REGION, report)
+    [line] = getattr(report, where)
+    assert "advanced DynamoDB backup features" in line
+
+
+def test_backup_settings_unanswered_are_not_checked() -> None:
+    client, stub = stubbed("backup")
+    stub.add_client_error("describe_region_settings", "NotImplemented", "no", 501)
+    report = PreflightReport()
+    with stub:
+        check_backup_settings(client, REGION, report)
+    assert report.unchecked and "not performed by this backend" in report.unchecked[0]
+    assert not report.passed and not report.problems
