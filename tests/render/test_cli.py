@@ -15,7 +15,10 @@ from payinfra.paths import ROOT
 from payinfra.render import cli as render_cli
 from payinfra.render.environments import ENVIRONMENTS_DIR, locate
 
-OUTPUTS = ["template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "samconfig.toml"]
+OUTPUTS = [
+    "template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "template.global.yaml",
+    "samconfig.toml",
+]
 
 
 def main(argv: list[str]) -> int:

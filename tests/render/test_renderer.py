@@ -81,7 +81,7 @@ def test_three_regions_give_one_env_per_stack_each_with_its_own_parameters(peeri
     config = tomllib.loads(out["samconfig.toml"])
     envs = {stack.config_env: stack for stack in stacks(ctx)}
     assert set(envs) <= set(config)
-    expected = {"default", "us-east-2", "us-west-2", "peering-us-east-2", "peering-us-west-2"}
+    expected = {"default", "us-east-2", "us-west-2", "peering-us-east-2", "peering-us-west-2", "global"}
     if peering == "mesh":
         expected.add("peering-us-east-2-us-west-2")
     assert set(envs) == expected
@@ -92,7 +92,7 @@ def test_three_regions_give_one_env_per_stack_each_with_its_own_parameters(peeri
     assert 'AlarmLatencyP99Ms="500"' in overrides["us-east-2"]
     # One file per template, shared by the stacks that deploy it.
     assert {envs[env].template for env in envs} == {
-        "template.primary.yaml", "template.secondary.yaml", "template.peering.yaml"}
+        "template.primary.yaml", "template.secondary.yaml", "template.peering.yaml", "template.global.yaml"}
 
 
 def test_samconfig_overrides_list_every_template_parameter() -> None:
