@@ -109,6 +109,7 @@ SAME_SPELLING = {
     "VpcId": "the EC2 API field of a peering connection's RequesterVpcInfo/AccepterVpcInfo",
     "PeerVpcCidr": "the peering template's parameter (also exported as an output)",
     "RequesterVpcCidr": "the peering template's parameter (also exported as an output)",
+    "BackupPlanId": "the AWS Backup API's field (GetBackupPlan, ListBackupSelections)",
 }
 OUTPUT_READERS = {"require", "optional", "require_list"}  # StackOutputs
 
