@@ -21,14 +21,19 @@ priority (a new one takes the lowest free number).
 
 `verify` keeps two promises apart: the configuration on the source bucket (read back and compared
 with the desired one) and objects actually replicating. The second can only be observed on
-objects, and verify writes none: it reads the `ReplicationStatus` of the newest objects and
-reports HOLDS only on a COMPLETED one, BROKEN on a FAILED one, and otherwise that nothing has
-replicated yet (NOT_PERFORMED: after a fresh deploy, or on a backend that never copies objects).
+objects: it first reads the `ReplicationStatus` of the newest objects (HOLDS on a COMPLETED one,
+BROKEN on a FAILED one). When they prove nothing (a fresh deploy), it writes one probe object,
+waits up to PROBE_WAIT_S for its status and looks for the copy (ReplicationStatus REPLICA, same
+ETag) in each destination, then deletes the probe version in both (a delete by version ID is not
+replicated). A backend that sets no status on the probe does not replicate: NOT_PERFORMED, never
+HOLDS. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
 """
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +57,13 @@ RTC_MINUTES = 15  # the only value S3 Replication Time Control accepts
 OBJECT_SAMPLE = 10
 REPLICATED = frozenset({"COMPLETED", "COMPLETE"})  # S3 documents both spellings
 CONFIGURED_PROMISE = "replication configured as intended on the source bucket"
+# The probe verify writes when no object proves anything yet; the rules' filter is the empty
+# prefix, so it is eligible. S3 replicates most objects within 15 minutes (the RTC SLA, when
+# enabled); verify waits a short while and reports a probe still PENDING as not observed.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
+PROBE_PREFIX = "payinfra-verify/replication-probe-"
+PROBE_WAIT_S = 20.0
+PROBE_POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -469,12 +481,17 @@ class S3ReplicationPlugin(Plugin):
         evidence = (
             replication_evidence(s3, target.source_bucket) if current is not None else (Status.BROKEN, "")
         )
+        probed: dict[str, tuple[Status, str]] = {}
+        if current is not None and evidence[0] == Status.NOT_PERFORMED:
+            replicas = {d.region: (pc.client("s3", d.region), d.bucket) for d in target.destinations}
+            probed = probe_replication(s3, target.source_bucket, replicas)
         checks = []
         for destination in target.destinations:
             checks.append(self._verify_destination(pc, destination))
             mine = [p for p in found if p == "Role" or p.split(".")[:2] == ["Rules", destination.rule_id]]
             checks.append(self._verify_rule(target, destination, current, mine, note))
-            checks.append(self._verify_objects(target, destination, current is not None, evidence))
+            seen = probed.get(destination.region, evidence)
+            checks.append(self._verify_objects(target, destination, current is not None, seen))
             missing = missing_actions(documents, ENCRYPT_ACTIONS, destination.key_arn) + missing_decrypt
             promise = "replication role may decrypt (source key) and encrypt (destination key)"
             if missing:
@@ -567,3 +584,80 @@ def replication_evidence(s3: Any, bucket: str) -> tuple[Status, str]:
         f"no object has replicated yet on this backend: of the {len(statuses)} newest objects in "
         f"{bucket}, none is COMPLETED" + (f" ({pending} PENDING)" if pending else " (none has a status)")
     )
+
+
+def _head(s3: Any, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any] | None:
+    extra = {"VersionId": version_id} if version_id else {}
+    try:
+        found: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key, **extra)
+    except ClientError as exc:
+        if error_code(exc) in {"404", "NoSuchKey", "NoSuchVersion"}:
+            return None
+        raise
+    return found
+
+
+def _await_status(s3: Any, bucket: str, key: str, version_id: str) -> str:
+    """The probe's ReplicationStatus once settled, or as it stands after PROBE_WAIT_S ('' = none)."""
+    deadline = time.monotonic() + PROBE_WAIT_S
+    while True:
+        status = str((_head(s3, bucket, key, version_id) or {}).get("ReplicationStatus", ""))
+        if status in REPLICATED or status in {"FAILED", ""} or time.monotonic() >= deadline:
+            return status
+        time.sleep(PROBE_POLL_S)
+
+
+def probe_replication(
+    s3: Any, bucket: str, replicas: dict[str, tuple[Any, str]]
+) -> dict[str, tuple[Status, str]]:
+    """Write one probe object to `bucket`, and per destination region (client, bucket) say whether
+    its copy arrived. The probe versions are deleted afterwards, in the source and the replicas."""
+    key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
+    body = b"payinfra verify: replication probe"
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    version_id = put.get("VersionId")
+    results: dict[str, tuple[Status, str]] = {}
+    copies: dict[str, str | None] = {}  # region -> the replica's version, to delete
+    try:
+        status = _await_status(s3, bucket, key, version_id) if version_id else ""
+        for region, (replica_s3, replica_bucket) in replicas.items():
+            replica = _head(replica_s3, replica_bucket, key) if status else None
+            copies[region] = (replica or {}).get("VersionId")
+            results[region] = _probe_outcome(status, put["ETag"], key, replica, replica_bucket)
+    finally:
+        _delete_probe(s3, bucket, key, version_id)
+        for region, version in copies.items():
+            replica_s3, replica_bucket = replicas[region]
+            if version:
+                _delete_probe(replica_s3, replica_bucket, key, version)
+    return results
+
+
+def _probe_outcome(
+    status: str, etag: str, key: str, replica: dict[str, Any] | None, replica_bucket: str
+) -> tuple[Status, str]:
+    if status == "":
+        return Status.NOT_PERFORMED, (
+            f"the backend set no ReplicationStatus on the probe {key}: it does not replicate objects"
+        )
+    if status == "FAILED":
+        return Status.BROKEN, f"probe {key}: ReplicationStatus FAILED (role, key or destination)"
+    if replica and replica.get("ReplicationStatus") == "REPLICA" and replica.get("ETag") == etag:
+        return Status.HOLDS, f"probe {key} copied to {replica_bucket} (REPLICA, same ETag)"
+    if status in REPLICATED:
+        return Status.BROKEN, f"probe {key} is {status} but {replica_bucket} holds no replica of it"
+    return Status.NOT_PERFORMED, (
+        f"probe {key} still {status} after {PROBE_WAIT_S:g} s: not observed yet (S3 usually takes "
+        "seconds, up to 15 minutes)"
+    )
+
+
+def _delete_probe(s3: Any, bucket: str, key: str, version_id: str | None) -> None:
+    """Delete the probe version by ID (S3 does not replicate such a delete; without an ID, on an
+    unversioned bucket, the object itself)."""
+    extra = {"VersionId": version_id} if version_id else {}
+    try:
+        s3.delete_object(Bucket=bucket, Key=key, **extra)
+    except ClientError as exc:
+        if error_code(exc) not in {"404", "NoSuchKey", "NoSuchVersion"}:
+            raise

@@ -166,7 +166,7 @@ def test_verify_states(world: World) -> None:
         "objects replicate to us-east-2",
         "replication role may decrypt (source key) and encrypt (destination key)",
     ]
-    # unfixed moto: the configuration lacks the recorded fields; no object exists to observe.
+    # unfixed moto: the configuration lacks the recorded fields; the probe gets no status.
     assert [c.status for c in after] == [
         Status.HOLDS,
         Status.NOT_PERFORMED,
@@ -174,8 +174,11 @@ def test_verify_states(world: World) -> None:
         Status.HOLDS,
     ]
     assert "SourceSelectionCriteria" in after[1].reason
-    assert after[2].reason.startswith("no object has replicated yet on this backend")
-    assert world.log.writes() == []  # verify never writes a canary
+    assert after[2].reason.startswith("the backend set no ReplicationStatus on the probe")
+    # the probe is the only write, and it is deleted again (by version ID)
+    assert sorted({op for _, _, op in world.log.writes()}) == ["DeleteObject", "PutObject"]
+    bucket = world.outputs["us-east-1"]["UploadsBucketName"]
+    assert world.client("s3", "us-east-1").list_object_versions(Bucket=bucket).get("Versions", []) == []
 
 
 def test_verify_objects_without_a_replication_status_prove_nothing(world: World) -> None:
@@ -184,10 +187,7 @@ def test_verify_objects_without_a_replication_status_prove_nothing(world: World)
     world.client("s3", "us-east-1").put_object(Bucket=bucket, Key="statement.pdf", Body=b"%PDF")
     objects = S3ReplicationPlugin(ReplicationSettings()).verify(world.context())[2]
     assert objects.status == Status.NOT_PERFORMED
-    assert objects.reason == (
-        f"no object has replicated yet on this backend: of the 1 newest objects in {bucket}, "
-        "none is COMPLETED (none has a status)"
-    )
+    assert "it does not replicate objects" in objects.reason  # the probe, written next, got none
 
 
 def test_before_destroy_removes_configuration_and_grant(world: World) -> None:
@@ -342,6 +342,18 @@ def faithful_moto(world: World) -> Iterator[World]:
     """The world, with only the emulator fix that makes GetBucketReplication return what was put."""
     with fixes_applied("s3_replication"):
         yield world
+
+
+def test_on_the_replicating_emulator_the_probe_proves_objects_replicate(world: World) -> None:
+    with fixes_applied("s3_replication", "s3_object_replication"):
+        run(world)
+        checks = S3ReplicationPlugin(ReplicationSettings()).verify(world.context())
+        assert [c.status for c in checks] == [Status.HOLDS] * 4, [c.reason for c in checks]
+        assert checks[2].reason.endswith("(REPLICA, same ETag)")
+        for region in ("us-east-1", "us-east-2"):
+            bucket = world.outputs[region]["UploadsBucketName"]
+            versions = world.client("s3", region).list_object_versions(Bucket=bucket).get("Versions", [])
+            assert versions == []  # the probe is gone from the source and the replica
 
 
 def test_on_faithful_moto_the_configuration_holds_and_nothing_is_recorded(faithful_moto: World) -> None:

@@ -280,7 +280,7 @@ def _copy(backend: Any, source: Any, target: Target) -> None:
         source.name,
         source.value,
         storage=target.storage_class or source.storage_class,
-        etag=source.etag,
+        etag=source.etag.strip('"'),  # moto quotes the ETag it shows, not the one it keeps
         encryption=source.encryption,
         kms_key_id=target.replica_kms_key if kms else None,
         bucket_key_enabled=source.bucket_key_enabled,

@@ -91,6 +91,7 @@ def test_a_put_is_pending_then_copied_with_its_body_and_metadata_after_the_lag()
         assert replica["ContentType"] == "application/pdf"
         assert replica["Metadata"] == {"payment": "p1"}
         assert replica["VersionId"] == put["VersionId"]
+        assert replica["ETag"] == put["ETag"]
 
 
 def test_moto_alone_never_copies_and_shows_no_status() -> None:
