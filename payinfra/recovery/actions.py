@@ -288,8 +288,8 @@ def queue_url(run: Run, key: str, region: str) -> str | None:
         raise
 
 
-def redrive(run: Run, source: str, target: str) -> str:
-    """Move every message left in `source`'s payment queue and DLQ to `target`'s payment queue.
+def redrive(run: Run, source: str, target: str, keys: tuple[str, ...] = ("queue", "dlq")) -> str:
+    """Move every message left in `source`'s payment queue and DLQ (`keys`) to `target`'s queue.
 
     Sent before deleted: a rerun after an interruption may send one message twice, which the
     ledger's conditional put turns into a duplicate answer, never a second charge.
@@ -298,7 +298,7 @@ def redrive(run: Run, source: str, target: str) -> str:
     if dest is None:
         raise RunbookError(f"no payment queue {run.name('queue')} in {target}")
     counts = {}
-    for key in ("queue", "dlq"):
+    for key in keys:
         url = queue_url(run, key, source)
         moved = 0
         while url:

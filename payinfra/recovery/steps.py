@@ -216,6 +216,18 @@ def _refence(run: Run) -> str:
     )
 
 
+def _redrive_to_primary(run: Run) -> str:
+    """The primary's own queue is served again as it is; its DLQ and every other region's queue
+    and DLQ (messages a fenced function handed back) move into it."""
+    lines = [f"from {run.target}: {actions.redrive(run, run.target, run.target, keys=('dlq',))}"]
+    lines += [
+        f"from {region}: {actions.redrive(run, region, run.target)}"
+        for region in run.reachable
+        if region != run.target
+    ]
+    return "; ".join(lines)
+
+
 def _rehome_back(run: Run) -> str:
     """Original topology: every secondary replicates the primary again (DB, secret); the
     recovery-time replication rules leave the old writer's bucket."""
@@ -236,13 +248,6 @@ FAILBACK: tuple[Step, ...] = (
         "target",
         True,
         _refence,
-    ),
-    Step(
-        "redrive messages",
-        "messages left in the old primary's queue and DLQ go to the active region's queue",
-        "reachable",
-        False,
-        lambda run: actions.redrive(run, run.target, run.source),
     ),
     Step(
         "rebuild primary database",
@@ -267,6 +272,15 @@ FAILBACK: tuple[Step, ...] = (
         actions.drain_source,
     ),
     FAILOVER[2],
+    # After the switch back, not before: a fenced region's function hands every message back
+    # (and after maxReceiveCount to the DLQ), so messages only move to a queue that is served.
+    Step(
+        "redrive messages",
+        "the primary's DLQ and every other region's queue and DLQ go to the primary's queue",
+        "reachable",
+        False,
+        _redrive_to_primary,
+    ),
     FAILOVER[3],
     Step(
         "wait for database",

@@ -137,10 +137,12 @@ def test_failback_redrives_and_copies_uploads_and_restores_topology(three: World
     clock = FastClock()
     names = three.ctx.names
     run_failover(three.ctx, three.client, to="us-east-2", clock=clock, echo=QUIET)
-    sqs1 = boto3.client("sqs", region_name="us-east-1")
-    for key in ("queue", "dlq"):
-        url = sqs1.get_queue_url(QueueName=names.concrete(key))["QueueUrl"]
-        sqs1.send_message(QueueUrl=url, MessageBody=json.dumps({"payment_id": f"left-in-{key}"}))
+    # Left behind: in the returning primary's queue (served again after the switch back, not
+    # moved) and DLQ, and in the standby's queue (fenced after the switch back: moved).
+    for region, key in (("us-east-1", "queue"), ("us-east-1", "dlq"), ("us-east-2", "queue")):
+        sqs = boto3.client("sqs", region_name=region)
+        url = sqs.get_queue_url(QueueName=names.concrete(key))["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"payment_id": f"left-in-{region}-{key}"}))
     account = boto3.client("sts", region_name="us-east-2").get_caller_identity()["Account"]
     boto3.client("s3", region_name="us-east-2").put_object(
         Bucket=names.concrete("uploads_bucket", region="us-east-2", account=account),
@@ -149,16 +151,12 @@ def test_failback_redrives_and_copies_uploads_and_restores_topology(three: World
     )
     timeline = run_failback(three.ctx, three.client, clock=clock, echo=QUIET)
     assert timeline.redriven == 2
-    url2 = boto3.client("sqs", region_name="us-east-2").get_queue_url(QueueName=names.concrete("queue"))[
-        "QueueUrl"
+    sqs1 = boto3.client("sqs", region_name="us-east-1")
+    url1 = sqs1.get_queue_url(QueueName=names.concrete("queue"))["QueueUrl"]
+    bodies = [m["Body"] for m in sqs1.receive_message(QueueUrl=url1, MaxNumberOfMessages=10)["Messages"]]
+    assert sorted(json.loads(b)["payment_id"] for b in bodies) == [
+        "left-in-us-east-1-dlq", "left-in-us-east-1-queue", "left-in-us-east-2-queue"
     ]
-    bodies = [
-        m["Body"]
-        for m in boto3.client("sqs", region_name="us-east-2").receive_message(
-            QueueUrl=url2, MaxNumberOfMessages=10
-        )["Messages"]
-    ]
-    assert sorted(json.loads(b)["payment_id"] for b in bodies) == ["left-in-dlq", "left-in-queue"]
     boto3.client("s3", region_name="us-east-1").head_object(
         Bucket=names.concrete("uploads_bucket", region="us-east-1", account=account), Key="during/1"
     )

@@ -37,6 +37,10 @@ def problem(current: Group, planned: Group, table_empty: bool) -> str | None:
         )
     if planned.consistency != "STRONG":
         return None
+    if established and len(planned.replicas) == 1 and planned.witness is None:
+        # Removing a replica and the witness together leaves a single-Region table:
+        # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteGlobalTableWitnessGroupMemberAction.html
+        return None
     if not established and not table_empty:
         return (
             f"table {current.table} must be empty to become a multi-Region strongly consistent global table"

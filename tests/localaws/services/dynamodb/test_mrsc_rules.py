@@ -47,3 +47,24 @@ def test_transact_write_items_is_refused_on_mrsc(is_strict: bool) -> None:
             ddb.transact_write_items(TransactItems=items)
             return
         refused(lambda: ddb.transact_write_items(TransactItems=items), "ValidationException", "DDB004")
+
+
+def test_removing_a_replica_and_the_witness_together_leaves_a_single_region_table() -> None:
+    """AWS: deleting both a witness and a replica converts the remaining replica to a single-Region
+    table; deleting only the witness is refused."""
+    with strict_unless(True, "DDB003") as client:
+        ddb = _ledger(client)
+        ddb.update_table(**MRSC_UPDATE)
+        only_witness = {
+            "TableName": "ledger",
+            "GlobalTableWitnessUpdates": [{"Delete": {"RegionName": "us-west-2"}}],
+        }
+        refused(lambda: ddb.update_table(**only_witness), "ValidationException", "DDB003")
+        ddb.update_table(
+            TableName="ledger",
+            ReplicaUpdates=[{"Delete": {"RegionName": "us-east-2"}}],
+            GlobalTableWitnessUpdates=[{"Delete": {"RegionName": "us-west-2"}}],
+        )
+        table = ddb.describe_table(TableName="ledger")["Table"]
+        assert [r["RegionName"] for r in table.get("Replicas", [])] in ([], ["us-east-1"])
+        assert not table.get("GlobalTableWitnesses")
