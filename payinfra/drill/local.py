@@ -10,7 +10,7 @@ from localaws.clock import CLOCK
 from payinfra.config import Context
 from payinfra.deploy import commands
 from payinfra.drill.options import DrillOptionError, DrillOptions
-from payinfra.drill.run import Drill, print_report
+from payinfra.drill.run import Drill, RunbookEntry, print_report
 from payinfra.drill.traffic import Unreachable, outcome_of
 from payinfra.recovery.reconcile import reconcile
 from payinfra.recovery.runbook import Timeline, run_failback, run_failover
@@ -26,8 +26,8 @@ class DrillClock:
         CLOCK.sleep(seconds)
 
 
-def _entries(timeline: Timeline) -> list[tuple[str, float, str]]:
-    return [(e.step, e.duration_s, e.detail) for e in timeline.entries]
+def _entries(timeline: Timeline) -> list[RunbookEntry]:
+    return [(e.step, e.start_s, e.duration_s, e.detail) for e in timeline.entries]
 
 
 def drill_scenario(ctx: Context, options: DrillOptions) -> Callable[[LocalAws, commands.Runtime], int]:
@@ -65,7 +65,7 @@ def drill_scenario(ctx: Context, options: DrillOptions) -> Callable[[LocalAws, c
                 raise RuntimeError(f"synthetic payment in {region}: {status} {outcome}")
             return f"synthetic payment {outcome} ({status}) in {region}"
 
-        def failover(after: Callable[[str], None]) -> list[tuple[str, float, str]]:
+        def failover(after: Callable[[str], None]) -> list[RunbookEntry]:
             timeline = run_failover(
                 ctx,
                 client,
@@ -79,7 +79,7 @@ def drill_scenario(ctx: Context, options: DrillOptions) -> Callable[[LocalAws, c
             echo(timeline.render())
             return _entries(timeline)
 
-        def failback() -> list[tuple[str, float, str]]:
+        def failback() -> list[RunbookEntry]:
             timeline = run_failback(ctx, client, prober=prober, clock=clock, echo=echo)
             echo(timeline.render())
             drill.report.redriven_messages = timeline.redriven

@@ -103,7 +103,7 @@ def modelled_aws_rto(ctx: Context) -> dict[str, float]:
 
 def print_timeline(report: DrillReport, echo: Callable[[str], None]) -> None:
     echo("\ndrill timeline (seconds on the drill's clock since the first payment):")
-    for step in report.steps:
+    for step in sorted(report.steps, key=lambda s: s.started_s):
         detail = f"  - {step.detail}" if step.detail else ""
         echo(f"  {step.started_s:8.1f}  {step.duration_s:7.2f}s  {step.name}{detail}")
 

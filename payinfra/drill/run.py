@@ -34,6 +34,9 @@ from payinfra.drill.traffic import Answer, Ledgerbook, Resolver, Unreachable, al
 from payinfra.paths import ROOT
 from payinfra.topology.outputs import RegionalOutput
 
+# One runbook step as the drill reports it: name, start (seconds since the runbook began, on its
+# clock), duration, detail.
+RunbookEntry = tuple[str, float, float, str]
 ASYNC_EVERY = 4  # every 4th payment goes through the payment queue
 MAX_RESEND_ROUNDS = 20
 
@@ -212,8 +215,8 @@ class Drill:
 
     def run(
         self,
-        failover: Callable[[Callable[[str], None]], list[tuple[str, float, str]]],
-        failback: Callable[[], list[tuple[str, float, str]]],
+        failover: Callable[[Callable[[str], None]], list[RunbookEntry]],
+        failback: Callable[[], list[RunbookEntry]],
         reconcile: Callable[[], Any],
     ) -> DrillReport:
         """`failover(after_step)`: the runbook calls `after_step(step_name)` after each step; the
@@ -235,9 +238,9 @@ class Drill:
         refused_before = self.aws.refused_calls(self.primary)
         began = self.t()
         entries = failover(self.after_runbook_step)
-        for name, duration, detail in entries:
+        for name, start, duration, detail in entries:
             self.report.steps.append(
-                StepTiming(f"failover: {name}", round(began, 3), round(duration, 3), detail)
+                StepTiming(f"failover: {name}", round(began + start, 3), round(duration, 3), detail)
             )
         self.report.calls_to_lost_region_during_failover = (
             self.aws.refused_calls(self.primary) - refused_before
@@ -306,7 +309,7 @@ class Drill:
         self.report.resent_as_duplicate = sum(1 for a in self.book.answers if a.outcome == "duplicate")
         self.step(what, began, f"{resent} resends, {len(self.book.unanswered)} still unanswered")
 
-    def restore_and_fail_back(self, failback: Callable[[], list[tuple[str, float, str]]]) -> None:
+    def restore_and_fail_back(self, failback: Callable[[], list[RunbookEntry]]) -> None:
         began = self.t()
         self.aws.restore(self.primary)
         old = self.regions[self.primary]
@@ -317,9 +320,9 @@ class Drill:
             f"{self.report.stranded_messages} messages stranded in its queue",
         )
         began = self.t()
-        for name, duration, detail in failback():
+        for name, start, duration, detail in failback():
             self.report.steps.append(
-                StepTiming(f"failback: {name}", round(began, 3), round(duration, 3), detail)
+                StepTiming(f"failback: {name}", round(began + start, 3), round(duration, 3), detail)
             )
         self.step("failback (planned switch back to " + self.primary + ")", began)
         began = self.t()
