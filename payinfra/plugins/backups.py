@@ -21,6 +21,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from payinfra.config import Context
+from payinfra.model.backup import copy_region
+from payinfra.model.site import site
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.dynamodb_replica import key_id
@@ -31,9 +33,9 @@ NOT_IMPLEMENTED = frozenset({"NotImplemented", "NotImplementedError"})
 
 
 def copy_destination(ctx: Context, region: str) -> str:
-    """The region whose vault receives `region`'s copies: the next one, cyclically."""
-    regions = ctx.project.region_names
-    return regions[(regions.index(region) + 1) % len(regions)]
+    """The region whose vault receives `region`'s copies: the template's rule, read from the model
+    that renders it (`payinfra.model.backup.copy_region`), so the two never disagree."""
+    return copy_region(site(ctx, region))
 
 
 def vault_of(arn: str) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""backups: the copy rule to the next region's vault and that vault's key, read from live state."""
+"""backups: the copy rule to the template's destination vault and that vault's key, read from live state."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def deploy_backup(world: World, region: str, copy_to: str, key_region: str) -> N
     backup.create_backup_plan(BackupPlan={"BackupPlanName": PLAN, "Rules": [rule]})
 
 
-def test_each_region_copies_to_the_next_regions_vault(world: World) -> None:
+def test_each_region_copies_to_its_destination_vault(world: World) -> None:
     deploy_backup(world, PRIMARY, SECONDARY, PRIMARY)
     deploy_backup(world, SECONDARY, PRIMARY, SECONDARY)
     checks = BackupsPlugin().verify(world.context())
@@ -43,3 +43,17 @@ def test_a_wrong_destination_or_key_is_broken(world: World) -> None:
     boto3.client("backup", region_name=PRIMARY).delete_backup_vault(BackupVaultName=VAULT)
     _, second = BackupsPlugin().verify(world.context())
     assert second.status == Status.BROKEN and "vault payments-dev in us-east-1" in second.reason
+
+
+def test_the_plugin_and_the_template_agree_on_every_destination() -> None:
+    """Primary -> first secondary, every secondary -> primary (payinfra.model.backup), with three."""
+    from payinfra.config import load_context
+    from payinfra.model.backup import backup
+    from payinfra.model.site import site
+    from payinfra.paths import ROOT
+    from payinfra.plugins.backups import copy_destination
+
+    ctx = load_context(ROOT / "examples" / "three-regions.toml")
+    expected = {"us-east-1": "us-east-2", "us-east-2": "us-east-1", "us-west-2": "us-east-1"}
+    assert {r: copy_destination(ctx, r) for r in ctx.project.region_names} == expected
+    assert {r: backup(site(ctx, r)).copy_region for r in ctx.project.region_names} == expected
