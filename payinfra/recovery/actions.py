@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payinfra.recovery.active import ActiveState, read_active, write_active
+from payinfra.recovery.active import ActiveState, ActiveStateError, read_active, read_record, write_active
 from payinfra.recovery.runtime import NOT_PERFORMED, Run, RunbookError, code_of, not_implemented
 from payinfra.topology.names import FENCE_METRIC, FENCE_METRIC_NAMESPACE
 
@@ -47,14 +47,34 @@ def publish_fence(run: Run, region: str, active: bool) -> None:
     )
 
 
+def record_regions(run: Run, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Where the record is written: in strong mode (MRSC) the first region only, since one
+    acknowledged write is in every replica that can vote (and a returning one catches up before
+    it reads); in eventual mode (MREC) each region, so none waits for the replication lag (the
+    same item, harmless: the condition makes a second write of it a no-op).
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html
+    """
+    return regions[:1] if run.ctx.recovery.ledger_consistency == "strong" else regions
+
+
+def write_record(run: Run, region: str, state: ActiveState) -> bool:
+    """`write_active` with the runbook's errors: a refused write stops the run with the reason."""
+    try:
+        return write_active(run.ctx, run.client, region, state)
+    except ActiveStateError as err:
+        raise RunbookError(str(err)) from None
+    except ClientError as err:
+        raise RunbookError(
+            f"recording {state.active} (epoch {state.epoch}) in {region}'s ledger table failed "
+            f"({code_of(err)}): in strong mode a region cut off from the other members cannot "
+            "record a switch; stopping (rerun once it reaches them, or choose another target)"
+        ) from None
+
+
 def fence_regions(run: Run, regions: tuple[str, ...], state: ActiveState) -> list[str]:
-    """Write `state` where a region holds an older record; publish the metric everywhere."""
-    written = []
-    seen = read_active(run.ctx, run.client, regions).seen
+    """Record `state` (see `record_regions`); publish the metric in each of `regions`."""
+    written = [r for r in record_regions(run, regions) if write_record(run, r, state)]
     for region in regions:
-        if seen.get(region) != state:
-            write_active(run.ctx, run.client, region, state)
-            written.append(region)
         publish_fence(run, region, region == state.active)
     return written
 
@@ -71,10 +91,22 @@ def drain_source(run: Run) -> str:
 
 
 def fence(run: Run) -> str:
+    """Record the target as active, written in the target first (a lost region is not needed:
+    it reads the newer record from its replica when it returns)."""
     state = planned_state(run)
     written = fence_regions(run, run.reachable, state)
     where = ", ".join(written) if written else "none (already current)"
     return f"active={state.active} epoch {state.epoch}; written in {where}; metric 1 in {state.active}"
+
+
+def confirm_fenced(run: Run, region: str, current: ActiveState) -> str:
+    """A returning region must already hold `current` (replicated); written there only if not.
+    Its metric goes to 0 either way."""
+    held = read_record(run.ctx, run.client, region)
+    written = held != current and write_record(run, region, current)
+    publish_fence(run, region, region == current.active)
+    how = "written there" if written else "already replicated"
+    return f"{region}: holds active {current.active} epoch {current.epoch} ({how}); metric 0"
 
 
 # -- database --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -101,8 +102,10 @@ def execution_input(
     return {
         "run_id": run_id,
         "environment": ctx.project.suffix,
-        "active_region_parameter": names.concrete("active_region_parameter"),
-        "active_record": active.encode(),
+        "ledger_table": names.concrete("ledger_table"),
+        "active_region": active.active,
+        "active_epoch": str(active.epoch),
+        "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "lock_parameter": names.concrete("runbook_lock_parameter"),
         "lock_value": json.dumps({"owner": run_id, "expires": lease_expires}),
         "db_instance": names.concrete("db_instance"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from payinfra.recovery import actions
+from payinfra.recovery.active import ACTIVE_RECORD_ID, NEWER_ONLY, read_active
 from payinfra.recovery.runtime import Run
 
 Scope = Literal["target", "survivors", "source", "others", "reachable"]
@@ -85,14 +86,23 @@ def _notify(run: Run) -> str:
     return actions.notify(run, [{"step": name, **entry} for name, entry in steps.items()])
 
 
-_SSM_FENCE = SdkCall(
-    "ssm",
-    "putParameter",
+# The active-region item in this region's ledger replica (payinfra/recovery/active.py), with the
+# same never-lower-the-epoch condition as `write_active`.
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html
+_RECORD_FENCE = SdkCall(
+    "dynamodb",
+    "putItem",
     {
-        "Name.$": "$.active_region_parameter",
-        "Value.$": "$.active_record",
-        "Type": "String",
-        "Overwrite": True,
+        "TableName.$": "$.ledger_table",
+        "Item": {
+            "payment_id": {"S": ACTIVE_RECORD_ID},
+            "active": {"S.$": "$.active_region"},
+            "epoch": {"N.$": "$.active_epoch"},
+            "written_at": {"S.$": "$.written_at"},
+            "written_in": {"S.$": "$.active_region"},
+        },
+        "ConditionExpression": NEWER_ONLY,
+        "ExpressionAttributeValues": {":epoch": {"N.$": "$.active_epoch"}},
     },
 )
 _METRIC_ACTIVE = SdkCall(
@@ -141,12 +151,12 @@ FAILOVER: tuple[Step, ...] = (
     ),
     Step(
         "fence",
-        "record the target as active (next epoch) in every reachable region; RegionActive "
-        "1 there, 0 elsewhere",
+        "record the target as active (next epoch) in its ledger replica (eventual mode: every "
+        "reachable one); RegionActive 1 there, 0 elsewhere",
         "reachable",
         True,
         actions.fence,
-        sdk=(_SSM_FENCE, _METRIC_ACTIVE),
+        sdk=(_RECORD_FENCE, _METRIC_ACTIVE),
     ),
     Step(
         "promote database",
@@ -206,14 +216,10 @@ def _rebuild_primary(run: Run) -> str:
 
 
 def _refence(run: Run) -> str:
-    """The returning primary may still claim to be active: give it the current record, metric 0."""
-    from payinfra.recovery.active import read_active
-
+    """The returning primary must already hold the current record (replicated while it was back);
+    written there only if not. Its handler then refuses payments and its /healthz answers 503."""
     current = read_active(run.ctx, run.client, (run.source,)).state
-    written = actions.fence_regions(run, (run.target,), current)
-    return (
-        f"{run.target}: " + ("fenced again" if written else "already fenced") + f" (active {current.active})"
-    )
+    return actions.confirm_fenced(run, run.target, current)
 
 
 def _redrive_to_primary(run: Run) -> str:
@@ -244,7 +250,7 @@ FAILBACK: tuple[Step, ...] = (
     FAILOVER[0],
     Step(
         "fence returning primary",
-        "the old primary gets the current record and RegionActive 0",
+        "the old primary holds the current record (replicated, else written) and RegionActive 0",
         "target",
         True,
         _refence,
