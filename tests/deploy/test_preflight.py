@@ -304,7 +304,22 @@ def local_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
+        # The hosted zone is the operator's, created before any deploy (preflight checks it).
+        boto3.client("route53", region_name="us-east-1").create_hosted_zone(
+            Name=load_context().recovery.hosted_zone + ".", CallerReference="preflight-tests"
+        )
         yield
+
+
+def test_a_missing_hosted_zone_is_one_problem_naming_it(local_aws: None, ctx: Context) -> None:
+    route53 = boto3.client("route53", region_name="us-east-1")
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        route53.delete_hosted_zone(Id=zone["Id"])
+    report = run_preflight(ctx, RegionalSessions(), "123456789012")
+    assert [p for p in report.problems if "hosted zone" in p] == [
+        f"hosted zone {ctx.recovery.hosted_zone}. does not exist: create it in Route 53 or set "
+        "recovery.hosted_zone (the global stack's records go into it)"
+    ]
 
 
 @pytest.fixture
