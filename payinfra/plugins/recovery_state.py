@@ -1,9 +1,12 @@
 """The recorded active region, made visible after every deploy, and checked by `verify`.
 
-After deploy: read the recorded active region (`payinfra.recovery.active.read_active`, the
-highest epoch among the regions that answer) and publish the fence metric in every region (1 where
-payments are served, 0 elsewhere) so each region's fence alarm has a state. It never writes the
-record itself: a deploy between failover and failback keeps the failover.
+After deploy: write the first active-region record (the primary, epoch 0: an item of the global
+ledger table, `payinfra.recovery.active`) when no region holds one, then read the recorded active
+region (the highest epoch among the regions that answer) and publish the fence metric in every
+region (1 where payments are served, 0 elsewhere) so each region's fence alarm has a state. It
+never overwrites a record (the put is conditional), so a deploy between failover and failback
+keeps the failover. It runs after ledger-replicas: an MRSC table forms only while empty, so the
+record is written only once the global table exists.
 PutMetricData: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
 Alarm states (OK / ALARM / INSUFFICIENT_DATA): https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
 
@@ -20,7 +23,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from payinfra.plugins.api import Check, Hook, Plugin, PluginContext, PluginReporter, Status
 from payinfra.plugins.aws import error_code, error_message
 from payinfra.plugins.errors import PluginError
-from payinfra.recovery.active import ActiveReading, ActiveStateError, read_active
+from payinfra.recovery.active import (
+    ActiveReading,
+    ActiveState,
+    ActiveStateError,
+    initial_state,
+    read_active,
+    read_record,
+    table_name,
+    write_active,
+)
 from payinfra.topology.names import FENCE_METRIC, FENCE_METRIC_NAMESPACE
 
 RUNBOOK_PARAMETERS = ("runbook_progress_parameter", "runbook_lock_parameter")
@@ -52,6 +64,9 @@ class RecoveryStatePlugin(Plugin):
             raise PluginError(str(err)) from None
 
     def after_deploy(self, pc: PluginContext, out: PluginReporter) -> None:
+        if not self.write_first_record(pc, out):
+            out.not_performed(f"{FENCE_METRIC} not published: no active-region record to follow")
+            return
         reading = self.reading(pc)
         active = reading.state.active
         alarm = pc.config.names.concrete("fence_alarm")
@@ -82,6 +97,46 @@ class RecoveryStatePlugin(Plugin):
         if reading.stale:
             out.progress(f"regions with an older active-region record: {', '.join(reading.stale)}")
 
+    @staticmethod
+    def write_first_record(pc: PluginContext, out: PluginReporter) -> bool:
+        """The primary at epoch 0, only when every region answers and none holds a record (an
+        unanswered region might hold a newer one that an eventual-mode write would later
+        overwrite, last writer wins), and in strong mode only once the table is global.
+        False when no region holds a record afterwards."""
+        ctx = pc.config
+        table = table_name(ctx)
+        held: dict[str, ActiveState | None] = {}
+        silent: list[str] = []
+        for region in ctx.project.region_names:
+            try:
+                held[region] = read_record(ctx, pc.client, region)
+            except ClientError as err:
+                if error_code(err) != "ResourceNotFoundException":
+                    silent.append(region)  # no replica there (yet): it holds no record either
+            except BotoCoreError:
+                silent.append(region)
+        if any(state is not None for state in held.values()):
+            return True
+        first = initial_state(ctx)
+        if silent:
+            out.not_performed(
+                f"first active-region record in {table}: {', '.join(silent)} did not answer "
+                "(it may hold a newer record); handlers refuse payments until one exists"
+            )
+            return False
+        primary = first.active
+        if ctx.recovery.ledger_consistency == "strong" and not is_global(
+            pc.client("dynamodb", primary), table
+        ):
+            out.not_performed(
+                f"first active-region record in {table}: not a global table yet in {primary} "
+                "(an MRSC table forms only while empty)"
+            )
+            return False
+        if write_active(ctx, pc.client, primary, first):
+            out.changed(f"{primary}: first active-region record in {table}: {primary} at epoch 0")
+        return True
+
     def before_destroy(self, pc: PluginContext, out: PluginReporter) -> None:
         names = [pc.config.names.concrete(key) for key in RUNBOOK_PARAMETERS]
         for region in pc.config.project.region_names:
@@ -109,7 +164,7 @@ class RecoveryStatePlugin(Plugin):
             if seen == state:
                 checks.append(Check(promise, Status.HOLDS, "same record", region))
             else:
-                what = f"{seen.active} at epoch {seen.epoch} (stale)" if seen else "no answer or no parameter"
+                what = f"{seen.active} at epoch {seen.epoch} (stale)" if seen else "no answer or no record"
                 checks.append(Check(promise, Status.BROKEN, f"records {what}", region))
         for region in pc.config.project.region_names:
             want = expected_alarm_state(region, state.active)
@@ -128,3 +183,13 @@ class RecoveryStatePlugin(Plugin):
             reason = f"degraded: active region {state.active} since epoch {state.epoch} (failback pending)"
         checks.append(Check(promise, Status.HOLDS, reason, state.active))
         return checks
+
+
+def is_global(ddb: Any, table: str) -> bool:
+    """DescribeTable lists the table's replicas once it is a global table (version 2019.11.21).
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html
+    """
+    try:
+        return len(ddb.describe_table(TableName=table)["Table"].get("Replicas", [])) > 1
+    except (ClientError, BotoCoreError):
+        return False
