@@ -1,20 +1,21 @@
-"""The fence: which region serves payments, read from SSM and cached per container.
+"""The fence: which region serves payments, read from the global ledger table and cached per container.
 
-The runbook records the active region in an SSM parameter in every region (JSON
-`{"active": REGION, "epoch": N}`, payinfra/recovery/active.py). A region whose record names
-another region is fenced: it refuses payments before any ledger write, so two regions never take
-the same payment while the traffic switch propagates.
+The runbook records the active region as one item of the global ledger table (key payment_id =
+ACTIVE_RECORD_ID, attributes active and epoch; payinfra/recovery/active.py). It replicates like
+the ledger, so a region that was cut off during a failover reads the newer record when it
+returns. A region whose record names another region is fenced: it refuses payments before any
+ledger write, so two regions never take the same payment while the traffic switch propagates.
 
-Per event the fence costs one clock read and one comparison: the record is re-read
-(`ssm:GetParameter`) at most every `cache_s` seconds. When a re-read fails the last record keeps
-serving, but never longer than `max_age_s` after it was read: past that the region cannot know
-whether it is still active, so it refuses payments (fail closed) rather than risk a double charge.
-A failed read is retried at most every `retry_after_failure_s`, never once per event.
+Per event the fence costs one clock read and one comparison: the record is re-read (one
+strongly consistent `dynamodb:GetItem`) at most every `cache_s` seconds. When a re-read fails the
+last record keeps serving, but never longer than `max_age_s` after it was read: past that the
+region cannot know whether it is still active, so it refuses payments (fail closed) rather than
+risk a double charge. A failed read is retried at most every `retry_after_failure_s`, never once
+per event. No record at all (not written yet) also fails closed.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -36,16 +37,21 @@ class ActiveRegionUnknown(RuntimeError):
     """The active-region record could not be read recently enough: refuse, fail closed."""
 
 
-def parse_record(text: str) -> str:
-    """The `active` region of a record; `ValueError` naming the problem otherwise."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ValueError(f"active-region record is not JSON: {text[:80]!r}") from None
-    active = data.get("active") if isinstance(data, dict) else None
-    if not isinstance(active, str) or not active or not isinstance(data.get("epoch"), int):
+# No payment id can start with '#' (validation.ID_PATTERN): the record never collides with one.
+ACTIVE_RECORD_ID = "#active-region"
+ACTIVE_RECORD_KEY = {"payment_id": {"S": ACTIVE_RECORD_ID}}
+
+
+def parse_record(item: dict[str, Any] | None) -> str:
+    """The `active` region of the record item; `ValueError` naming the problem otherwise."""
+    if item is None:
+        raise ValueError(f"no active-region record ({ACTIVE_RECORD_ID}) in the ledger table")
+    active = item.get("active", {}).get("S") if isinstance(item.get("active"), dict) else None
+    epoch = item.get("epoch", {}).get("N") if isinstance(item.get("epoch"), dict) else None
+    if not isinstance(active, str) or not active or not isinstance(epoch, str) or not epoch.isdigit():
         raise ValueError(
-            f"active-region record needs a region in 'active' and an integer 'epoch': {text[:80]!r}"
+            "active-region record needs a region in 'active' (S) and an integer 'epoch' (N): "
+            f"{str(item)[:120]}"
         )
     return active
 
@@ -55,7 +61,7 @@ class ActiveRegionFence:
 
     def __init__(
         self,
-        loader: Callable[[], str],
+        loader: Callable[[], dict[str, Any] | None],
         *,
         region: str,
         cache_s: float,
@@ -64,7 +70,7 @@ class ActiveRegionFence:
         retry_after_failure_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._loader = loader  # returns the raw record text; raises on any failure
+        self._loader = loader  # returns the record item (None: absent); raises on any failure
         self._region = region
         self._cache_s = cache_s
         self._max_age_s = max(max_age_s, cache_s)
@@ -111,17 +117,6 @@ class ActiveRegionFence:
         except ActiveRegionUnknown:
             return None
 
-    def prime(self, text: str | None) -> None:
-        """Accept a record read elsewhere (the cold-start GetParameters that also loads the config)."""
-        with self._lock:
-            if text is None:
-                self._failed("active-region parameter not found")
-                return
-            try:
-                self._accept(parse_record(text))
-            except ValueError as exc:
-                self._failed(str(exc))
-
     def _refresh(self) -> None:
         try:
             active = parse_record(self._loader())
@@ -154,13 +149,16 @@ class ActiveRegionFence:
             self._logger.error("active-region record unavailable; refusing payments", cause=cause)
 
 
-def ssm_record_loader(ssm: Any, name: str) -> Callable[[], str]:
-    """`ssm:GetParameter` of the record (a String parameter, so no decryption is involved).
-
-    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html
+def ledger_record_loader(dynamodb: Any, table: str) -> Callable[[], dict[str, Any] | None]:
+    """One strongly consistent GetItem of the record in this region's ledger replica (None when
+    absent): consistent so a region never reads an older record than its replica holds.
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html
     """
 
-    def load() -> str:
-        return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    def load() -> dict[str, Any] | None:
+        item: dict[str, Any] | None = dynamodb.get_item(
+            TableName=table, Key=ACTIVE_RECORD_KEY, ConsistentRead=True
+        ).get("Item")
+        return item
 
     return load

@@ -74,11 +74,7 @@ class SsmClient(Protocol):
 
 class SsmConfigLoader:
     """Loads the region's parameters with a single `ssm:GetParameters` call.
-
-    `also` names one more parameter fetched in the same call (the active-region record, so a cold
-    start costs one SSM call, not two); its value, or None when it does not exist, goes to
-    `on_also` before the configuration is validated. GetParameters takes up to 10 names, from any
-    path: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
     """
 
     def __init__(
@@ -87,22 +83,13 @@ class SsmConfigLoader:
         path: str,
         *,
         fallback_endpoint: str = "",
-        also: str | None = None,
-        on_also: Callable[[str | None], None] | None = None,
     ) -> None:
         self._ssm = ssm
         self._names = [f"{path}/{name}" for name in PARAMETER_NAMES]
         self._fallback_endpoint = fallback_endpoint
-        self._also = also if on_also is not None else None
-        self._on_also = on_also
 
     def __call__(self) -> PaymentConfig:
-        names = self._names if self._also is None else [*self._names, self._also]
-        response = self._ssm.get_parameters(Names=names)
-        found = response.get("Parameters", [])
-        if self._also is not None and self._on_also is not None:
-            self._on_also(next((p["Value"] for p in found if p["Name"] == self._also), None))
-            found = [p for p in found if p["Name"] != self._also]
+        found = self._ssm.get_parameters(Names=self._names).get("Parameters", [])
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in found}
         required_missing = [
             name

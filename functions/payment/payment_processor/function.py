@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import botocore.session
 from botocore.config import Config
 
-from .active_region import ActiveRegionFence, ssm_record_loader
+from .active_region import ActiveRegionFence, ledger_record_loader
 from .alb import AlbRouter, alb_get_event, alb_post_event
 from .config import ConfigCache, SsmConfigLoader
 from .dead_letter import DeadLetterQueue
@@ -62,14 +62,14 @@ class PaymentFunction:
         self.metrics = metrics
         self.fence = (
             ActiveRegionFence(
-                ssm_record_loader(ssm, settings.active_region_parameter),
+                ledger_record_loader(dynamodb, settings.ledger_table),
                 region=settings.region,
                 cache_s=settings.active_region_cache_s,
                 max_age_s=settings.active_region_max_age_s,
                 logger=logger,
                 clock=clock or time.monotonic,
             )
-            if settings.active_region_parameter
+            if settings.fenced
             else None
         )
         self.config = ConfigCache(
@@ -77,8 +77,6 @@ class PaymentFunction:
                 ssm,
                 settings.ssm_parameter_path,
                 fallback_endpoint=settings.payment_api_endpoint,
-                also=settings.active_region_parameter,
-                on_also=self.fence.prime if self.fence is not None else None,
             ),
             ttl_s=settings.config_cache_ttl_s,
             logger=logger,
@@ -196,7 +194,7 @@ def build(
     """One region's payment function, in process, with its own botocore clients.
 
     `env` is the function's environment as the template sets it (LEDGER_TABLE, SSM_PARAMETER_PATH,
-    DEPLOY_REGION, ACTIVE_REGION_PARAMETER, AUDIT_TABLE, ...); nothing is read from os.environ
+    DEPLOY_REGION, ACTIVE_REGION_CACHE_S, AUDIT_TABLE, ...); nothing is read from os.environ
     except what botocore itself reads when `env` carries no AWS_ACCESS_KEY_ID. Clients go to
     `endpoint_url` (the local AWS) in env["DEPLOY_REGION"]; a fresh botocore session per call
     (unless `session` is given) keeps two regions' instances in one process fully apart. `stream`

@@ -37,7 +37,10 @@ class Settings:
     metrics_namespace: str
     ledger_consistency: str = "strong"
     audit_table: str | None = None  # eventual mode only: one audit entry per (payment_id, region)
-    active_region_parameter: str | None = None  # None: no fencing
+    # The fence is on when the environment sets ACTIVE_REGION_CACHE_S (the template always does;
+    # unit tests and tools that build the handler without it get no fencing). The record itself
+    # is an item of LEDGER_TABLE, so nothing else needs naming.
+    fenced: bool = False
     active_region_cache_s: float = _DEFAULT_ACTIVE_REGION_CACHE_S
     health_check_path: str = "/healthz"
 
@@ -80,7 +83,7 @@ class Settings:
             metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "Payments"),
             ledger_consistency=ledger_consistency,
             audit_table=audit_table,
-            active_region_parameter=env.get("ACTIVE_REGION_PARAMETER") or None,
+            fenced=bool(env.get("ACTIVE_REGION_CACHE_S")),
             active_region_cache_s=_seconds(env, "ACTIVE_REGION_CACHE_S", _DEFAULT_ACTIVE_REGION_CACHE_S, 300),
             health_check_path=health_check_path.rstrip("/") or "/",
         )

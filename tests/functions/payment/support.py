@@ -37,7 +37,13 @@ class Region:
 
     def items(self) -> dict[str, dict[str, Any]]:
         pages = self.dynamodb.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True)
-        return {i["payment_id"]["S"]: i for page in pages for i in page["Items"]}
+        # The payments only: not the active-region record ("#active-region", an item of the same table).
+        return {
+            i["payment_id"]["S"]: i
+            for page in pages
+            for i in page["Items"]
+            if not i["payment_id"]["S"].startswith("#")
+        }
 
     def dead_letters(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
+from typing import Any
 
 import pytest
 from payment_processor.active_region import (
@@ -27,18 +27,23 @@ class FakeClock:
         return self.now
 
 
+def item(active: str, epoch: int) -> dict[str, Any]:
+    return {"payment_id": {"S": "#active-region"}, "active": {"S": active}, "epoch": {"N": str(epoch)}}
+
+
 class RecordSource:
-    """Answers the loader's reads from `value`, or raises `failure` when set; counts reads."""
+    """Answers the loader's reads (the ledger item) from `value`, or raises `failure` when set;
+    counts reads."""
 
     def __init__(self, active: str = HOME) -> None:
-        self.value = json.dumps({"active": active, "epoch": 0})
+        self.value: dict[str, Any] | None = item(active, 0)
         self.failure: Exception | None = None
         self.reads = 0
 
     def set(self, active: str, epoch: int) -> None:
-        self.value = json.dumps({"active": active, "epoch": epoch})
+        self.value = item(active, epoch)
 
-    def __call__(self) -> str:
+    def __call__(self) -> dict[str, Any] | None:
         self.reads += 1
         if self.failure is not None:
             raise self.failure
@@ -123,27 +128,34 @@ def test_the_hot_path_never_outlives_max_age_inside_a_retry_window() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ['{"active": "us-east-1"}', "us-east-1", '{"active": "", "epoch": 1}', '{"active": 3, "epoch": 1}'],
+    "record",
+    [
+        {"active": {"S": "us-east-1"}},
+        {"active": {"S": ""}, "epoch": {"N": "1"}},
+        {"active": {"N": "3"}, "epoch": {"N": "1"}},
+        {"active": {"S": "us-east-1"}, "epoch": {"S": "one"}},
+    ],
 )
-def test_a_malformed_record_fails_closed_with_the_reason(text: str) -> None:
+def test_a_malformed_record_fails_closed_with_the_reason(record: dict[str, Any]) -> None:
     source, clock = RecordSource(), FakeClock()
-    source.value = text
+    source.value = record
     fence = make_fence(source, clock)
     with pytest.raises(ActiveRegionUnknown, match="active-region record"):
         fence.check()
     with pytest.raises(ValueError):
-        parse_record(text)
+        parse_record(record)
 
 
-def test_prime_takes_the_cold_start_record_and_a_missing_parameter_fails_closed() -> None:
+def test_no_record_fails_closed_and_is_retried_only_after_the_retry_interval() -> None:
     source, clock = RecordSource(), FakeClock()
+    source.value = None
     fence = make_fence(source, clock)
-    fence.prime(json.dumps({"active": HOME, "epoch": 3}))
+    with pytest.raises(ActiveRegionUnknown, match="no active-region record"):
+        fence.check()
+    with pytest.raises(ActiveRegionUnknown):
+        fence.check()
+    assert source.reads == 1  # not once per event
+    source.set(HOME, 1)
+    clock.now += 1
     fence.check()
-    assert source.reads == 0
-    missing = make_fence(source, clock)
-    missing.prime(None)
-    with pytest.raises(ActiveRegionUnknown, match="not found"):
-        missing.check()
-    assert source.reads == 0  # the failed prime counts as the attempt: no read before the retry
+    assert source.reads == 2

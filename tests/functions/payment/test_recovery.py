@@ -26,19 +26,23 @@ from .support import (
     sqs_record,
 )
 
-ACTIVE_PARAMETER = "/payments/dev/recovery/active-region"
 AUDIT = "payments-ledger-audit-dev"
 OTHER = "us-east-2"
 
 
-def record(active: str, epoch: int = 1) -> str:
-    return json.dumps({"active": active, "epoch": epoch})
+def record(active: str, epoch: int = 1) -> dict[str, Any]:
+    """The active-region item as payinfra/recovery/active.py writes it."""
+    return {
+        "payment_id": {"S": "#active-region"},
+        "active": {"S": active},
+        "epoch": {"N": str(epoch)},
+        "written_at": {"S": "2026-01-15T00:00:00Z"},
+        "written_in": {"S": active},
+    }
 
 
 def set_active(region: Region, active: str, epoch: int = 1) -> None:
-    region.ssm.put_parameter(
-        Name=ACTIVE_PARAMETER, Value=record(active, epoch), Type="String", Overwrite=True
-    )
+    region.dynamodb.put_item(TableName=TABLE, Item=record(active, epoch))
 
 
 def create_audit_table(dynamodb: Any) -> None:
@@ -67,8 +71,7 @@ class Clock:
 @pytest.fixture
 def fenced_env(region: Region, monkeypatch: pytest.MonkeyPatch) -> Region:
     set_active(region, REGION, 0)
-    monkeypatch.setenv("ACTIVE_REGION_PARAMETER", ACTIVE_PARAMETER)
-    monkeypatch.setenv("ACTIVE_REGION_CACHE_S", "5")
+    monkeypatch.setenv("ACTIVE_REGION_CACHE_S", "5")  # set (as the template does): the fence is on
     return region
 
 
@@ -90,14 +93,15 @@ def post(function: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict
 
 
 # ---------------------------------------------------------------- fence
-def test_cold_start_reads_config_and_active_region_in_one_ssm_call(fenced_env: Region) -> None:
+def test_cold_start_reads_config_and_the_record_then_each_payment_is_one_write(fenced_env: Region) -> None:
     function = function_with()
     calls = CallLog()
     calls.attach(function.ssm)
     calls.attach(function.dynamodb)
     for i in range(5):
         assert post(function, payment(f"pay_{i}"))[0] == 201
-    assert calls.calls == [("SSM", "GetParameters")] + [("DynamoDB", "PutItem")] * 5
+    cold = [("SSM", "GetParameters"), ("DynamoDB", "GetItem")]  # config, then the record
+    assert calls.calls == cold + [("DynamoDB", "PutItem")] * 5
 
 
 def test_a_fenced_region_answers_503_with_the_active_region_and_writes_nothing(fenced_env: Region) -> None:
@@ -132,11 +136,11 @@ def test_failover_fences_the_old_region_once_its_cache_expires(fenced_env: Regio
     assert set(fenced_env.items()) == {"pay_before", "pay_cached"}
 
 
-def test_when_ssm_fails_past_max_age_payments_are_refused(fenced_env: Region) -> None:
+def test_when_the_record_read_fails_past_max_age_payments_are_refused(fenced_env: Region) -> None:
     clock = Clock()
     function = function_with(clock)
     assert post(function, payment("pay_ok"))[0] == 201
-    inject_errors(function.ssm, "GetParameter", lambda _: "InternalServerError")
+    inject_errors(function.dynamodb, "GetItem", lambda _: "InternalServerError")
     clock.now += 10
     assert post(function, payment("pay_stale"))[0] == 201  # stale record, within 3 x 5 s
     clock.now += 6
@@ -145,10 +149,8 @@ def test_when_ssm_fails_past_max_age_payments_are_refused(fenced_env: Region) ->
     assert "pay_refused" not in fenced_env.items()
 
 
-def test_a_missing_active_region_parameter_fails_closed(
-    region: Region, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ACTIVE_REGION_PARAMETER", ACTIVE_PARAMETER)  # set, but never created
+def test_a_missing_active_region_record_fails_closed(region: Region, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTIVE_REGION_CACHE_S", "5")  # fence on, but no record written
     status, body, _ = post(function_with(), payment("pay_1"))
     assert (status, body["error"]) == (503, "active region unknown")
     assert region.items() == {}
@@ -255,13 +257,31 @@ def get(function: Any, path: str) -> tuple[int, dict[str, Any]]:
     return response["statusCode"], json.loads(response["body"])
 
 
-def test_healthz_is_ok_in_a_fenced_region_and_reports_the_active_one(fenced_env: Region) -> None:
-    set_active(fenced_env, OTHER)
+def test_healthz_is_ok_in_the_active_region(fenced_env: Region) -> None:
     function = function_with()
     calls = CallLog()
     calls.attach(function.dynamodb)
-    assert get(function, "/healthz") == (200, {"status": "ok", "region": REGION, "active_region": OTHER})
-    assert calls.calls == [("DynamoDB", "GetItem")]
+    assert get(function, "/healthz") == (200, {"status": "ok", "region": REGION, "active_region": REGION})
+    assert get(function, "/healthz")[0] == 200
+    assert calls.calls == [("DynamoDB", "GetItem")] * 3  # probe + record, then the probe (cached)
+
+
+def test_healthz_is_503_in_a_fenced_region_so_route53_takes_it_out(fenced_env: Region) -> None:
+    set_active(fenced_env, OTHER)
+    assert get(function_with(), "/healthz") == (
+        503,
+        {"status": "fenced", "region": REGION, "active_region": OTHER},
+    )
+
+
+def test_healthz_is_503_when_the_record_cannot_be_read(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACTIVE_REGION_CACHE_S", "5")  # fence on, no record
+    assert get(function_with(), "/healthz") == (
+        503,
+        {"status": "fenced", "region": REGION, "active_region": None},
+    )
 
 
 def test_healthz_needs_no_payment_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -285,7 +305,7 @@ def region_env(region: str) -> dict[str, str]:
         "LEDGER_TABLE": TABLE,
         "SSM_PARAMETER_PATH": PATH,
         "DEPLOY_REGION": region,
-        "ACTIVE_REGION_PARAMETER": ACTIVE_PARAMETER,
+        "ACTIVE_REGION_CACHE_S": "5",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
@@ -309,14 +329,14 @@ def test_build_gives_each_region_its_own_clients_and_fence() -> None:
             ssm.put_parameter(
                 Name=f"{PATH}/payment_api_endpoint", Value="https://api.example.com", Type="String"
             )
-            ssm.put_parameter(Name=ACTIVE_PARAMETER, Value=record(REGION), Type="String")
+            dynamodb.put_item(TableName=TABLE, Item=record(REGION))
         east, west = (build(region_env(name), stream=io.StringIO()) for name in (REGION, OTHER))
         assert east.dynamodb is not west.dynamodb and east.ssm is not west.ssm
         assert (east.dynamodb.meta.region_name, west.dynamodb.meta.region_name) == (REGION, OTHER)
         assert post(east, payment("pay_1"))[0] == 201
         status, body, _ = post(west, payment("pay_1"))
         assert (status, body["active_region"]) == (503, REGION)
-        assert get(west, "/healthz")[1]["region"] == OTHER
+        assert get(west, "/healthz") == (503, {"status": "fenced", "region": OTHER, "active_region": REGION})
 
 
 def test_build_sends_calls_to_the_endpoint_it_is_given() -> None:
