@@ -13,8 +13,8 @@ References:
 - disaster recovery (the handler contract, docs/payment-function.md): the ledger is one global
   table with the same name in every region, so the function names it and its ARN in this region
   (`${AWS::Region}`: a replica is a table of the region it lives in) rather than a resource of the
-  stack; ACTIVE_REGION_PARAMETER is the recorded active region the handler fences on. That
-  parameter lies under the SSM path the function may already read (`ssm_path` and `ssm_path/*`).
+  stack. The handler fences on the active-region item of that same table (GetItem, already
+  granted on the ledger); ACTIVE_REGION_CACHE_S turns the fence on and sets its cache period.
   An eventually consistent ledger adds AUDIT_TABLE: a TransactWriteItems needs the permission of
   each action it contains (dynamodb:PutItem on both tables), not one of its own:
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
@@ -100,7 +100,6 @@ def _environment(site: Site) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "Payments",
         "DEPLOY_REGION": '!Ref "AWS::Region"',
         "DEAD_LETTER_QUEUE_URL": "!Ref PaymentDeadLetterQueue",
-        "ACTIVE_REGION_PARAMETER": f'!Sub "{names.sub("active_region_parameter")}"',
         "ACTIVE_REGION_CACHE_S": json.dumps(f"{recovery.active_region_cache_s:g}"),
         "LEDGER_CONSISTENCY": json.dumps(recovery.ledger_consistency),
         "HEALTH_CHECK_PATH": json.dumps(recovery.health_check_path),

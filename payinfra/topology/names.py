@@ -61,8 +61,8 @@ SPECS: dict[str, NameSpec] = {
     "alarm_topic": NameSpec("{app}-alarms-{suffix}", 256, "SNS topic"),
     "dashboard": NameSpec("{app}-{suffix}-{region}", 255, "CloudWatch dashboard"),
     "ssm_path": NameSpec("/{app}/{suffix}", 1011, "SSM parameter path"),
-    # Disaster recovery state, one copy in every region (the runbook writes only reachable regions).
-    "active_region_parameter": NameSpec("/{app}/{suffix}/recovery/active-region", 1011, "SSM parameter"),
+    # The runbook's progress and lock, one copy in every region (it writes only reachable regions).
+    # (The recorded active region is an item of the global ledger table: payinfra/recovery/active.py.)
     "runbook_progress_parameter": NameSpec("/{app}/{suffix}/recovery/progress", 1011, "SSM parameter"),
     "runbook_lock_parameter": NameSpec("/{app}/{suffix}/recovery/lock", 1011, "SSM parameter"),
     # Per region: ALARM while the region is fenced (RegionActive < 1); drives a Route 53 health check.

@@ -68,7 +68,6 @@ class RegionalOutput(StrEnum):
     PAYMENT_DEAD_LETTER_QUEUE_URL = "PaymentDeadLetterQueueUrl"
     # config
     CONFIG_PARAMETER_PATH = "ConfigParameterPath"
-    ACTIVE_REGION_PARAMETER_NAME = "ActiveRegionParameterName"  # payinfra/recovery/active.py
     # monitoring
     ALARM_TOPIC_ARN = "AlarmTopicArn"
     ALARM_NAMES = "AlarmNames"  # comma-joined (the fence alarm is not among them)
