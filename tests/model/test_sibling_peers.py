@@ -110,6 +110,8 @@ def test_one_port_per_secondary_among_three_is_one_clear_error() -> None:
     raw["us-west-1"] = copy.deepcopy(raw["us-west-2"])
     raw["us-west-1"].update(vpc_cidr="10.3.0.0/16", ecs={"container_port": 9090})
     raw["us-west-1"]["waf"] = {"blocked_countries": ["KP", "IR"]}
+    # us-west-1 is outside the strong-consistency (MRSC) region set: the ledger must be eventual.
+    raw.setdefault("recovery", {})["ledger_consistency"] = "eventual"
     ctx = build_context(raw)
     with pytest.raises(ModelError, match="share one template but open different ports to us-east-2"):
         _declared(ctx, "us-east-2")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Region
+from payinfra.model.config import initial_active_record
+from payinfra.recovery.active import initial_state
 from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
@@ -19,12 +22,20 @@ PARAMETERS = {
 }
 
 
-def expected_values(region: Region) -> dict[str, str]:
+def expected_values(region: Region, ctx: Context) -> dict[str, str]:
+    """Every SSM parameter's value: the region's settings, and the recorded active region, which
+    every region creates alike (the context's primary at epoch 0)."""
     return {
         "ConfigEndpointParameter": region.payment_api_endpoint,
         "ConfigMaxAmountParameter": region.payments.max_amount,
         "ConfigCurrenciesParameter": ",".join(region.payments.currencies),
+        "ActiveRegionParameter": json.dumps({"active": ctx.project.primary_region, "epoch": 0}),
     }
+
+
+def decoded(values: dict[str, str]) -> dict[str, object]:
+    """The active-region record compared as JSON (its spacing is the encoder's business)."""
+    return {k: json.loads(v) if k == "ActiveRegionParameter" else v for k, v in values.items()}
 
 
 def ssm_values(template: Template) -> dict[str, str]:
@@ -37,7 +48,7 @@ def test_parameters_hold_the_region_context_values(
 ) -> None:
     template: Template = request.getfixturevalue(role)
     region = context.primary if role == "primary" else secondary_of(context)
-    assert ssm_values(template) == expected_values(region)
+    assert decoded(ssm_values(template)) == decoded(expected_values(region, context))
 
 
 def test_parameters_live_under_the_handler_path_with_the_contract_types(
@@ -56,12 +67,35 @@ def test_values_differ_between_regions_exactly_where_the_context_does(
     primary: Template, secondary: Template, context: Context
 ) -> None:
     expected_diff = {
-        k for k, v in expected_values(context.primary).items()
-        if expected_values(secondary_of(context))[k] != v
+        k for k, v in expected_values(context.primary, context).items()
+        if expected_values(secondary_of(context), context)[k] != v
     }
     assert "ConfigEndpointParameter" in expected_diff  # the context gives each region its own API
     actual_diff = {k for k, v in ssm_values(primary).items() if ssm_values(secondary)[k] != v}
     assert actual_diff == expected_diff
+
+
+def test_active_region_record_starts_at_the_primary_epoch_zero_in_every_region(
+    regional: Template, context: Context
+) -> None:
+    """The handler fences on this record (ACTIVE_REGION_PARAMETER); the runbook rewrites it, the
+    template only creates it, with exactly the bytes payinfra.recovery.active would write."""
+    p = props(regional, "ActiveRegionParameter")
+    assert p["Name"] == {"Fn::Sub": context.names.sub("active_region_parameter")}
+    assert p["Name"]["Fn::Sub"].startswith(context.names.sub("ssm_path") + "/")  # the function may read it
+    assert (p["Type"], p["Tier"]) == ("String", "Standard")
+    assert p["Value"] == initial_state(context).encode()
+    assert json.loads(p["Value"]) == {"active": context.project.primary_region, "epoch": 0}
+    assert {"Name", "Environment", "Region", "CostCenter"} <= set(p["Tags"])
+
+
+def test_model_initial_record_is_the_recovery_encoding(context: Context) -> None:
+    """The model cannot import payinfra.recovery (a later layer), so it encodes the record itself:
+    both encodings must stay byte-equal, or the first read after deploy would disagree."""
+    assert initial_active_record(context.project.primary_region) == initial_state(context).encode()
+    for region in context.project.region_names:
+        record = json.dumps({"active": region, "epoch": 0}, separators=(",", ":"))
+        assert initial_active_record(region) == record
 
 
 def test_currencies_are_a_comma_joined_string_list(regional: Template, context: Context) -> None:

@@ -1,4 +1,5 @@
-"""The data partial: PostgreSQL (primary, or a cross-region read replica), sessions and ledger tables."""
+"""The data partial: PostgreSQL (primary, or a cross-region read replica), the sessions table,
+the global ledger table and, with an eventually consistent ledger, the audit table."""
 
 from __future__ import annotations
 
@@ -238,12 +239,72 @@ def test_sessions_table_is_ready_to_become_a_global_table(primary: Template, con
     assert "Replicas" not in p  # the replica is added by the plugin, not by this template
 
 
-def test_ledger_table_is_region_local_in_both_regions(regional: Template, context: Context) -> None:
-    p = _assert_cmk_pitr_destroyable(regional, "LedgerTable")
+@pytest.fixture(scope="module")
+def eventual(render_with: Callable[..., dict[str, Template]]) -> dict[str, Template]:
+    return render_with('recovery.ledger_consistency="eventual"')
+
+
+LEDGER_KEY = [{"AttributeName": "payment_id", "KeyType": "HASH"}]
+
+
+def test_ledger_is_one_global_table_the_primary_declares(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    """One name in every region: the primary's stack creates the table, the ledger-replicas plugin
+    adds the other regions' replicas, which no stack owns (so the secondary declares none)."""
+    p = _assert_cmk_pitr_destroyable(primary, "LedgerTable")
     assert p["TableName"] == {"Fn::Sub": context.names.sub("ledger_table")}
-    assert p["KeySchema"] == [{"AttributeName": "payment_id", "KeyType": "HASH"}]
+    assert context.names.sub("ledger_table") != context.names.sub("ledger_table_regional")
+    assert p["KeySchema"] == LEDGER_KEY
     assert p["AttributeDefinitions"] == [{"AttributeName": "payment_id", "AttributeType": "S"}]
-    assert resources_of(regional, "AWS::DynamoDB::GlobalTable") == {}
+    assert "Replicas" not in p
+    assert "LedgerTable" not in secondary["Resources"]
+    for template in (primary, secondary):
+        assert resources_of(template, "AWS::DynamoDB::GlobalTable") == {}
+
+
+def test_strong_ledger_declares_nothing_mrsc_refuses_and_no_audit_table(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    """MRSC tables support no TTL, local secondary index or transactions and need no stream:
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html"""
+    assert context.recovery.ledger_consistency == "strong"
+    p = props(primary, "LedgerTable")
+    assert not {"StreamSpecification", "TimeToLiveSpecification", "LocalSecondaryIndexes"} & set(p)
+    for template in (primary, secondary):
+        assert "AuditTable" not in template["Resources"]
+        assert "AuditTableName" not in template["Outputs"]
+
+
+def test_eventual_ledger_streams_new_and_old_images_from_the_primary_only(
+    eventual: dict[str, Template],
+) -> None:
+    """MREC replicas replicate through the table's stream, which must carry NEW_AND_OLD_IMAGES."""
+    p = _assert_cmk_pitr_destroyable(eventual[PRIMARY_FILE], "LedgerTable")
+    assert p["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert p["KeySchema"] == LEDGER_KEY
+    assert "LedgerTable" not in eventual[SECONDARY_FILE]["Resources"]
+
+
+@pytest.mark.parametrize("name", [PRIMARY_FILE, SECONDARY_FILE])
+def test_eventual_ledger_keeps_a_region_local_audit_table_in_every_region(
+    eventual: dict[str, Template], name: str, context: Context
+) -> None:
+    """One entry per (payment, region) that charged it: reconciliation after failback finds a
+    payment charged in two regions here (last-writer-wins hides it in the global table)."""
+    template = eventual[name]
+    p = _assert_cmk_pitr_destroyable(template, "AuditTable")
+    assert p["TableName"] == {"Fn::Sub": context.names.sub("audit_table")}
+    assert p["KeySchema"] == [
+        {"AttributeName": "payment_id", "KeyType": "HASH"},
+        {"AttributeName": "region", "KeyType": "RANGE"},
+    ]
+    assert p["AttributeDefinitions"] == [
+        {"AttributeName": "payment_id", "AttributeType": "S"},
+        {"AttributeName": "region", "AttributeType": "S"},
+    ]
+    assert "StreamSpecification" not in p and "Replicas" not in p  # never replicated
+    assert template["Outputs"]["AuditTableName"]["Value"] == {"Ref": "AuditTable"}
 
 
 # --- Outputs ------------------------------------------------------------------------------------
@@ -259,6 +320,14 @@ def test_data_outputs(primary: Template, secondary: Template) -> None:
         assert getatt(outputs["DatabaseEndpoint"]["Value"]) == "Database.Endpoint.Address"
         assert getatt(outputs["DatabaseArn"]["Value"]) == "Database.DBInstanceArn"
     assert getatt(primary["Outputs"]["SessionsTableStreamArn"]["Value"]) == "SessionsTable.StreamArn"
+
+
+def test_ledger_output_names_the_global_table_in_every_region(
+    primary: Template, secondary: Template, context: Context
+) -> None:
+    assert primary["Outputs"]["LedgerTableName"]["Value"] == {"Ref": "LedgerTable"}
+    # The secondary's replica is no resource of its stack: its output is the shared name.
+    assert secondary["Outputs"]["LedgerTableName"]["Value"] == {"Fn::Sub": context.names.sub("ledger_table")}
 
 
 # --- The master password: a secret the stack owns (no ManageMasterUserPassword) ------------------

@@ -17,7 +17,10 @@ CONTRACT_VARIABLES = {
     "LEDGER_TABLE", "SESSIONS_TABLE", "PAYMENT_API_ENDPOINT", "SSM_PARAMETER_PATH",
     "CONFIG_CACHE_TTL_S", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "DEPLOY_REGION",
     "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py)
+    # Disaster recovery (payment_processor/settings.py): the fence, the ledger mode, the health route.
+    "ACTIVE_REGION_PARAMETER", "ACTIVE_REGION_CACHE_S", "LEDGER_CONSISTENCY", "HEALTH_CHECK_PATH",
 }
+EVENTUAL = 'recovery.ledger_consistency="eventual"'
 # Actions that have no resource-level permissions: the only ones allowed on Resource '*'.
 STAR_RESOURCE_ACTIONS = {
     "xray:PutTraceSegments",
@@ -37,6 +40,13 @@ def function(template: Template) -> dict[str, Any]:
 
 def variables(template: Template) -> dict[str, Any]:
     return function(template)["Environment"]["Variables"]
+
+
+def ledger_arn(context: Context) -> dict[str, str]:
+    """This region's replica of the one global ledger table, by name: no stack owns it outside the
+    primary, and the primary's own table has the same name and region-qualified ARN."""
+    return {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+            + context.names.sub("ledger_table")}
 
 
 def statements(template: Template) -> list[dict[str, Any]]:
@@ -69,14 +79,32 @@ def queue_event(template: Template) -> dict[str, Any]:
 def test_environment_is_exactly_the_contract(regional: Template, context: Context) -> None:
     env = variables(regional)
     names = context.names
-    assert set(env) == CONTRACT_VARIABLES
-    assert env["LEDGER_TABLE"] == {"Ref": "LedgerTable"}
+    assert set(env) == CONTRACT_VARIABLES  # strong consistency (the committed context): no AUDIT_TABLE
+    # The global table's name, the same in every region (the secondary's stack owns no LedgerTable).
+    assert env["LEDGER_TABLE"] == {"Fn::Sub": names.sub("ledger_table")}
+    assert env["ACTIVE_REGION_PARAMETER"] == {"Fn::Sub": names.sub("active_region_parameter")}
+    assert env["ACTIVE_REGION_CACHE_S"] == "5"
+    assert env["LEDGER_CONSISTENCY"] == context.recovery.ledger_consistency == "strong"
+    assert env["HEALTH_CHECK_PATH"] == context.recovery.health_check_path == "/healthz"
     assert env["SESSIONS_TABLE"] == {"Fn::Sub": names.sub("sessions_table")}
     assert env["SSM_PARAMETER_PATH"] == {"Fn::Sub": names.sub("ssm_path")}
     assert env["POWERTOOLS_SERVICE_NAME"] == "payments"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Payments"
     assert env["DEPLOY_REGION"] == {"Ref": "AWS::Region"}
     assert env["DEAD_LETTER_QUEUE_URL"] == {"Ref": "PaymentDeadLetterQueue"}
+
+
+def test_eventual_ledger_adds_the_audit_table_in_every_region(
+    render_with: Callable[..., dict[str, Template]],
+) -> None:
+    out = render_with(EVENTUAL, "recovery.active_region_cache_s=2.5", 'recovery.health_check_path="/ping"')
+    for name in (PRIMARY_FILE, SECONDARY_FILE):
+        env = variables(out[name])
+        assert set(env) == CONTRACT_VARIABLES | {"AUDIT_TABLE"}, name
+        assert env["AUDIT_TABLE"] == {"Ref": "AuditTable"}, name  # region-local: each stack owns one
+        assert env["LEDGER_CONSISTENCY"] == "eventual", name
+        assert env["ACTIVE_REGION_CACHE_S"] == "2.5", name
+        assert env["HEALTH_CHECK_PATH"] == "/ping", name
 
 
 @pytest.mark.parametrize("role", ["primary", "secondary"])
@@ -179,7 +207,7 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
 ) -> None:
     names = context.names
     allowed = grants(regional)
-    ledger = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    ledger = ledger_arn(context)
     # Region-local by name: in the secondary the sessions table is a replica the stack does not own.
     sessions = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
                 + names.sub("sessions_table")}
@@ -200,13 +228,36 @@ def test_role_grants_what_the_function_needs_on_its_own_resources(
     assert allowed["ec2:CreateNetworkInterface"] == allowed["ec2:DeleteNetworkInterface"] == account_enis
 
 
-def test_ledger_is_write_once_and_nothing_scans_encrypts_or_puts_metrics(regional: Template) -> None:
-    ledger = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+def test_ledger_is_write_once_and_nothing_scans_encrypts_or_puts_metrics(
+    regional: Template, context: Context
+) -> None:
+    ledger = ledger_arn(context)
     on_ledger = {a for a, resources in grants(regional).items() if ledger in resources}
     assert on_ledger == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    # Not by the stack's own resource: the secondary's replica is no resource of its stack.
+    assert all("LedgerTable" not in str(r) for rs in grants(regional).values() for r in rs)
     granted = set(grants(regional))
     assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "kms:Encrypt"} & granted
     assert "cloudwatch:PutMetricData" not in granted  # metrics go out as EMF log lines
+
+
+def test_eventual_ledger_grants_put_on_the_audit_table_for_the_one_transaction(
+    render_with: Callable[..., dict[str, Template]], context: Context
+) -> None:
+    """The ledger put and the audit put go in one TransactWriteItems, which needs PutItem on each
+    table it writes; the audit table is the region's own resource, and is never deleted from."""
+    out = render_with(EVENTUAL)
+    audit = {"Fn::GetAtt": ["AuditTable", "Arn"]}
+    for name in (PRIMARY_FILE, SECONDARY_FILE):
+        allowed = grants(out[name])
+        assert audit in allowed["dynamodb:PutItem"], name
+        assert ledger_arn(context) in allowed["dynamodb:PutItem"], name
+        on_audit = {a for a, resources in allowed.items() if audit in resources}
+        assert on_audit == {"dynamodb:GetItem", "dynamodb:PutItem"}, name
+
+
+def test_strong_ledger_grants_nothing_on_an_audit_table(regional: Template) -> None:
+    assert "AuditTable" not in str(statements(regional))
 
 
 # --- Queues -----------------------------------------------------------------------------------
@@ -285,6 +336,22 @@ def test_listener_rule_routes_payments_to_the_function(regional: Template) -> No
     assert condition["Field"] == "path-pattern"
     assert sorted(condition["PathPatternConfig"]["Values"]) == ["/payments", "/payments/*"]
     assert rule["Actions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": "FunctionTargetGroup"}}]
+
+
+def test_health_check_route_forwards_only_get_of_the_context_path(
+    regional: Template, context: Context
+) -> None:
+    """Route 53 probes GET <health_check_path> on each ALB; the function answers it."""
+    rule = props(regional, "HealthCheckListenerRule")
+    assert rule["ListenerArn"] == props(regional, "PaymentsListenerRule")["ListenerArn"]
+    conditions = {c["Field"]: c for c in rule["Conditions"]}
+    assert conditions["path-pattern"]["PathPatternConfig"]["Values"] == [context.recovery.health_check_path]
+    assert conditions["http-request-method"]["HttpRequestMethodConfig"]["Values"] == ["GET"]
+    assert rule["Actions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": "FunctionTargetGroup"}}]
+    # A listener refuses two rules with one priority.
+    rules = resources_of(regional, "AWS::ElasticLoadBalancingV2::ListenerRule").values()
+    priorities = [r["Properties"]["Priority"] for r in rules]
+    assert len(priorities) == len(set(priorities))
 
 
 def test_outputs(regional: Template) -> None:

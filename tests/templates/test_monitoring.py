@@ -1,5 +1,7 @@
-"""The monitoring partial: thresholds as parameters with the region's defaults, every alarm wired
-to the CMK-encrypted topic, role- and mode-dependent alarms, and a dashboard that covers them."""
+"""The monitoring partial: thresholds as parameters with the region's defaults, every incident
+alarm (model.monitoring.alarms) wired to the CMK-encrypted topic, role- and mode-dependent alarms,
+a dashboard that covers them, and the fence alarm, which is none of these on purpose: it only
+drives the region's Route 53 health check (being fenced is not an incident)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,16 @@ import pytest
 
 from payinfra.config import Context
 from payinfra.config.model import Alarms, Region
+from payinfra.model import region_model
+from payinfra.topology.names import FENCE_METRIC, FENCE_METRIC_NAMESPACE
 from tests.templates.conftest import Template, props, resources_of, secondary_of
 
 PRIMARY_FILE, SECONDARY_FILE = "template.primary.yaml", "template.secondary.yaml"
 SUB_REFERENCE = re.compile(r"\$\{([^}]+)\}")
 # [alarms] keys that are thresholds (the others say who is notified).
 THRESHOLDS = [key for key in Alarms.model_fields if not key.startswith("subscriber_")]
+FENCE = "RegionActiveAlarm"
+ROLES = ["primary", "secondary"]
 
 
 def parameter_name(key: str) -> str:
@@ -29,8 +35,26 @@ def region_of(role: str, context: Context) -> Region:
     return context.primary if role == "primary" else secondary_of(context)
 
 
+def region_name(role: str, context: Context) -> str:
+    return context.project.primary_region if role == "primary" else context.project.secondary_regions[0]
+
+
 def alarms(template: Template) -> dict[str, dict[str, Any]]:
+    """Every CloudWatch alarm of the template, the fence alarm included."""
     return {k: r["Properties"] for k, r in resources_of(template, "AWS::CloudWatch::Alarm").items()}
+
+
+def incident_alarms(role: str, request: pytest.FixtureRequest, context: Context) -> dict[str, dict[str, Any]]:
+    """The template's alarms the model lists as incidents (model.monitoring.alarms), after checking
+    that the fence alarm is the only other one: nothing escapes the checks on these."""
+    template: Template = request.getfixturevalue(role)
+    model = region_model(context, region_name(role, context)).monitoring
+    assert model.fence.logical_id == FENCE
+    listed = {a.logical_id for a in model.alarms}
+    found = alarms(template)
+    assert FENCE not in listed
+    assert set(found) == listed | {FENCE}
+    return {k: v for k, v in found.items() if k in listed}
 
 
 def metric_names(alarm: dict[str, Any]) -> set[str]:
@@ -61,8 +85,9 @@ def test_each_alarm_threshold_is_a_parameter_defaulting_to_the_region_value(
     template: Template = request.getfixturevalue(role)
     values = region_of(role, context).alarms.model_dump()
     by_name = {parameter_name(key): value for key, value in values.items()}
-    used = {alarm["Threshold"]["Ref"] for alarm in alarms(template).values()}
-    assert used <= set(by_name), "every alarm threshold comes from an [alarms] key"
+    used = {alarm["Threshold"]["Ref"] for alarm in incident_alarms(role, request, context).values()}
+    assert used <= set(by_name), "every incident alarm threshold comes from an [alarms] key"
+    assert props(template, FENCE)["Threshold"] == 1  # a fact of the fence, not a tunable
     for name in used:
         spec = template["Parameters"][name]
         assert spec["Type"] == "Number"
@@ -95,8 +120,11 @@ def test_a_threshold_override_reaches_only_its_region(
 # --- Alarms -----------------------------------------------------------------------------------
 
 
-def test_every_alarm_notifies_the_topic_on_alarm_and_recovery(regional: Template) -> None:
-    found = alarms(regional)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_incident_alarm_notifies_the_topic_on_alarm_and_recovery(
+    role: str, request: pytest.FixtureRequest, context: Context
+) -> None:
+    found = incident_alarms(role, request, context)
     assert len(found) >= 12
     for logical_id, alarm in found.items():
         assert logical_id.endswith("Alarm")
@@ -105,11 +133,41 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_recovery(regional: Template
         assert alarm["TreatMissingData"] in {"breaching", "notBreaching", "ignore", "missing"}
 
 
-def test_alarm_names_are_app_prefixed_suffixed_and_unique(regional: Template, context: Context) -> None:
-    names = [alarm["AlarmName"]["Fn::Sub"] for alarm in alarms(regional).values()]
-    assert len(set(names)) == len(names)
+@pytest.mark.parametrize("role", ROLES)
+def test_alarm_names_are_app_prefixed_suffixed_and_unique(
+    role: str, request: pytest.FixtureRequest, context: Context
+) -> None:
+    names = [alarm["AlarmName"]["Fn::Sub"] for alarm in incident_alarms(role, request, context).values()]
     for name in names:
         assert name.startswith(context.project.app + "-") and name.endswith("-${EnvironmentSuffix}"), name
+    # The fence alarm's name is the one the global stack's health check and the runbook look up.
+    fence = props(request.getfixturevalue(role), FENCE)["AlarmName"]["Fn::Sub"]
+    assert fence == context.names.sub("fence_alarm")
+    assert fence.startswith(context.project.app + "-")
+    assert len(set(names) | {fence}) == len(names) + 1
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_fence_alarm_is_alarm_while_region_active_is_below_one_and_tells_nobody(
+    role: str, request: pytest.FixtureRequest
+) -> None:
+    """RegionActive is 1 in the serving region, 0 elsewhere; the alarm drives a Route 53
+    CLOUDWATCH_METRIC health check (one standard metric, a plain statistic, no metric math:
+    https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html). Missing data
+    keeps the state; a fenced secondary is the normal state, so no action and no threshold knob."""
+    template: Template = request.getfixturevalue(role)
+    fence = props(template, FENCE)
+    assert (fence["Namespace"], fence["MetricName"]) == (FENCE_METRIC_NAMESPACE, FENCE_METRIC)
+    assert (FENCE_METRIC_NAMESPACE, FENCE_METRIC) == ("PayInfra/Recovery", "RegionActive")
+    assert dimensions(fence) == {"Environment": {"Ref": "EnvironmentSuffix"}}
+    assert (fence["ComparisonOperator"], fence["Threshold"]) == ("LessThanThreshold", 1)
+    assert fence["TreatMissingData"] == "ignore"
+    assert fence["Statistic"] in {"Average", "Minimum", "Maximum", "Sum", "SampleCount"}
+    assert not {"ExtendedStatistic", "Metrics"} & set(fence)
+    assert not {"AlarmActions", "OKActions", "InsufficientDataActions"} & set(fence)
+    suppressed = template["Resources"][FENCE]["Metadata"]["guard"]["SuppressedRules"]
+    assert [rule["id"] for rule in suppressed] == ["CT.CLOUDWATCH.PR.1"]  # the waiver says why
+    assert all(rule["comment"] for rule in suppressed)
 
 
 def test_alarms_cover_every_tier(regional: Template) -> None:
@@ -201,7 +259,9 @@ def test_secondary_parameters_follow_the_secondary_context(
     assert out[PRIMARY_FILE]["Parameters"][name]["Default"] == 2000
 
 
-def test_dynamodb_alarms_watch_the_tables_each_region_owns(primary: Template, secondary: Template) -> None:
+def test_dynamodb_alarms_watch_the_tables_each_region_owns(
+    primary: Template, secondary: Template, context: Context
+) -> None:
     def watched(template: Template) -> set[str]:
         tables = set()
         for alarm in alarms(template).values():
@@ -213,8 +273,11 @@ def test_dynamodb_alarms_watch_the_tables_each_region_owns(primary: Template, se
         return tables
 
     assert watched(primary) == {"LedgerTable", "SessionsTable"}
-    # The sessions replica belongs to no stack: named like the primary's table.
-    assert watched(secondary) == {"LedgerTable", "payments-sessions-${EnvironmentSuffix}"}
+    # Both replicas (the global ledger and the sessions table) belong to no stack: named like the
+    # primary's tables.
+    names = context.names
+    assert names.sub("ledger_table") == "payments-ledger-global-${EnvironmentSuffix}"
+    assert watched(secondary) == {names.sub("ledger_table"), names.sub("sessions_table")}
 
 
 def test_queue_alarms_watch_the_right_queues(regional: Template) -> None:
@@ -244,9 +307,13 @@ def test_topic_policy_lets_only_this_account_alarms_publish_over_tls(regional: T
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_dashboard_shows_every_alarm_and_references_only_real_resources(regional: Template) -> None:
+@pytest.mark.parametrize("role", ROLES)
+def test_dashboard_shows_every_incident_alarm_and_references_only_real_resources(
+    role: str, request: pytest.FixtureRequest, context: Context
+) -> None:
+    regional: Template = request.getfixturevalue(role)
     body, references = dashboard_body(regional)
-    ids = set(alarms(regional))
+    ids = set(incident_alarms(role, request, context))
     status = [w for w in body["widgets"] if w["type"] == "alarm"]
     assert len(status) == 1 and len(status[0]["properties"]["alarms"]) == len(ids)
     graphed = {r.removesuffix(".Arn") for r in references if r.endswith("Alarm.Arn")}
@@ -270,12 +337,16 @@ def test_dashboard_widgets_do_not_overlap(regional: Template) -> None:
         cells |= area
 
 
-def test_outputs_name_the_topic_and_every_alarm(regional: Template) -> None:
-    outputs = regional["Outputs"]
+@pytest.mark.parametrize("role", ROLES)
+def test_outputs_name_the_topic_every_incident_alarm_and_the_fence_alarm(
+    role: str, request: pytest.FixtureRequest, context: Context
+) -> None:
+    outputs = request.getfixturevalue(role)["Outputs"]
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     separator, refs = outputs["AlarmNames"]["Value"]["Fn::Join"]
     assert separator == ","
-    assert sorted(r["Ref"] for r in refs) == sorted(alarms(regional))
+    assert sorted(r["Ref"] for r in refs) == sorted(incident_alarms(role, request, context))
+    assert outputs["FenceAlarmName"]["Value"] == {"Ref": FENCE}  # apart: it is no incident
 
 
 # --- Who is told ------------------------------------------------------------------------------
