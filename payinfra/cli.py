@@ -325,10 +325,10 @@ def _plugins(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
 
 
 def _recovery(args: argparse.Namespace, ctx: Context, env: Environment) -> int:
-    from payinfra.recovery import cli as recovery_cli
+    from payinfra.deploy import recovery_commands
 
     to, planned = getattr(args, "to", None), getattr(args, "planned", False)
-    return recovery_cli.run(ctx, args.command, to=to, planned=planned, yes=args.yes)
+    return recovery_commands.run(ctx, args.command, to=to, planned=planned, yes=args.yes)
 
 
 Handler = Callable[[argparse.Namespace, Context, Environment], int]

@@ -17,11 +17,11 @@ FLOW = (
     "cfn",
     "config",
     "topology",
+    "recovery",
     "model",
     "render",
     "gates",
     "plugins",
-    "recovery",
     "deploy",
     "local_job",
     "drill",
@@ -29,9 +29,7 @@ FLOW = (
 )
 # The one import that runs back: the config validates a suffix against every name's AWS length
 # limit, and `topology/names.py` imports nothing else of payinfra (a leaf).
-# And the plugins read the recorded active region from `recovery/active.py`, which imports only
-# the config (a leaf of the runbook's package).
-ALLOWED_BACK = {("config", "payinfra.topology.names"), ("plugins", "payinfra.recovery.active")}
+ALLOWED_BACK = {("config", "payinfra.topology.names")}
 
 
 def _step(path: Path, root: Path) -> str:
