@@ -141,7 +141,7 @@ def write_active(ctx: Context, client: Callable[[str, str], Any], region: str, s
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-        item = err.response.get("Item")
+        item: dict[str, Any] | None = err.response.get("Item")  # type: ignore[assignment]
         held = ActiveState.from_item(item, where=f"in {region}") if item else None
         if held == state:
             return False

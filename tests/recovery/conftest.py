@@ -1,5 +1,6 @@
 """A moto world holding what the regional stacks create that the runbook touches, per region:
-the active-region parameter (primary, epoch 0), a KMS key and alias, the payment queue and DLQ,
+the global ledger table (the local AWS's global tables fix: strong or eventual as the context
+says) holding the active-region record (primary, epoch 0), a KMS key and alias, the payment queue and DLQ,
 the alarm topic, the uploads bucket; an RDS primary with a read replica in each secondary; the
 database secret replicated to each secondary. `World.client` counts clients per region (an
 unplanned failover must create none for the lost region).
@@ -17,10 +18,12 @@ from typing import Any
 import boto3
 import pytest
 
+from localaws.faults import FAULTS
+from localaws.services.dynamodb.global_tables import flush_replication
 from localaws.testing import backend, fixes_applied, mock_aws
 from payinfra.config import Context, load_context
 from payinfra.recovery.actions import SECRET_DESCRIPTION
-from payinfra.recovery.active import initial_state, parameter_name
+from payinfra.recovery.active import initial_state, write_active
 
 THREE = Path(__file__).resolve().parents[2] / "examples" / "three-regions.toml"
 
@@ -58,10 +61,12 @@ def build(ctx: Context) -> World:
     primary = ctx.project.primary_region
     account = boto3.client("sts", region_name=primary).get_caller_identity()["Account"]
     db = names.concrete("db_instance")
+    form_ledger(ctx)
+    # Not through world.client: the counts are the runbook's clients only.
+    direct = lambda service, region: boto3.client(service, region_name=region)  # noqa: E731
+    write_active(ctx, direct, primary, initial_state(ctx))
+    flush_replication()  # eventual mode: as if the lag had passed
     for region in ctx.project.region_names:
-        boto3.client("ssm", region_name=region).put_parameter(
-            Name=parameter_name(ctx), Value=initial_state(ctx).encode(), Type="String"
-        )
         kms = boto3.client("kms", region_name=region)
         key = kms.create_key()["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=names.concrete("kms_alias"), TargetKeyId=key)
@@ -101,6 +106,30 @@ def build(ctx: Context) -> World:
     )["ARN"]
     sm.replicate_secret_to_regions(SecretId=arn, AddReplicaRegions=[{"Region": r} for r in ctx.secondaries])
     return world
+
+
+def form_ledger(ctx: Context) -> None:
+    """The global ledger as ledger-replicas forms it: MRSC (with the witness for two regions) or
+    MREC, replicas created from the primary's table."""
+    primary = ctx.project.primary_region
+    ddb = boto3.client("dynamodb", region_name=primary)
+    table = ctx.names.concrete("ledger_table")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    update: dict[str, Any] = {
+        "TableName": table,
+        "ReplicaUpdates": [{"Create": {"RegionName": r}} for r in ctx.secondaries],
+    }
+    if ctx.recovery.ledger_consistency == "strong":
+        update["MultiRegionConsistency"] = "STRONG"
+        if ctx.ledger_witness:
+            update["GlobalTableWitnessUpdates"] = [{"Create": {"RegionName": ctx.ledger_witness}}]
+    ddb.update_table(**update)
 
 
 def _stand_in_for_rds_fixes(region: str, db: str) -> None:
@@ -148,8 +177,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(), fixes_applied("unimplemented"):
-        yield
+    with mock_aws(), fixes_applied("unimplemented", "dynamodb", "dynamodb_global_tables"):
+        try:
+            yield
+        finally:
+            FAULTS.reset()
     while _PATCHES:
         owner, attribute, original = _PATCHES.pop()
         setattr(owner, attribute, original)
@@ -163,3 +195,8 @@ def two(aws: None) -> World:
 @pytest.fixture
 def three(aws: None) -> World:
     return build(load_context(THREE))
+
+
+@pytest.fixture
+def eventual(aws: None) -> World:
+    return build(load_context(overrides=['recovery.ledger_consistency="eventual"']))

@@ -9,8 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
+from localaws.faults import FAULTS
+from localaws.services.dynamodb.global_tables import flush_replication
 from payinfra.recovery import progress
-from payinfra.recovery.active import read_active
+from payinfra.recovery.active import ActiveState, read_active, read_record
 from payinfra.recovery.runbook import run_failback, run_failover
 from payinfra.recovery.runtime import RunbookError
 from payinfra.recovery.steps import FAILBACK, FAILOVER, Step
@@ -43,11 +45,11 @@ def topology(world: World) -> dict[str, Any]:
     for region in world.ctx.project.region_names:
         ssm = boto3.client("ssm", region_name=region)
         names = world.ctx.names
-        active = ssm.get_parameter(Name=names.concrete("active_region_parameter"))["Parameter"]["Value"]
+        record = read_record(world.ctx, world.client, region)
         lock = ssm.get_parameters(Names=[names.concrete("runbook_lock_parameter")])["Parameters"]
         instance = db(world, region)
         state[region] = {
-            "active": json.loads(active),
+            "active": record and {"active": record.active, "epoch": record.epoch},
             "lock": bool(lock),
             "db_source": instance
             and (instance.get("ReadReplicaSourceDBInstanceIdentifier") or "").split(":")[3:4],
@@ -57,6 +59,7 @@ def topology(world: World) -> dict[str, Any]:
 
 def test_unplanned_failover_never_calls_the_lost_region(three: World) -> None:
     clock = FastClock()
+    FAULTS.outage("us-east-1")  # replication to it is held while it is lost
     timeline = run_failover(three.ctx, three.client, to="us-east-2", clock=clock, echo=QUIET)
     assert three.created["us-east-1"] == 0
     assert clock.slept == 0  # nothing waits for the lost region's cache: it is not drained
@@ -66,13 +69,45 @@ def test_unplanned_failover_never_calls_the_lost_region(three: World) -> None:
     assert db(three, "us-west-2")["ReadReplicaSourceDBInstanceIdentifier"].split(":")[3] == "us-east-2"
     assert not db(three, "us-east-2").get("ReadReplicaSourceDBInstanceIdentifier")
     assert [e.step for e in timeline.entries] == [s.name for s in FAILOVER]
-    # the lost region still claims to be active at epoch 0: readers take the highest epoch
-    assert (
-        boto3.client("ssm", region_name="us-east-1").get_parameter(
-            Name=three.ctx.names.concrete("active_region_parameter")
-        )["Parameter"]["Value"]
-        == '{"active":"us-east-1","epoch":0}'
-    )
+    # the lost region still holds epoch 0 until it returns; then the ledger replicates the switch
+    assert read_record(three.ctx, three.client, "us-east-1") == ActiveState("us-east-1", 0)
+    FAULTS.restore("us-east-1")
+    flush_replication()
+    assert read_record(three.ctx, three.client, "us-east-1") == ActiveState("us-east-2", 1)
+
+
+def fence_line(world: World) -> str:
+    lines: list[str] = []
+    run_failover(world.ctx, world.client, to="us-east-2", clock=FastClock(), echo=lines.append)
+    return next(line for line in lines if line.startswith("[3/10] fence") and "written in" in line)
+
+
+def test_strong_mode_records_the_switch_once_in_the_target(two: World) -> None:
+    """One acknowledged MRSC write is in every replica that can vote."""
+    assert "written in us-east-2;" in fence_line(two)
+    assert read_record(two.ctx, two.client, "us-east-1") == ActiveState("us-east-2", 1)
+
+
+def test_eventual_mode_records_the_switch_in_every_reachable_region(eventual: World) -> None:
+    """So none waits for the replication lag; the same item, and a rewrite is a no-op."""
+    FAULTS.outage("us-east-1")
+    assert "written in us-east-2;" in fence_line(eventual)  # the lost region is not reachable
+    FAULTS.restore("us-east-1")
+    flush_replication()
+    assert read_record(eventual.ctx, eventual.client, "us-east-1") == ActiveState("us-east-2", 1)
+
+
+def test_a_stale_writer_cannot_lower_the_epoch(two: World) -> None:
+    from payinfra.recovery.active import ActiveStateError, write_active
+
+    assert write_active(two.ctx, two.client, "us-east-2", ActiveState("us-east-2", 1))
+    assert not write_active(two.ctx, two.client, "us-east-1", ActiveState("us-east-2", 1))  # no-op
+    with pytest.raises(ActiveStateError, match="newer active-region record"):
+        write_active(two.ctx, two.client, "us-east-1", ActiveState("us-east-1", 0))
+    with pytest.raises(ActiveStateError, match="newer active-region record"):
+        # the same epoch naming another region: a concurrent switch, refused too
+        write_active(two.ctx, two.client, "us-east-1", ActiveState("us-east-1", 1))
+    assert read_record(two.ctx, two.client, "us-east-1") == ActiveState("us-east-2", 1)
 
 
 def test_planned_failover_fences_and_waits_first(two: World) -> None:
@@ -155,7 +190,9 @@ def test_failback_redrives_and_copies_uploads_and_restores_topology(three: World
     url1 = sqs1.get_queue_url(QueueName=names.concrete("queue"))["QueueUrl"]
     bodies = [m["Body"] for m in sqs1.receive_message(QueueUrl=url1, MaxNumberOfMessages=10)["Messages"]]
     assert sorted(json.loads(b)["payment_id"] for b in bodies) == [
-        "left-in-us-east-1-dlq", "left-in-us-east-1-queue", "left-in-us-east-2-queue"
+        "left-in-us-east-1-dlq",
+        "left-in-us-east-1-queue",
+        "left-in-us-east-2-queue",
     ]
     boto3.client("s3", region_name="us-east-1").head_object(
         Bucket=names.concrete("uploads_bucket", region="us-east-1", account=account), Key="during/1"

@@ -10,7 +10,7 @@ import pytest
 
 from localaws.testing import fixes_applied, mock_aws
 from payinfra.config import load_context
-from payinfra.recovery.active import ActiveState
+from payinfra.recovery.active import ACTIVE_RECORD_KEY, ActiveState
 from payinfra.recovery.state_machine import NOT_EXPRESSIBLE, definition, execution_input, sdk_actions
 from payinfra.recovery.steps import FAILOVER
 from tests.recovery.conftest import build
@@ -39,7 +39,10 @@ def test_sdk_states_run_on_the_local_aws(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), fixes_applied("unimplemented"):
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        fixes_applied("unimplemented", "dynamodb", "dynamodb_global_tables"),
+    ):
         world = build(load_context())
         ctx, region = world.ctx, "us-east-2"
         sfn = boto3.client("stepfunctions", region_name=region)
@@ -68,9 +71,11 @@ def test_sdk_states_run_on_the_local_aws(monkeypatch: pytest.MonkeyPatch) -> Non
         history = sfn.get_execution_history(executionArn=execution)["events"]
         entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
         ssm = boto3.client("ssm", region_name=region)
-        assert (
-            ssm.get_parameter(Name=given["active_region_parameter"])["Parameter"]["Value"] == record.encode()
-        )
+        item = boto3.client("dynamodb", region_name=region).get_item(
+            TableName=given["ledger_table"], Key=ACTIVE_RECORD_KEY, ConsistentRead=True
+        )["Item"]
+        assert ActiveState.from_item(item) == record
+        assert item["written_in"] == {"S": region}
         db = boto3.client("rds", region_name=region).describe_db_instances()["DBInstances"][0]
         assert "04 promote database: rds.promoteReadReplica" in entered
         if status == "FAILED":  # StopReplicationToReplica: not performed by this backend
