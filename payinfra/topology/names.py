@@ -72,6 +72,9 @@ SPECS: dict[str, NameSpec] = {
     "backup_plan": NameSpec("{app}-{suffix}", 50, "AWS Backup plan"),
     "role_backup": NameSpec("{app}-backup-{suffix}-{region}", 64, "IAM role"),
     "state_machine": NameSpec("{app}-failover-{suffix}", 80, "Step Functions state machine"),
+    # Step Functions recommends the /aws/vendedlogs/ prefix (keeps the logs resource policy small):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+    "log_group_state_machine": NameSpec("/aws/vendedlogs/states/{app}-failover-{suffix}", 512, "log group"),
     "role_state_machine": NameSpec("{app}-sfn-{suffix}-{region}", 64, "IAM role"),
     "log_group_function": NameSpec("/aws/lambda/{app}-payment-events-{suffix}", 512, "log group"),
     "log_group_rotation": NameSpec("/aws/lambda/{app}-db-rotation-{suffix}", 512, "log group"),
