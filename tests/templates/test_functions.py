@@ -17,8 +17,9 @@ CONTRACT_VARIABLES = {
     "LEDGER_TABLE", "SESSIONS_TABLE", "PAYMENT_API_ENDPOINT", "SSM_PARAMETER_PATH",
     "CONFIG_CACHE_TTL_S", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "DEPLOY_REGION",
     "DEAD_LETTER_QUEUE_URL",  # read by functions/payment (dead_letter.py)
-    # Disaster recovery (payment_processor/settings.py): the fence, the ledger mode, the health route.
-    "ACTIVE_REGION_PARAMETER", "ACTIVE_REGION_CACHE_S", "LEDGER_CONSISTENCY", "HEALTH_CHECK_PATH",
+    # Disaster recovery (payment_processor/settings.py): the fence (on when its cache period is set;
+    # the record is an item of LEDGER_TABLE), the ledger mode, the health route.
+    "ACTIVE_REGION_CACHE_S", "LEDGER_CONSISTENCY", "HEALTH_CHECK_PATH",
 }
 EVENTUAL = 'recovery.ledger_consistency="eventual"'
 # Actions that have no resource-level permissions: the only ones allowed on Resource '*'.
@@ -82,7 +83,6 @@ def test_environment_is_exactly_the_contract(regional: Template, context: Contex
     assert set(env) == CONTRACT_VARIABLES  # strong consistency (the committed context): no AUDIT_TABLE
     # The global table's name, the same in every region (the secondary's stack owns no LedgerTable).
     assert env["LEDGER_TABLE"] == {"Fn::Sub": names.sub("ledger_table")}
-    assert env["ACTIVE_REGION_PARAMETER"] == {"Fn::Sub": names.sub("active_region_parameter")}
     assert env["ACTIVE_REGION_CACHE_S"] == "5"
     assert env["LEDGER_CONSISTENCY"] == context.recovery.ledger_consistency == "strong"
     assert env["HEALTH_CHECK_PATH"] == context.recovery.health_check_path == "/healthz"
