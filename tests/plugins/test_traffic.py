@@ -40,14 +40,17 @@ def _error(code: str, status: int, message: str = "") -> ClientError:
     )
 
 
-class FakeSsm:
-    def __init__(self, state: ActiveState | None) -> None:
+class FakeLedger:
+    """The region's ledger replica holding the active-region item (None: the region is lost)."""
+
+    def __init__(self, region: str, state: ActiveState | None) -> None:
+        self.region = region
         self.state = state
 
-    def get_parameter(self, Name: str) -> dict[str, Any]:
+    def get_item(self, **_: Any) -> dict[str, Any]:
         if self.state is None:
-            raise EndpointConnectionError(endpoint_url="https://ssm.lost.amazonaws.com")
-        return {"Parameter": {"Value": self.state.encode()}}
+            raise EndpointConnectionError(endpoint_url="https://dynamodb.lost.amazonaws.com")
+        return {"Item": self.state.item(self.region)}
 
 
 class FakeRoute53:
@@ -98,7 +101,7 @@ def context(
     sessions = RegionalSessions()
     sessions.set_client("route53", "us-east-1", route53)
     for region, state in active.items():
-        sessions.set_client("ssm", region, FakeSsm(state))
+        sessions.set_client("dynamodb", region, FakeLedger(region, state))
     ids = {r.check_output(kind): check_id(r.region, kind) for r in plan.regions for kind in CheckKind}
     dns_name = str(RegionalOutput.LOAD_BALANCER_DNS_NAME)
     values = {node.name: {dns_name: ALB[node.name]} for node in topology.regions}
