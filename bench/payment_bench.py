@@ -58,11 +58,11 @@ ENV = {
     "PAYMENT_API_ENDPOINT": ENDPOINT,
     "CONFIG_CACHE_TTL_S": "60",
     "DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/bench-dlq",
-    # The fence is on, as deployed: one cached record, re-read every ACTIVE_REGION_CACHE_S.
-    "ACTIVE_REGION_PARAMETER": "/payments/bench/recovery/active-region",
+    # The fence is on, as deployed: the ledger's active-region item, cached, re-read (one GetItem)
+    # every ACTIVE_REGION_CACHE_S.
     "ACTIVE_REGION_CACHE_S": "5",
 }
-ACTIVE_RECORD = json.dumps({"active": REGION, "epoch": 0})
+ACTIVE_RECORD = {"payment_id": {"S": "#active-region"}, "active": {"S": REGION}, "epoch": {"N": "0"}}
 os.environ.update(ENV)
 for name in ("AWS_XRAY_DAEMON_ADDRESS", "_X_AMZN_TRACE_ID", "AWS_PROFILE"):
     os.environ.pop(name, None)
@@ -124,8 +124,8 @@ class StubDynamoDB:
     def put_item(self, **_: Any) -> dict[str, Any]:
         return {}
 
-    def get_item(self, **_: Any) -> dict[str, Any]:
-        return {}
+    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {"Item": ACTIVE_RECORD} if Key == {"payment_id": ACTIVE_RECORD["payment_id"]} else {}
 
 
 class StubSsm:
@@ -134,13 +134,8 @@ class StubSsm:
             "payment_api_endpoint": ENDPOINT,
             "max_amount": "50000.00",
             "currencies": "USD,EUR",
-            "active-region": ACTIVE_RECORD,
         }
         return {"Parameters": [{"Name": n, "Value": values[n.rsplit("/", 1)[-1]]} for n in Names]}
-
-    def get_parameter(self, Name: str) -> dict[str, Any]:
-        return {"Parameter": {"Name": Name, "Value": ACTIVE_RECORD}}
-
 
 def stubbed_function() -> PaymentFunction:
     settings = Settings.from_env()
@@ -197,17 +192,18 @@ class CallCounter:
 def setup_moto() -> None:
     import boto3
 
-    boto3.client("dynamodb").create_table(
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
         TableName=TABLE,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
     )
+    dynamodb.put_item(TableName=TABLE, Item=ACTIVE_RECORD)
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name=f"{PATH}/payment_api_endpoint", Value=ENDPOINT, Type="String")
     ssm.put_parameter(Name=f"{PATH}/max_amount", Value="50000.00", Type="String")
     ssm.put_parameter(Name=f"{PATH}/currencies", Value="USD,EUR,GBP,JPY,CAD", Type="StringList")
-    ssm.put_parameter(Name=ENV["ACTIVE_REGION_PARAMETER"], Value=ACTIVE_RECORD, Type="String")
 
 
 def naive_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
