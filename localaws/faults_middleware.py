@@ -11,6 +11,10 @@ as on AWS, whatever region the client signed for. Requests without a scope (moto
   https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
   https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/disaster-recovery-resiliency.html
 
+A signed request moto has no route for (a REST operation it lacks entirely, such as AWS Backup's
+ListRecoveryPointsByBackupVault) gets AWS's HTTP 501 NotImplemented in the request's protocol
+(`unimplemented.unrouted`) instead of werkzeug's HTML 404, so callers report "not performed".
+
 Before serving any request, the DynamoDB global-table changes due by `CLOCK.now()` are applied
 (`services.dynamodb.global_tables.deliver_due`), so a read sees what replication delivered.
 """
@@ -23,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from localaws import unimplemented
 from localaws._moto import domain_dispatcher_application
 from localaws.faults import FAULTS
 from localaws.patching import Patcher
@@ -84,9 +89,43 @@ def _wrap_call(original: Callable[..., Iterable[bytes]]) -> Callable[..., Iterab
             start_response(status, headers)
             return [body]
         global_tables.deliver_due()
-        return original(self, environ, start_response)
+        if region is None:
+            return original(self, environ, start_response)
+        return _unrouted_as_not_implemented(original, self, environ, start_response)
 
     return __call__
+
+
+def _unrouted_as_not_implemented(
+    original: Callable[..., Iterable[bytes]], app: Any, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """A signed request moto has no route for gets AWS's 501 NotImplemented in the request's
+    protocol (`unimplemented.unrouted`) instead of werkzeug's HTML 404."""
+    captured: list[Any] = []
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured[:] = [status, headers, exc_info]
+        return lambda _data: None  # moto's app returns its body; it never uses write()
+
+    body = original(app, environ, capture)
+    status, headers, exc_info = captured
+    html = any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers)
+    if not (status.startswith("404") and html):
+        start_response(status, headers, exc_info)
+        return body
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION") or "")
+    service = match.group(2) if match else ""
+    code, answer_headers, text = unimplemented.unrouted(
+        service,
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("CONTENT_TYPE", ""),
+    )
+    payload = text.encode() if isinstance(text, str) else bytes(text)
+    start_response(
+        f"{code} Not Implemented", [*dict(answer_headers).items(), ("Content-Length", str(len(payload)))]
+    )
+    return [payload]
 
 
 def apply(patcher: Patcher) -> None:

@@ -85,6 +85,24 @@ def error_response(
     return STATUS, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, xml
 
 
+def unrouted(service: str, method: str, path: str, content_type: str) -> TYPE_RESPONSE:
+    """The 501 answer to a signed request moto has no route for (werkzeug would answer an HTML
+    404, which botocore reads as an unknown error "404"): a REST operation moto lacks entirely,
+    e.g. AWS Backup's ListRecoveryPointsByBackupVault."""
+    protocols: Sequence[str] = ()
+    namespace = None
+    try:
+        model = get_service_model(service)
+        protocols = model.metadata.get("protocols") or [model.protocol]
+        namespace = model.metadata.get("xmlNamespace")
+    except Exception:
+        protocols = ("rest-json",)
+    protocol = wire_protocol(protocols, content_type)
+    text = message(service, f"{method} {path}", "")
+    json_type = content_type if protocol == "json" else ""
+    return error_response(protocol, text, str(uuid.uuid4()), json_type=json_type, xml_namespace=namespace)
+
+
 def _detail(exc: NotImplementedError) -> str:
     """moto's own reason, unless it only repeats that the action is missing."""
     text = str(exc)
