@@ -62,6 +62,7 @@ from .services.secretsmanager import secret as secretsmanager
 from .services.secretsmanager import stop_replication as secret_promotion
 from .services.servicediscovery import namespaces as servicediscovery
 from .services.sns import subscriptions as sns_subscriptions
+from .services.sqs import event_source as sqs_event_source
 from .services.sqs import policies
 from .services.ssm import parameter as ssm_parameter
 from .services.wafv2 import web_acl as wafv2
@@ -101,6 +102,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("s3_replication", s3_replication),
     ("s3_object_replication", s3_object_replication),
     ("policies", policies),
+    ("sqs_event_source", sqs_event_source),
     ("dynamodb", dynamodb),
     # after dynamodb: records the group its AWS::DynamoDB::GlobalTable model creates
     ("dynamodb_global_tables", dynamodb_global_tables),
