@@ -15,6 +15,7 @@ PACKAGE = Path(checkers.__file__).parent
 # The CloudFormation namespace of each folder's resource types (folders are moto's service names).
 NAMESPACES = {
     "awslambda": "AWS::Lambda::",
+    "backup": "AWS::Backup::",
     "cloudformation": "AWS::CloudFormation::",
     "cloudwatch": "AWS::CloudWatch::",
     "dynamodb": "AWS::DynamoDB::",
@@ -51,7 +52,7 @@ def test_each_service_registers_only_its_own_types() -> None:
 
 
 def test_the_tables_are_the_union_of_the_services() -> None:
-    assert sum(len(s.checkers) for s in SERVICES) == len(CHECKERS) == 56
+    assert sum(len(s.checkers) for s in SERVICES) == len(CHECKERS) == 58
     assert sum(len(s.readbacks) for s in SERVICES) == len(READBACKS) == 23
     assert sum(len(s.attributes) for s in SERVICES) == len(ATTRIBUTES) == 15
     ec2 = next(s for s in SERVICES if s.service == "ec2")
