@@ -53,7 +53,7 @@ def test_each_service_registers_only_its_own_types() -> None:
 
 def test_the_tables_are_the_union_of_the_services() -> None:
     assert sum(len(s.checkers) for s in SERVICES) == len(CHECKERS) == 58
-    assert sum(len(s.readbacks) for s in SERVICES) == len(READBACKS) == 23
+    assert sum(len(s.readbacks) for s in SERVICES) == len(READBACKS) == 24
     assert sum(len(s.attributes) for s in SERVICES) == len(ATTRIBUTES) == 15
     ec2 = next(s for s in SERVICES if s.service == "ec2")
     assert CHECKERS["AWS::EC2::VPC"] is ec2.checkers["AWS::EC2::VPC"]
