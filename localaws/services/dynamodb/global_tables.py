@@ -13,12 +13,19 @@ replicas:
   changes whose source or destination is cut off (`FAULTS.reachable`) are held until it is
   restored; concurrent writes resolve last-writer-wins by write time.
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html
+  Each delivery publishes `AWS/DynamoDB` `ReplicationLatency` (milliseconds from the write to its
+  arrival, on `CLOCK`; dimensions `TableName`, `ReceivingRegion`) in the SOURCE region's
+  CloudWatch, as DynamoDB emits it per source and destination Region pair:
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html
 - STRONG (MRSC): a write is acknowledged only if another member (replica or witness) is
   reachable, and is applied synchronously to every reachable replica, so a conditional write in
   any region sees every acknowledged write. The docs name no error for a write that cannot reach
   a quorum; the emulator answers InternalServerError (HTTP 500, which SDKs retry), an assumption.
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/multi-region-strong-consistency-gt.html
   https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html
+  No ReplicationLatency is published for it: AWS documents the metric for asynchronous
+  replication only, and an MRSC write returns once it is replicated.
 
 The AWS rules on forming an MRSC table are strict rules (rules/mrsc_*.py) wrapping
 `GlobalTables.plan` and `GlobalTables.before_write`. The state is process-wide (like moto's
@@ -33,9 +40,10 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from localaws._moto import DynamoHandler, JsonRESTError, Table, dynamodb_backends
+from localaws._moto import DynamoHandler, JsonRESTError, Table, cloudwatch_backends, dynamodb_backends
 from localaws.clock import CLOCK
 from localaws.faults import FAULTS
 from localaws.patching import Patcher
@@ -248,6 +256,9 @@ class GlobalTables:
         backend = dynamodb_backends[change.account][change.destination]
         if change.table not in backend.tables:
             return  # the replica was deleted meanwhile
+        group = self.groups.get((change.account, change.table))
+        if group is not None and group.consistency != "STRONG":
+            publish_replication_latency(change, CLOCK.now())
         stamp_key = (change.account, change.table, change.destination, change.key)
         if self.stamps.get(stamp_key, float("-inf")) > change.written_at:
             return  # last writer wins: the destination holds a later write of this item
@@ -259,6 +270,24 @@ class GlobalTables:
 
 
 STATE = GlobalTables()
+
+
+def publish_replication_latency(change: Change, delivered_at: float) -> None:
+    """`ReplicationLatency` of one delivered change, put in its source region's CloudWatch
+    (Average/Maximum over a period are then what the alarms and `verify` read)."""
+    latency_ms = max(0.0, (delivered_at - change.written_at) * 1000)
+    datum = {
+        "MetricName": "ReplicationLatency",
+        "Dimensions": [
+            {"Name": "TableName", "Value": change.table},
+            {"Name": "ReceivingRegion", "Value": change.destination},
+        ],
+        "Value": latency_ms,
+        "Unit": "Milliseconds",
+        # moto keeps naive UTC timestamps; the datapoint is dated on the emulator's clock
+        "Timestamp": datetime.fromtimestamp(delivered_at, UTC).replace(tzinfo=None),
+    }
+    cloudwatch_backends[change.account][change.source].put_metric_data("AWS/DynamoDB", [datum])
 
 
 def set_replication_lag(seconds: float) -> None:
