@@ -399,7 +399,9 @@ class Recovery(Strict):
     # The MRSC witness when only two regions hold replicas; unset = the third region of the set.
     witness_region: str | None = None
     hosted_zone: str = Field(default="payments.example.internal", pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-    record_name: str = Field(default="api", pattern=r"^[a-z0-9-]{1,63}$")
+    # The clients' name is `<record_name>.<hosted_zone>`; `{suffix}` keeps environments sharing a
+    # zone apart (dev, pr42, ...): a production context may set a plain "api".
+    record_name: str = Field(default="api-{suffix}", pattern=r"^[a-z0-9-]*(\{suffix\})?[a-z0-9-]*$")
     health_check_path: str = Field(default="/healthz", pattern=r"^/[A-Za-z0-9._~/-]*$")
     # Route 53 allows 10 or 30 s between probes and 1-10 failures before unhealthy.
     # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html
@@ -509,6 +511,12 @@ class Context(Strict):
             return self.recovery.witness_region
         region_set = next(s for s in MRSC_REGION_SETS if set(wanted) <= s)
         return sorted(region_set - set(wanted))[0]
+
+    @property
+    def api_name(self) -> str:
+        """The name clients resolve (no trailing dot): `<record_name>.<hosted_zone>`."""
+        label = self.recovery.record_name.replace("{suffix}", self.project.suffix)
+        return f"{label}.{self.recovery.hosted_zone.rstrip('.')}"
 
     @property
     def primary(self) -> Region:

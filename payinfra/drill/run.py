@@ -149,7 +149,7 @@ class Drill:
     def _dns_answer(self) -> list[str]:
         from localaws.services.route53.resolver import answer
 
-        return list(answer(f"{self.ctx.recovery.record_name}.{self.ctx.recovery.hosted_zone}"))
+        return list(answer(self.ctx.api_name))
 
     def payment(self, i: int) -> dict[str, str]:
         return {

@@ -135,7 +135,7 @@ def traffic_plan(ctx: Context) -> TrafficPlan:
     )
     return TrafficPlan(
         zone_name=f"{zone}.",
-        record_name=f"{recovery.record_name}.{zone}.",
+        record_name=f"{ctx.api_name}.",
         path=recovery.health_check_path,
         interval_s=recovery.health_check_interval_s,
         failure_threshold=recovery.health_check_failure_threshold,

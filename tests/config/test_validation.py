@@ -253,3 +253,11 @@ def test_both_secondary_keys_at_once_say_what_to_write() -> None:
         p.startswith("project.secondary_region:") and 'secondary_regions = ["us-east-2", ...]' in p
         for p in found
     ), found
+
+
+def test_the_api_name_keeps_environments_in_one_zone_apart() -> None:
+    assert load_context().api_name == "api-dev.payments.example.internal"
+    assert load_context(suffix="pr42").api_name == "api-pr42.payments.example.internal"
+    assert load_context(overrides=['recovery.record_name="api"']).api_name == "api.payments.example.internal"
+    with pytest.raises(ConfigError, match="recovery.record_name"):
+        load_context(overrides=['recovery.record_name="api.{region}"'])

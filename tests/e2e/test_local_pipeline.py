@@ -71,7 +71,8 @@ def test_deploy_redeploy_destroy(
 
     first = commands.run_deploy(rt, settings)
     assert {r.key: r.detail for r in first.stacks.values()} == {
-        "us-east-1": "deployed", "us-east-2": "deployed", "peering-us-east-2": "deployed"
+        "us-east-1": "deployed", "us-east-2": "deployed", "peering-us-east-2": "deployed",
+        "global": "deployed",
     }
     assert first.retirement is not None and first.retirement.found.stacks == ()
     assert all(h.ok for h in first.hooks), first.hooks

@@ -132,7 +132,7 @@ def test_the_active_region_alone_is_healthy_and_answers(ctx: Context) -> None:
     assert {k: c.status for k, c in checks.items()} == {
         (PROMISE_HEALTH, "us-east-1"): Status.HOLDS,
         (PROMISE_HEALTH, "us-east-2"): Status.HOLDS,
-        (PROMISE_DNS, "api.payments.example.internal."): Status.HOLDS,
+        (PROMISE_DNS, "api-dev.payments.example.internal."): Status.HOLDS,
     }
     assert "fence unhealthy" in checks[(PROMISE_HEALTH, "us-east-2")].reason
 
@@ -143,7 +143,7 @@ def test_a_fenced_standby_reported_healthy_is_broken(ctx: Context) -> None:
     standby = checks[(PROMISE_HEALTH, "us-east-2")]
     assert standby.status is Status.BROKEN
     assert "expected unhealthy: active us-east-1 (epoch 0)" in standby.reason
-    assert checks[(PROMISE_DNS, "api.payments.example.internal.")].status is Status.BROKEN
+    assert checks[(PROMISE_DNS, "api-dev.payments.example.internal.")].status is Status.BROKEN
 
 
 def test_after_failover_the_highest_epoch_decides(ctx: Context) -> None:
@@ -164,9 +164,9 @@ def test_the_lost_active_region_leaves_only_the_no_region_answer(ctx: Context) -
     pc = context(ctx, route53, {"us-east-1": FAILED_OVER, "us-east-2": None})
     checks = by_promise(plugin.verify(pc))
     assert {c.status for c in checks.values()} == {Status.HOLDS}, checks
-    assert "which does not answer" in checks[(PROMISE_DNS, "api.payments.example.internal.")].reason
+    assert "which does not answer" in checks[(PROMISE_DNS, "api-dev.payments.example.internal.")].reason
     route53.answer = [ALB["us-east-1"]]  # failed open onto the fenced region
-    failed_open = by_promise(plugin.verify(pc))[(PROMISE_DNS, "api.payments.example.internal.")]
+    failed_open = by_promise(plugin.verify(pc))[(PROMISE_DNS, "api-dev.payments.example.internal.")]
     assert failed_open.status is Status.BROKEN
 
 
@@ -177,7 +177,7 @@ def test_an_address_answer_matches_the_active_load_balancer_resolved(ctx: Contex
     assert {c.status for c in checks} == {Status.HOLDS}
     other = TrafficPlugin(resolver=lambda name: {"4.4.4.4"})
     dns = by_promise(other.verify(context(ctx, route53, BOTH_EPOCH0)))
-    assert dns[(PROMISE_DNS, "api.payments.example.internal.")].status is Status.BROKEN
+    assert dns[(PROMISE_DNS, "api-dev.payments.example.internal.")].status is Status.BROKEN
 
 
 def test_a_backend_that_models_nothing_is_not_performed(ctx: Context) -> None:

@@ -54,7 +54,7 @@ def test_every_region_has_three_checks_and_a_weighted_alias_record() -> None:
 def test_the_group_cannot_fail_open_onto_a_fenced_region() -> None:
     group = records(rendered())
     assert {(r["HostedZoneName"], r["Name"], r["Type"]) for r in group.values()} == {
-        ("payments.example.internal.", "api.payments.example.internal.", "A")}
+        ("payments.example.internal.", "api-dev.payments.example.internal.", "A")}
     sink = group.pop("RecordNoActiveRegion")
     assert sink["Weight"] == 0 and "HealthCheckId" not in sink and "AliasTarget" not in sink
     assert sink["ResourceRecords"] == ["192.0.2.1"]
