@@ -491,7 +491,9 @@ class Context(Strict):
                 f"{', '.join(wanted)} is not; {hint}"
             )
         if len(wanted) > 3:
-            raise ValueError(f"@recovery.ledger_consistency: strong consistency takes at most 3 regions; {hint}")
+            raise ValueError(
+                f"@recovery.ledger_consistency: strong consistency takes at most 3 regions; {hint}"
+            )
         witness = self.recovery.witness_region
         if len(wanted) == 3 and witness:
             raise ValueError("@recovery.witness_region: three regions hold replicas: remove the witness")
