@@ -58,6 +58,7 @@ from .services.route53 import resolver as route53_resolver
 from .services.s3 import bucket as s3_bucket
 from .services.s3 import object_replication as s3_object_replication
 from .services.s3 import replication as s3_replication
+from .services.secretsmanager import rotation as secret_rotation
 from .services.secretsmanager import secret as secretsmanager
 from .services.secretsmanager import stop_replication as secret_promotion
 from .services.servicediscovery import namespaces as servicediscovery
@@ -118,6 +119,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("route53_resolver", route53_resolver),
     ("secretsmanager", secretsmanager),
     ("secret_promotion", secret_promotion),
+    ("secret_rotation", secret_rotation),
     ("dynamic_references", dynamic_references),
     ("ssm_parameter", ssm_parameter),
     ("sns_subscriptions", sns_subscriptions),

@@ -19,14 +19,15 @@ can delete the secret.
 
 `verify` promises, per secondary region, a replica that is `InSync` and encrypted with that
 region's key (a replica whose key does not exist there ends `Failed` with a message, which is
-shown), and, per secret, that rotation is on with a rotation function. In `independent` mode each
+shown), and, per secret, that rotation is on and a rotation actually ran on schedule (see
+`_rotation_check`). In `independent` mode each
 region owns its secret: nothing is replicated, and only rotation is checked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -54,6 +55,22 @@ def replica_arn(primary_arn: str, region: str) -> str:
     parts = primary_arn.split(":")
     parts[3] = region
     return ":".join(parts)
+
+
+def rotation_problem(
+    stages: dict[str, list[str]], last: datetime, days: int, every: str, now: datetime
+) -> str | None:
+    """Why a secret rotated at `last` (LastRotatedDate) does not show a kept schedule; None if it does."""
+    current = next((v for v, labels in stages.items() if "AWSCURRENT" in labels), None)
+    pending = [v for v, labels in stages.items() if "AWSPENDING" in labels and v != current]
+    if pending:
+        return f"a rotation is in progress or failed: AWSPENDING on version {pending[0]}, not AWSCURRENT"
+    if not any("AWSPREVIOUS" in labels for labels in stages.values()):
+        return f"LastRotatedDate {last.isoformat()} but no version was replaced (no AWSPREVIOUS)"
+    age = now - last
+    if days and age > timedelta(days=days + 1):  # the scheduled day's 24-hour rotation window
+        return f"overdue: last rotated {last.isoformat()}, {age.days} days ago, rotation {every}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -278,25 +295,29 @@ class SecretReplicationPlugin(Plugin):
 
     @staticmethod
     def _rotation_check(description: dict[str, Any] | None, secret_arn: str, region: str) -> Check:
+        """Holds only on evidence that a rotation ran and the schedule is kept: rotation on with
+        rules, LastRotatedDate (Secrets Manager sets it when a rotation completes) within the
+        interval plus the one-day rotation window, AWSCURRENT moved off an older version
+        (AWSPREVIOUS), and no AWSPENDING left on another version (a rotation in progress or
+        failed). https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html
+        https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html"""
         promise = "database secret rotated on a schedule (single user)"
         if description is None:
             return Check(promise, Status.BROKEN, f"secret {secret_arn} does not exist", region)
         if not description.get("RotationEnabled"):
             return Check(promise, Status.BROKEN, f"rotation is off for {secret_arn}", region)
         rules = description.get("RotationRules") or {}
-        every = (
-            f"every {rules['AutomaticallyAfterDays']} days"
-            if rules.get("AutomaticallyAfterDays")
-            else rules.get("ScheduleExpression", "on an unknown schedule")
-        )
-        function = description.get("RotationLambdaARN")
-        if not function:
-            # On AWS the AWS::SecretsManager transform always sets the hosted function's ARN.
-            reason = (
-                f"rotation {every} is recorded, but no rotation Lambda exists: the hosted rotation "
-                "Lambda (AWS::SecretsManager transform) is not created by this backend"
-            )
-            return Check(promise, Status.NOT_PERFORMED, reason, region)
+        days = rules.get("AutomaticallyAfterDays")
+        every = f"every {days} days" if days else rules.get("ScheduleExpression", "on an unknown schedule")
         last = description.get("LastRotatedDate")
-        when = last.isoformat() if isinstance(last, datetime) else "not yet"
-        return Check(promise, Status.HOLDS, f"{every} by {function}; last rotated {when}", region)
+        if not isinstance(last, datetime):
+            reason = f"rotation {every} is on, but {secret_arn} was never rotated (no LastRotatedDate)"
+            return Check(promise, Status.BROKEN, reason, region)
+        stages = description.get("VersionIdsToStages") or {}
+        problem = rotation_problem(stages, last, int(days or 0), every, datetime.now(UTC))
+        if problem:
+            return Check(promise, Status.BROKEN, problem, region)
+        current = next((v for v, labels in stages.items() if "AWSCURRENT" in labels), None)
+        function = description.get("RotationLambdaARN") or "the hosted rotation function"
+        reason = f"{every} by {function}; last rotated {last.isoformat()}, AWSCURRENT is version {current}"
+        return Check(promise, Status.HOLDS, reason, region)

@@ -4,6 +4,7 @@ failed and wrongly keyed replicas, teardown, and the rotation promise."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from localaws.services.secretsmanager.rotation import configure_hosted
 from localaws.testing import backend, fixes_applied
 from payinfra.config import load_context
 from payinfra.plugins.api import EventKind, Status
@@ -120,19 +122,43 @@ def test_verify_holds_only_for_an_in_sync_replica_with_the_region_key(secret_wor
     assert (after.status, after.region) == (Status.HOLDS, "us-east-2")
 
 
-def test_rotation_promise_off_recorded_without_lambda_and_holding(secret_world: World) -> None:
+def test_rotation_promise_holds_only_on_evidence_of_a_kept_schedule(secret_world: World) -> None:
     world = secret_world
+    secret = backend("secretsmanager", "us-east-1").secrets[SECRET_NAME]
 
     def rotation() -> Any:
         return next(c for c in SecretReplicationPlugin().verify(world.context()) if "rotated" in c.promise)
 
     assert (rotation().status, rotation().reason.startswith("rotation is off")) == (Status.BROKEN, True)
-    set_rotation(world, "")  # what the emulator's RotationSchedule records: rules, no hosted Lambda
+    set_rotation(world, "")  # rules recorded, no rotation ever completed
     check = rotation()
-    assert check.status == Status.NOT_PERFORMED
-    assert "every 30 days" in check.reason and "not created by this backend" in check.reason
+    assert check.status == Status.BROKEN and "never rotated (no LastRotatedDate)" in check.reason
+    # the emulator's hosted single-user rotation: a new password moved to AWSCURRENT
+    configure_hosted(
+        backend("secretsmanager", "us-east-1"), secret, {"RotationType": "x"}, 30, rotate_now=True
+    )
+    check = rotation()
+    assert check.status == Status.HOLDS, check.reason
+    assert "every 30 days by the hosted rotation function; last rotated" in check.reason
+    secret.last_rotation_date = int(time.time()) - 32 * 86400
+    check = rotation()
+    assert check.status == Status.BROKEN and check.reason.startswith("overdue: last rotated")
+    secret.last_rotation_date = int(time.time())
+    world.client("secretsmanager", "us-east-1").put_secret_value(
+        SecretId=SECRET_NAME, SecretString="{}", VersionStages=["AWSPENDING"]
+    )
+    check = rotation()
+    assert check.status == Status.BROKEN and "in progress or failed: AWSPENDING" in check.reason
+
+
+def test_rotation_promise_names_a_given_rotation_function(secret_world: World) -> None:
+    world = secret_world
+    secret = backend("secretsmanager", "us-east-1").secrets[SECRET_NAME]
+    configure_hosted(
+        backend("secretsmanager", "us-east-1"), secret, {"RotationType": "x"}, 30, rotate_now=True
+    )
     set_rotation(world, "arn:aws:lambda:us-east-1:123456789012:function:rotate")
-    check = rotation()
+    check = next(c for c in SecretReplicationPlugin().verify(world.context()) if "rotated" in c.promise)
     assert (check.status, "every 30 days by arn:aws:lambda" in check.reason) == (Status.HOLDS, True)
 
 

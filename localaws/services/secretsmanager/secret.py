@@ -15,9 +15,9 @@ template's secret is skipped while the stack reports success. Here:
 - `AWS::SecretsManager::RotationSchedule` records the rotation rules on the secret, so that
   DescribeSecret shows `RotationEnabled` and `RotationRules`. A `HostedRotationLambda` is built by
   the `AWS::SecretsManager` transform from Lambda code that AWS hosts; this backend cannot fetch
-  or run it, so no rotation Lambda exists (`RotationLambdaARN` stays empty) and no rotation ever
-  runs: `verify` reports the rotation as "not performed by this backend" (secret-replication
-  plugin). A `RotationLambdaARN` given directly is recorded as given. On delete, rotation is
+  or run it (`RotationLambdaARN` stays empty), so `rotation.py` performs the hosted single-user
+  rotation's steps on the secret itself, now and on schedule. A `RotationLambdaARN` given
+  directly is recorded as given. On delete, rotation is
   turned off (CancelRotateSecret semantics).
 - A replica made by ReplicateSecretToRegions (or `ReplicaRegions`) keeps the `KmsKeyId` it was
   asked for: moto 5.2.5 reports `alias/aws/secretsmanager` for every replica whatever the
@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from localaws._moto import FakeSecret, ReplicaSecret, rds_backends, secretsmanager_backends
 from localaws.patching import EmulatorModel, Patcher
+from localaws.services.secretsmanager import rotation
 
 # What SecretTargetAttachment writes into the secret, per target type (RDS instances only here:
 # the project attaches no cluster, proxy, Redshift or DocumentDB target).
@@ -237,6 +238,11 @@ class RotationScheduleModel(EmulatorModel):
         secret.rotation_lambda_arn = str(p.get("RotationLambdaARN") or "")
         secret.auto_rotate_after_days = int(days or 0)
         secret.next_rotation_date = int(time.time()) + int(days) * 86400 if days else None
+        if "HostedRotationLambda" in p:  # the emulator plays the hosted function (rotation.py)
+            rotate_now = str(p.get("RotateImmediatelyOnUpdate", True)).lower() != "false"
+            rotation.configure_hosted(
+                backend, secret, p["HostedRotationLambda"], int(days or 0), rotate_now=rotate_now
+            )
         return cls(secret.arn)
 
     def delete(self, account_id: str, region_name: str) -> None:
