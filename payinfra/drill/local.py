@@ -48,7 +48,7 @@ def drill_scenario(ctx: Context, options: DrillOptions) -> Callable[[LocalAws, c
             return dict(pc.deployed(region).values)
 
         drill = Drill(aws, ctx, options, outputs, echo)
-        client = aws.client
+        client = drill.client  # cached: one client per service and region
         clock = DrillClock()
 
         def prober(region: str) -> str:

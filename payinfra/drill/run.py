@@ -37,7 +37,22 @@ from payinfra.topology.outputs import RegionalOutput
 # One runbook step as the drill reports it: name, start (seconds since the runbook began, on its
 # clock), duration, detail.
 RunbookEntry = tuple[str, float, float, str]
-ASYNC_EVERY = 4  # every 4th payment goes through the payment queue
+ClientFactory = Callable[[str, str], Any]
+ASYNC_EVERY = 4
+
+
+def cached_clients(aws: LocalAws) -> ClientFactory:
+    """One boto3 client per (service, region) for the whole drill: building one costs tens of
+    milliseconds, and the drill makes thousands of calls (queue polls every simulated second)."""
+    made: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str) -> Any:
+        if (service, region) not in made:
+            made[(service, region)] = aws.client(service, region)
+        return made[(service, region)]
+
+    return client
+  # every 4th payment goes through the payment queue
 MAX_RESEND_ROUNDS = 20
 
 
@@ -52,13 +67,16 @@ def _payment_processor() -> Any:
 class Region:
     """One region as the drill's clients see it: its handler, its load balancer, its queue."""
 
-    def __init__(self, name: str, aws: LocalAws, ctx: Context, outputs: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, aws: LocalAws, ctx: Context, outputs: dict[str, str], client: ClientFactory
+    ) -> None:
         self.name = name
         self.aws = aws
+        self.client = client
         self.alb_dns = outputs[RegionalOutput.LOAD_BALANCER_DNS_NAME]
         self.queue_url = outputs[RegionalOutput.PAYMENT_QUEUE_URL]
         self.queue_arn = outputs[RegionalOutput.PAYMENT_QUEUE_ARN]
-        lam = aws.client("lambda", name)
+        lam = self.client("lambda", name)
         env = lam.get_function_configuration(FunctionName=ctx.names.concrete("function"))
         variables = dict(env.get("Environment", {}).get("Variables", {}))
         variables.setdefault("DEPLOY_REGION", name)
@@ -77,14 +95,14 @@ class Region:
             raise Unreachable(f"{self.name} does not answer")
         import json
 
-        self.aws.client("sqs", self.name).send_message(
+        self.client("sqs", self.name).send_message(
             QueueUrl=self.queue_url, MessageBody=json.dumps(payment)
         )
 
     def poll(self) -> tuple[int, int]:
         if self.aws_down():
             return 0, 0
-        sqs = self.aws.client("sqs", self.name)
+        sqs = self.client("sqs", self.name)
         return poll_once(sqs, self.queue_url, self.queue_arn, self.name, self.function.handle)
 
     def aws_down(self) -> bool:
@@ -110,7 +128,10 @@ class Drill:
             )
         self.aws, self.ctx, self.options, self.echo = aws, ctx, options, echo
         self.primary, self.target = ctx.project.primary_region, target
-        self.regions = {name: Region(name, aws, ctx, outputs(name)) for name in ctx.project.region_names}
+        self.client = cached_clients(aws)
+        self.regions = {
+            name: Region(name, aws, ctx, outputs(name), self.client) for name in ctx.project.region_names
+        }
         self.by_alb = {r.alb_dns: r for r in self.regions.values()}
         self.book = Ledgerbook()
         self.report = DrillReport(
@@ -281,7 +302,7 @@ class Drill:
 
     def measure_rpo(self) -> None:
         """Payments acknowledged by the old primary before t0 that the new one does not hold."""
-        ledger = self.aws.client("dynamodb", self.target)
+        ledger = self.client("dynamodb", self.target)
         table = self.ctx.names.concrete("ledger_table")
         missing: list[Answer] = []
         for answer in self.book.acknowledged.values():
@@ -313,7 +334,7 @@ class Drill:
         began = self.t()
         self.aws.restore(self.primary)
         old = self.regions[self.primary]
-        self.report.stranded_messages = queue_depth(self.aws.client("sqs", self.primary), old.queue_url)
+        self.report.stranded_messages = queue_depth(self.client("sqs", self.primary), old.queue_url)
         self.step(
             f"{self.primary} restored",
             began,
@@ -329,19 +350,19 @@ class Drill:
         for _ in range(600):
             self.wait_until(self.t() + 1.0)
             depth = sum(
-                queue_depth(self.aws.client("sqs", r.name), r.queue_url) for r in self.regions.values()
+                queue_depth(self.client("sqs", r.name), r.queue_url) for r in self.regions.values()
             )
             if depth == 0:
                 break
         self.report.redriven_messages = self.report.stranded_messages - queue_depth(
-            self.aws.client("sqs", self.primary), old.queue_url
+            self.client("sqs", self.primary), old.queue_url
         )
         self.step("queues drained", began)
 
     def finish(self, reconcile: Callable[[], Any]) -> None:
         began = self.t()
         result = reconcile()
-        ledger = self.aws.client("dynamodb", self.primary)
+        ledger = self.client("dynamodb", self.primary)
         table = self.ctx.names.concrete("ledger_table")
         acknowledged = set(self.book.acknowledged) | set(self.queued)
         self.report.acknowledged = len(acknowledged)
