@@ -37,12 +37,14 @@ from .services.iam import checkers as iam
 from .services.kms import checkers as kms
 from .services.logs import checkers as logs
 from .services.rds import checkers as rds
+from .services.route53 import checkers as route53
 from .services.s3 import checkers as s3
 from .services.secretsmanager import checkers as secretsmanager
 from .services.servicediscovery import checkers as servicediscovery
 from .services.sns import checkers as sns
 from .services.sqs import checkers as sqs
 from .services.ssm import checkers as ssm
+from .services.stepfunctions import checkers as stepfunctions
 from .services.wafv2 import checkers as wafv2
 
 __all__ = [
@@ -67,12 +69,14 @@ SERVICES: tuple[ServiceCheckers, ...] = (
     kms.SERVICE,
     logs.SERVICE,
     rds.SERVICE,
+    route53.SERVICE,
     s3.SERVICE,
     secretsmanager.SERVICE,
     servicediscovery.SERVICE,
     sns.SERVICE,
     sqs.SERVICE,
     ssm.SERVICE,
+    stepfunctions.SERVICE,
     wafv2.SERVICE,
 )
 

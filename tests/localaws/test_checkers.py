@@ -26,12 +26,14 @@ NAMESPACES = {
     "kms": "AWS::KMS::",
     "logs": "AWS::Logs::",
     "rds": "AWS::RDS::",
+    "route53": "AWS::Route53::",
     "s3": "AWS::S3::",
     "secretsmanager": "AWS::SecretsManager::",
     "servicediscovery": "AWS::ServiceDiscovery::",
     "sns": "AWS::SNS::",
     "sqs": "AWS::SQS::",
     "ssm": "AWS::SSM::",
+    "stepfunctions": "AWS::StepFunctions::",
     "wafv2": "AWS::WAFv2::",
 }
 
@@ -52,7 +54,7 @@ def test_each_service_registers_only_its_own_types() -> None:
 
 
 def test_the_tables_are_the_union_of_the_services() -> None:
-    assert sum(len(s.checkers) for s in SERVICES) == len(CHECKERS) == 58
+    assert sum(len(s.checkers) for s in SERVICES) == len(CHECKERS) == 62
     assert sum(len(s.readbacks) for s in SERVICES) == len(READBACKS) == 24
     assert sum(len(s.attributes) for s in SERVICES) == len(ATTRIBUTES) == 15
     ec2 = next(s for s in SERVICES if s.service == "ec2")

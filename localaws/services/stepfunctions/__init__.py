@@ -1,0 +1,1 @@
+"""Step Functions: how the inventory describes a state machine."""
