@@ -7,7 +7,9 @@ CloudFormation), and its CloudFormation model also drops `ChildHealthChecks`,
 CLOUDWATCH_METRIC check cannot follow its alarm and no failover can be observed. Here the
 configuration is kept and read back (GetHealthCheck shows AlarmIdentifier and
 InsufficientDataHealthStatus), and both status operations answer from `health.status`
-(the rules Route 53 applies per check type are in that module).
+(the rules Route 53 applies per check type are in that module). moto's model also has no
+`delete`, so a stack's health checks outlived it; deleting the stack now deletes them, as
+CloudFormation does.
 https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHealthCheckStatus.html
 https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHealthCheckLastFailureReason.html
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-route53-healthcheck-healthcheckconfig.html
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from localaws._moto import ActionResult
+from localaws._moto import ActionResult, route53_backends
 from localaws.patching import Patcher
 
 from . import health
@@ -91,6 +93,11 @@ def get_health_check_last_failure_reason(self: Any) -> ActionResult:
     return ActionResult({"HealthCheckObservations": found})
 
 
+def _delete(self: Any, account_id: str, region_name: str) -> None:
+    """The stack's delete: the check leaves the account's Route 53 (a global service)."""
+    route53_backends[account_id]["aws"].delete_health_check(self.id)
+
+
 def apply(patcher: Patcher) -> None:
     responses = response_class()
     urls = urls_module()
@@ -102,3 +109,4 @@ def apply(patcher: Patcher) -> None:
     model = health_check_class()
     patcher.replace(model, "health_check_config", _config_property(model.health_check_config))
     patcher.wrap_classmethod(model, "create_from_cloudformation_json", _create_from_template)
+    patcher.replace(model, "delete", _delete)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import pytest
 
 from localaws import check_deleted, take_inventory
 from localaws.testing import backend
@@ -100,12 +99,8 @@ def test_health_checks_and_records_are_described_and_records_gone_after_delete()
         assert [c.logical_id for c in left if c.resource_type == "AWS::Route53::RecordSet"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moto 5.2.5's HealthCheck model has no delete: a stack's health checks outlive it "
-    "(the checker reports them left; the fix belongs in services/route53/health_checks.py)",
-)
 def test_health_checks_are_gone_after_delete() -> None:
+    """moto 5.2.5's HealthCheck model has no delete (services/route53/health_checks.py adds it)."""
     session = boto3.Session(region_name="us-east-1")
     with emulated() as client:
         client("route53").create_hosted_zone(Name=ZONE, CallerReference="zone")
