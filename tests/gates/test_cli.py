@@ -60,16 +60,18 @@ def test_regions_come_from_the_context() -> None:
     assert runner.region_for(Path("template.primary.yaml"), None) == "us-east-1"
     assert runner.region_for(Path("/any/dir/template.secondary.yaml"), None) == "us-east-2"
     assert runner.region_for(Path("template.peering.yaml"), None) == "us-east-1"
+    assert runner.region_for(Path("template.global.yaml"), None) == "us-east-1"
     assert runner.region_for(Path("other.yaml"), "eu-west-1") == "eu-west-1"
     with pytest.raises(GateError, match="pass --region"):
         runner.region_for(Path("other.yaml"), None)
 
 
-def test_default_targets_are_the_three_rendered_templates() -> None:
+def test_default_targets_are_the_four_rendered_templates() -> None:
     assert [(p.name, r) for p, r in runner.default_targets()] == [
         ("template.primary.yaml", "us-east-1"),
         ("template.secondary.yaml", "us-east-2"),
         ("template.peering.yaml", "us-east-1"),
+        ("template.global.yaml", "us-east-1"),
     ]
 
 

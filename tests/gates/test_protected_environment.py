@@ -65,7 +65,10 @@ def test_development_can_opt_in_to_protection() -> None:
 @pytest.mark.parametrize("name", ["template.primary.yaml", "template.secondary.yaml"])
 def test_data_stores_are_kept_and_protected(prod_render: tuple[Path, dict[str, str]], name: str) -> None:
     resources = _resources(prod_render, name)
-    data_types = ("AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket")
+    data_types = (
+        "AWS::RDS::DBInstance", "AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::S3::Bucket",
+        "AWS::Backup::BackupVault",
+    )
     kept = {lid: (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy"))
             for lid, r in resources.items() if r["Type"] in data_types}
     assert kept and all(policy == "Retain" for policy, _ in kept.values()), kept
@@ -74,8 +77,12 @@ def test_data_stores_are_kept_and_protected(prod_render: tuple[Path, dict[str, s
     assert database["UpdateReplacePolicy"] == ("Retain" if replica else "Snapshot")
     assert database["Properties"]["DeletionProtection"] is True
     assert database["Properties"]["DeleteAutomatedBackups"] is False
+    assert resources["BackupVault"]["DeletionPolicy"] == "Retain"
     tables = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert tables and all(t["Properties"]["DeletionProtectionEnabled"] is True for t in tables)
+    # The primary declares the sessions table and the global ledger; a secondary (strong ledger)
+    # declares none: its replicas are the plugin's, which turns their deletion protection on.
+    assert bool(tables) is (name == "template.primary.yaml")
+    assert all(t["Properties"]["DeletionProtectionEnabled"] is True for t in tables)
     pairs = resources["LoadBalancer"]["Properties"]["LoadBalancerAttributes"]
     attributes = {a["Key"]: a["Value"] for a in pairs}
     assert attributes["deletion_protection.enabled"] == "true"

@@ -19,4 +19,4 @@ def test_gate_passes_on_the_rendered_templates(
     out = capsys.readouterr().out
     assert code == 0, f"gate failed; its report:\n{out}"
     verdicts = [line for line in out.splitlines() if line.startswith("== template.")]
-    assert len(verdicts) == 3 and all(line.endswith(": PASS") for line in verdicts), verdicts
+    assert len(verdicts) == 4 and all(line.endswith(": PASS") for line in verdicts), verdicts
