@@ -236,6 +236,7 @@ def test_rendered_samconfig_matches_the_context(tmp_path: Path, samconfig_text: 
         "us-east-1": "default",
         "us-east-2": "us-east-2",
         "peering-us-east-2": "peering-us-east-2",
+        "global": "global",
     }
     assert all(s.builds for s in settings.values())
 
@@ -250,6 +251,7 @@ def test_every_stack_of_three_regions_has_its_own_env(tmp_path: Path, three_regi
         "us-west-2": "us-west-2",
         "peering-us-east-2": "peering-us-east-2",
         "peering-us-west-2": "peering-us-west-2",
+        "global": "global",
     }
 
 
@@ -293,7 +295,7 @@ def test_each_env_builds_into_its_own_dir_outside_the_orchestrations(samconfig_t
     document = tomllib.loads(samconfig_text)
     build_dirs = {env: table["build"]["parameters"]["build_dir"] for env, table in document.items()
                   if isinstance(table, dict)}
-    envs = ("default", "us-east-2", "peering-us-east-2")
+    envs = ("default", "us-east-2", "peering-us-east-2", "global")
     assert build_dirs == {env: f".aws-sam/{env}/build" for env in envs}
     for env, build_dir in build_dirs.items():
         built = f"{build_dir}/template.yaml"
