@@ -3,9 +3,11 @@
 moto 5.2.5 implements CreateBackupVault and CreateBackupPlan but has no CloudFormation model for
 `AWS::Backup::BackupVault`, `BackupPlan` or `BackupSelection`: a stack skips them and reports
 success, so nothing exists and `DescribeBackupVault` finds nothing. The vault and plan models call
-moto's backend; moto has no selections at all, so a selection is kept here (`selections()` lists
-them, for checks that a plan names the ledger and database). Backup and copy jobs never run: a
-recovery point or a copy in another region's vault is "not performed" locally.
+moto's backend; moto has no selections at all, so a selection is kept on moto's Backup backend of
+its account and region (`selections()` lists them, for checks that a plan names the ledger and
+database): moto's reset empties them with the rest, and a snapshot saves and restores them.
+Backup and copy jobs never run: a recovery point or a copy in another region's vault is "not
+performed" locally.
 
 Ref and GetAtt follow the CloudFormation reference: a vault's Ref is its name (GetAtt
 BackupVaultArn, BackupVaultName); a plan's Ref is its id (GetAtt BackupPlanId, BackupPlanArn,
@@ -36,13 +38,20 @@ class Selection:
     resources: tuple[str, ...]
 
 
-# (account, region) -> selection id -> Selection
-_SELECTIONS: dict[tuple[str, str], dict[str, Selection]] = {}
+def _kept(account_id: str, region_name: str) -> dict[str, Selection]:
+    """Selection id -> Selection, on the region's moto backend (a module-level store outlived
+    moto's reset: a stack deployed before it left selections every later test saw)."""
+    backend = backup_backends[account_id][region_name]
+    store: dict[str, Selection] | None = backend.__dict__.get("_localaws_selections")
+    if store is None:
+        store = {}
+        backend.__dict__["_localaws_selections"] = store
+    return store
 
 
 def selections(account_id: str, region_name: str) -> list[Selection]:
     """The selections stacks created in one account and region."""
-    return list(_SELECTIONS.get((account_id, region_name), {}).values())
+    return list(_kept(account_id, region_name).values())
 
 
 def _plan_document(properties: dict[str, Any]) -> dict[str, Any]:
@@ -160,11 +169,11 @@ class BackupSelectionModel(EmulatorModel):
             iam_role_arn=body["IamRoleArn"],
             resources=tuple(body.get("Resources", [])),
         )
-        _SELECTIONS.setdefault((account_id, region_name), {})[selection.selection_id] = selection
+        _kept(account_id, region_name)[selection.selection_id] = selection
         return cls(selection)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        _SELECTIONS.get((account_id, region_name), {}).pop(self.selection.selection_id, None)
+        _kept(account_id, region_name).pop(self.selection.selection_id, None)
 
 
 def apply(patcher: Patcher) -> None:

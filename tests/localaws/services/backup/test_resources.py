@@ -85,3 +85,13 @@ def test_without_the_fix_the_stack_creates_no_vault() -> None:
     with emulated(skip={"backup"}) as client:
         create(client, "backup", {"Resources": {"Vault": TEMPLATE["Resources"]["Vault"]}})
         assert client("backup").list_backup_vaults()["BackupVaultList"] == []
+
+
+def test_selections_do_not_outlive_a_reset_of_the_emulator() -> None:
+    """A stack left standing (as a deploy test leaves it) must not leak its selection into the next
+    emulator: selections live on moto's backend, which moto's reset empties."""
+    with emulated() as client:
+        create(client, "left-standing", TEMPLATE)
+        assert len(selections(DEFAULT_ACCOUNT_ID, "us-east-1")) == 1
+    with emulated():
+        assert selections(DEFAULT_ACCOUNT_ID, "us-east-1") == []
