@@ -204,7 +204,9 @@ def test_region_checks_come_once_per_region(world3: World) -> None:
     groups = DefaultSecurityGroupPlugin().verify(world3.context())
     assert [(c.region, c.status) for c in groups] == [(r, Status.HOLDS) for r in (PRIMARY, SECONDARY, THIRD)]
     stacks = StackStatusPlugin().verify(world3.context())
-    assert len({(c.promise, c.region) for c in stacks}) == len(stacks) == 5  # 3 regions, 2 peerings
+    assert len({(c.promise, c.region) for c in stacks}) == len(stacks) == 6  # 3 regions, 2 peerings, global
+    # The one global stack (DNS, health checks) is checked once, in the primary region.
+    assert [c.region for c in stacks if "global" in c.promise] == [PRIMARY]
 
 
 # -- retirement ----------------------------------------------------------------------------------

@@ -24,13 +24,22 @@ ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/payments-waf-dev/1"
 def test_stack_status_holds_only_for_complete_stacks(world: World) -> None:
     pc = world.context()
     pc.outputs = StaticOutputs(
-        {"us-east-1": {}, "us-east-2": {}},
-        status={"us-east-1": "UPDATE_COMPLETE", "us-east-2": "UPDATE_ROLLBACK_COMPLETE"},
+        {"us-east-1": {}, "us-east-2": {}, "global": {}},
+        status={
+            "us-east-1": "UPDATE_COMPLETE",
+            "us-east-2": "UPDATE_ROLLBACK_COMPLETE",
+            "global": "UPDATE_IN_PROGRESS",
+        },
     )
     checks = StackStatusPlugin().verify(pc)
-    assert [c.status for c in checks] == [Status.HOLDS, Status.BROKEN, Status.BROKEN]
+    # The regions, the peering (not deployed), then the global stack (DNS, health checks).
+    assert [c.status for c in checks] == [Status.HOLDS, Status.BROKEN, Status.BROKEN, Status.BROKEN]
     assert checks[1].reason == "UPDATE_ROLLBACK_COMPLETE"
     assert checks[2].reason == "stack does not exist" and checks[2].region == "us-east-1"
+    assert checks[3].promise == "stack payments-global-dev complete"
+    assert checks[3].reason == "UPDATE_IN_PROGRESS" and checks[3].region == "us-east-1"
+    pc.outputs = StaticOutputs({"us-east-1": {}, "us-east-2": {}, "global": {}})
+    assert [c.status for c in StackStatusPlugin().verify(pc)][-1] == Status.HOLDS
 
 
 def test_alarms_hold_when_present_and_wired(world: World) -> None:
