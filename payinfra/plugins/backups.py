@@ -54,6 +54,12 @@ def plan_copy_targets(backup: Any, plan_name: str) -> list[str] | None:
     return [a["DestinationBackupVaultArn"] for r in rules for a in r.get("CopyActions", [])]
 
 
+def vault_names(backup: Any) -> set[str]:
+    """Names of the region's backup vaults."""
+    pages = backup.get_paginator("list_backup_vaults").paginate()
+    return {v["BackupVaultName"] for page in pages for v in page.get("BackupVaultList", [])}
+
+
 class BackupsPlugin(Plugin):
     name = "backups"
     summary = (
@@ -105,6 +111,13 @@ class BackupsPlugin(Plugin):
         for region in pc.config.project.region_names:
             backup = pc.client("backup", region)
             try:
+                # Listed first: for a vault that does not exist AWS Backup has answered
+                # AccessDeniedException rather than ResourceNotFoundException (aws/aws-sdk-js#2625),
+                # and a destroy of nothing must converge.
+                # https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListBackupVaults.html
+                if vault not in vault_names(backup):
+                    out.unchanged(f"{region}: no vault {vault}")
+                    continue
                 pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
                     BackupVaultName=vault
                 )
