@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from localaws.testing import mock_aws
@@ -18,6 +19,7 @@ from payinfra.deploy.sam import CommandResult
 from payinfra.deploy.samconfig import read_samconfig
 from payinfra.paths import ROOT
 from payinfra.plugins.outputs import StaticOutputs
+from payinfra.plugins.traffic import ROUTE53_REGION
 from payinfra.render.environments import ENVIRONMENTS_DIR, Environment
 from payinfra.render.renderer import render_all, write_all
 from payinfra.topology import stacks
@@ -46,6 +48,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
+        # An account ready for deploy has the context's hosted zone (the preflight refuses without
+        # it; the project never creates it on AWS): as the local job does, create it first.
+        zone = load_context(overrides=OVERRIDES).recovery.hosted_zone.rstrip(".") + "."
+        boto3.client("route53", region_name=ROUTE53_REGION).create_hosted_zone(
+            Name=zone, CallerReference="test-commands"
+        )
         yield
 
 
@@ -79,18 +87,25 @@ def test_stacks_then_plugins_in_order(credentials: None, ctx: Context, root: Pat
     sam = FakeSam(fail={"deploy --config-env peering-us-east-2": no_changes})
     lines: list[str] = []
     code = commands.deploy(runtime(ctx, root, sam, lines))
-    assert sam.commands == [
+    assert sam.commands[:4] == [
         build("default"),
         deploy("default", root),
         build("us-east-2"),
         deploy("us-east-2", root),
-        build("peering-us-east-2"),
-        deploy("peering-us-east-2", root),
     ]
+    # The peering and the global stack both need every regional stack, not each other: they run
+    # concurrently after the secondary, each built before it is deployed.
+    last = sam.commands[4:]
+    envs = ("peering-us-east-2", "global")
+    assert sorted(last) == sorted(command for env in envs for command in (build(env), deploy(env, root)))
+    assert all(last.index(build(env)) < last.index(deploy(env, root)) for env in envs)
+    assert "  step 3: peering-us-east-2 (peering), global (global)  [concurrently]" in lines
     text = "\n".join(lines)
     assert "peering-us-east-2: no changes" in text
     # The fake sam created no stack: every plugin says so clearly, and the run fails.
-    assert text.index("] after-deploy plugins") > text.index("peering-us-east-2: no changes")
+    plugins = text.index("] after-deploy plugins")
+    assert plugins > text.index("peering-us-east-2: no changes")
+    assert plugins > text.index("global: deployed")
     assert "retirement skipped: an after-deploy plugin failed" in text
     assert "FAILED: stack payments-primary-dev does not exist in us-east-1: deploy it first" in text
     assert code == 1
@@ -166,11 +181,11 @@ def test_destroy_of_nothing_converges_without_sam(credentials: None, ctx: Contex
     assert commands.destroy(runtime(ctx, root, sam, lines), yes=True) == 0
     assert sam.commands == []
     summary = lines[lines.index("destroy summary") :]
-    assert [line.split()[:2] for line in summary if "already deleted" in line] == [
-        ["peering-us-east-2", "ok"],
-        ["us-east-2", "ok"],
-        ["us-east-1", "ok"],
-    ]
+    deleted = [line.split()[:2] for line in summary if "already deleted" in line]
+    # The global stack and the peering go first (concurrently: either may finish first), then
+    # the secondary, then the primary.
+    assert sorted(deleted[:2]) == [["global", "ok"], ["peering-us-east-2", "ok"]]
+    assert deleted[2:] == [["us-east-2", "ok"], ["us-east-1", "ok"]]
 
 
 # -- the CLI: expected failures are one message and exit 2 --------------------------------------
@@ -272,6 +287,7 @@ def test_destroying_another_environment_deletes_only_its_stacks(credentials: Non
         "payments-primary-dev (us-east-1)",
         "payments-secondary-dev (us-east-2)",
         "payments-peering-dev-us-east-2 (us-east-1)",
+        "payments-global-dev (us-east-1)",
     ]
 
 
@@ -300,12 +316,14 @@ def test_three_regions_deploy_every_env_each_after_what_it_needs(credentials: No
     commands.deploy(runtime(ctx, tmp_path, sam, lines))
     assert "  step 2: us-east-2 (secondary), us-west-2 (secondary)  [concurrently]" in lines
     done = {env: sam.commands.index(deploy(env, tmp_path)) for env in
-            ("default", "us-east-2", "us-west-2", "peering-us-east-2", "peering-us-west-2")}
+            ("default", "us-east-2", "us-west-2", "peering-us-east-2", "peering-us-west-2", "global")}
     for env in ("us-east-2", "us-west-2"):  # each secondary builds into its own dir, after the primary
         assert sam.commands.index(build(env)) > done["default"]
     assert done["peering-us-east-2"] > max(done["default"], done["us-east-2"])
     assert done["peering-us-west-2"] > max(done["default"], done["us-west-2"])
-    assert len(sam.commands) == 10
+    assert done["global"] > max(done["default"], done["us-east-2"], done["us-west-2"])  # every region's ALB
+    assert sam.commands.index(build("global")) > max(done["default"], done["us-east-2"], done["us-west-2"])
+    assert len(sam.commands) == 12
 
 
 def test_retire_may_not_name_a_listed_region(credentials: None, ctx: Context, root: Path) -> None:
