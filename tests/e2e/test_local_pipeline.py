@@ -33,6 +33,7 @@ from payinfra.local_job import (
     LocalRun,
     check_nothing_left,
     confirm_alarm_subscriptions,
+    create_hosted_zone,
     environment,
     take_inventories,
 )
@@ -60,6 +61,7 @@ def local(ctx: Context) -> Iterator[tuple[LocalAws, commands.Runtime, dict[str, 
     with LocalAws(primary_region=ctx.project.primary_region) as aws:
         env = aws.subprocess_env(os.environ)
         with environment(env):
+            create_hosted_zone(aws, ctx, lambda _line: None)  # the operator's, before any deploy
             rt = commands.Runtime(ctx, echo=lambda _line: None, environ=env, root=ROOT)
             yield aws, rt, read_samconfig(ROOT / SAMCONFIG_OUTPUT, stacks(ctx))
 
