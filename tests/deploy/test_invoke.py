@@ -3,7 +3,10 @@
 Against the local AWS: a stack named like the primary stack holds the pieces the handler touches,
 taken from the rendered primary template (ledger table, dead-letter queue, SSM parameters, and
 the function's `Environment` exactly as rendered), so the environment the command reads back is
-the template's. The sample events in events/ go through it as `sam local invoke` would send them.
+the template's. The deployed function fences itself on the active-region record in the ledger
+table, which a deploy's recovery-state plugin writes (the primary at epoch 0): the fixture writes
+that same record, so the handler serves as it does after a deploy; `invoke` itself never writes
+it. The sample events in events/ go through it as `sam local invoke` would send them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from payinfra.config import Context, load_context
 from payinfra.deploy import invoke
 from payinfra.deploy.errors import OrchestrationError
 from payinfra.paths import ROOT
+from payinfra.recovery.active import ActiveState, initial_state, read_record, write_active
 from payinfra.render.renderer import render_all
 from payinfra.topology import stacks
 
@@ -106,6 +110,8 @@ def local_aws() -> Iterator[LocalAws]:
         )
         status = cfn.describe_stacks(StackName=primary.name)["Stacks"][0]["StackStatus"]
         assert status == "CREATE_COMPLETE", status
+        # What the recovery-state plugin writes after a deploy: the primary serves, epoch 0.
+        assert write_active(ctx, aws.client, primary.region, initial_state(ctx))
         yield aws
 
 
@@ -126,7 +132,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, s
 
 
 def ledger(aws: LocalAws, ctx: Context) -> dict[str, dict[str, Any]]:
-    table = f"payments-ledger-{ctx.project.suffix}"
+    table = f"payments-ledger-global-{ctx.project.suffix}"
     items = aws.client("dynamodb", ctx.project.primary_region).scan(TableName=table, ConsistentRead=True)
     return {item["payment_id"]["S"]: item for item in items["Items"]}
 
@@ -135,7 +141,8 @@ def test_reads_the_deployed_environment(endpoint: str) -> None:
     ctx = load_context()
     function = invoke.deployed_function(invoke.choose_stack(ctx, None), endpoint)
     assert function.name == f"payments-payment-events-{ctx.project.suffix}"
-    assert function.environment["LEDGER_TABLE"] == f"payments-ledger-{ctx.project.suffix}"
+    assert function.environment["LEDGER_TABLE"] == f"payments-ledger-global-{ctx.project.suffix}"
+    assert function.environment["ACTIVE_REGION_CACHE_S"] == "5"  # the handler fences itself
     assert function.environment["DEPLOY_REGION"] == "us-east-1"
     dlq_name = f"payments-payment-events-dlq-{ctx.project.suffix}"
     assert function.environment["DEAD_LETTER_QUEUE_URL"].endswith(dlq_name)
@@ -170,6 +177,33 @@ def test_alb_post_then_get(endpoint: str, capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(fetched["body"])["payment"] == json.loads(created["body"])["payment"]
     code, malformed, _ = run_cli(capsys, "--event", str(EVENTS / "alb-post-malformed.json"))
     assert code == 0 and malformed["statusCode"] == 400
+
+
+def test_a_fenced_region_refuses_payments_without_writing(
+    endpoint: str, local_aws: LocalAws, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once the record names another region, the same function answers 503 and writes nothing."""
+    ctx = load_context()
+    event = json.loads((EVENTS / "alb-post.json").read_text())
+    event["body"] = json.dumps({**json.loads(event["body"]), "payment_id": "pay_20260115_0999"})
+    (tmp_path / "fenced-post.json").write_text(json.dumps(event))
+    region = ctx.project.primary_region
+    held = read_record(ctx, local_aws.client, region)
+    assert held is not None
+    before = ledger(local_aws, ctx)
+    write_active(ctx, local_aws.client, region, ActiveState("us-east-2", held.epoch + 1))
+    try:
+        code, refused, _ = run_cli(capsys, "--event", str(tmp_path / "fenced-post.json"))
+        after = ledger(local_aws, ctx)
+    finally:  # the other tests run in the active primary
+        write_active(ctx, local_aws.client, region, ActiveState(region, held.epoch + 2))
+    assert code == 0 and refused["statusCode"] == 503
+    assert json.loads(refused["body"]) == {
+        "error": "region fenced",
+        "active_region": "us-east-2",
+        "region": region,
+    }
+    assert "pay_20260115_0999" not in after and after.keys() == before.keys()
 
 
 def test_a_region_without_a_deployed_function_is_one_line(
