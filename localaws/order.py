@@ -53,6 +53,7 @@ from .services.kms import key_policy as kms_key_policy
 from .services.logs import log_group as logs
 from .services.rds import instances as rds
 from .services.rds import promotion as rds_promotion
+from .services.rds import replica_removal as rds_replica_removal
 from .services.route53 import health_checks as route53_health_checks
 from .services.route53 import resolver as route53_resolver
 from .services.s3 import bucket as s3_bucket
@@ -109,6 +110,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("dynamodb_global_tables", dynamodb_global_tables),
     ("rds", rds),
     ("rds_promotion", rds_promotion),
+    ("rds_replica_removal", rds_replica_removal),
     ("wafv2", wafv2),
     ("servicediscovery", servicediscovery),
     ("ecs", ecs),

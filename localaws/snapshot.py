@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from localaws._moto import BackendDict, backend_lock
+from localaws._moto import BackendDict, backend_lock, s3_backends
 from localaws.clock import CLOCK
 from localaws.faults import FAULTS
 from localaws.services.dynamodb import global_tables
@@ -24,11 +24,21 @@ from localaws.services.dynamodb import global_tables
 Capture = Callable[[], Any]
 Load = Callable[[Any], None]
 
+
+def _load_bucket_accounts(saved: Any) -> None:
+    s3_backends.bucket_accounts.clear()
+    s3_backends.bucket_accounts.update(saved)
+
+
 _EXTRA_STATES: dict[str, tuple[Capture, Load]] = {
     "dynamodb_global_tables": (global_tables.STATE.capture, global_tables.STATE.load),
+    # moto's global bucket namespace is an attribute of its S3 BackendDict, not one of its
+    # backends: a bucket created after the snapshot would stay "already exists" after restore.
+    "s3_bucket_accounts": (lambda: dict(s3_backends.bucket_accounts), _load_bucket_accounts),
 }
-# Lock objects cannot be deep-copied; a copied backend gets a new, unlocked one.
-_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+# Lock objects cannot be deep-copied; a copied backend gets a new, unlocked one. A Condition
+# (moto's SQS queue) would copy into one whose acquire/release still act on the original lock.
+_LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()), threading.Condition)
 
 
 def register(name: str, capture: Capture, load: Load) -> None:

@@ -19,7 +19,7 @@ from localaws import LocalAws
 from payinfra.config import Context, load_context
 from payinfra.recovery.runbook import run_failover
 from tests.functions.payment.support import payment  # (also puts payment_processor on sys.path)
-from tests.recovery.conftest import _PATCHES, World, build
+from tests.recovery.conftest import World, build
 
 LOST, SURVIVOR = "us-east-1", "us-east-2"
 
@@ -38,9 +38,6 @@ def local(running: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalA
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     yield running
-    while _PATCHES:
-        owner, attribute, original = _PATCHES.pop()
-        setattr(owner, attribute, original)
 
 
 def handler_env(ctx: Context, region: str) -> dict[str, str]:

@@ -9,8 +9,8 @@ moto 5.2.5's `DBInstance` CloudFormation model maps a subset of properties, and:
 - supports only `Fn::GetAtt Endpoint.Address/Port` (not `DBInstanceArn`, `DbiResourceId`,
   `MasterUserSecret.SecretArn`), so a template that outputs the ARN fails validation;
 - builds a read replica as a shallow copy of its source: a cross-region replica
-  (`SourceDBInstanceIdentifier` is an ARN in another region) shares the source's objects, and
-  deleting it fails (`remove_replica` looks for the identifier where `add_replica` stored the ARN).
+  (`SourceDBInstanceIdentifier` is an ARN in another region) shares the source's objects
+  (deleting one is `replica_removal`'s fix).
 Here the instance is created through `create_db_instance` with every mapped property; a replica
 is a new instance that takes engine, version, storage, name and user from its source, and its
 encryption (StorageEncrypted, and the KmsKeyId it declares: a cross-region replica describes the
@@ -169,13 +169,6 @@ def get_cfn_attribute(self: DBInstance, attribute_name: str) -> Any:
     return values[attribute_name]()
 
 
-def remove_replica(self: DBInstance, replica: DBInstance) -> None:
-    """Forget a replica recorded by identifier (same region) or by ARN (cross region)."""
-    for key in (replica.db_instance_identifier, replica.db_instance_arn):
-        if key in self.replicas:
-            self.replicas.remove(key)
-
-
 PI_DEFAULT_RETENTION_DAYS = 7  # the free tier; CreateDBInstance's documented default
 
 
@@ -234,7 +227,6 @@ def apply(patcher: Patcher) -> None:
     patcher.replace(DBInstance, "create_from_cloudformation_json", classmethod(create))
     patcher.replace(DBInstance, "has_cfn_attr", classmethod(lambda cls, attr: attr in ATTRIBUTES))
     patcher.replace(DBInstance, "get_cfn_attribute", get_cfn_attribute)
-    patcher.replace(DBInstance, "remove_replica", remove_replica)
     patcher.replace(DBInstance, "performance_insights_enabled", property(_performance_insights_enabled))
     patcher.replace(DBInstance, "update", _update_keeping_performance_insights(DBInstance.update))
     patcher.replace(
