@@ -132,7 +132,15 @@ def promote_database(run: Run, region: str) -> str:
         return f"no database {run.name('db_instance')} in {region}: nothing to promote"
     if not db.get("ReadReplicaSourceDBInstanceIdentifier"):
         return f"{db['DBInstanceIdentifier']} in {region} is already a standalone writer"
-    run.client("rds", region).promote_read_replica(DBInstanceIdentifier=db["DBInstanceIdentifier"])
+    try:
+        run.client("rds", region).promote_read_replica(DBInstanceIdentifier=db["DBInstanceIdentifier"])
+    except ClientError as err:
+        # A rerun after an interruption finds the promotion under way: the instance still names
+        # its source while it reboots (`modifying`), and RDS refuses a second promotion.
+        busy = db.get("DBInstanceStatus") in ("modifying", "rebooting")
+        if code_of(err) == "InvalidDBInstanceState" and busy:
+            return f"{db['DBInstanceIdentifier']} in {region}: promotion already under way"
+        raise
     return f"PromoteReadReplica {db['DBInstanceIdentifier']} in {region}: started (not waited for)"
 
 

@@ -174,13 +174,6 @@ FAILOVER: tuple[Step, ...] = (
         lambda run: actions.promote_secret(run, run.target),
         sdk=(SdkCall("secretsmanager", "stopReplicationToReplica", {"SecretId.$": "$.secret_id"}),),
     ),
-    Step(
-        "re-home secondaries",
-        "other secondaries follow the new writer: DB replicas, uploads, secret",
-        "others",
-        False,
-        _rehome,
-    ),
     Step("validate", "a synthetic payment through the target", "target", True, actions.validate),
     Step(
         "notify",
@@ -200,6 +193,15 @@ FAILOVER: tuple[Step, ...] = (
         lambda run: actions.wait_database(run, run.target),
         sdk=(SdkCall("rds", "describeDBInstances", {"DbInstanceIdentifier.$": "$.db_instance"}),),
     ),
+    # After the promotion, not before: a new replica needs an `available` source (the writer is
+    # `modifying` while RDS reboots it), and re-homing is off the payment RTO path anyway.
+    Step(
+        "re-home secondaries",
+        "other secondaries follow the new writer: DB replicas, uploads, secret",
+        "others",
+        False,
+        _rehome,
+    ),
     Step(
         "release lock",
         "delete the runbook lock",
@@ -209,6 +211,11 @@ FAILOVER: tuple[Step, ...] = (
         sdk=(SdkCall("ssm", "deleteParameter", {"Name.$": "$.lock_parameter"}),),
     ),
 )
+
+
+def _failover_step(name: str) -> Step:
+    """A failover step failback shares, by name (not by position: the list may be reordered)."""
+    return next(step for step in FAILOVER if step.name == name)
 
 
 def _rebuild_primary(run: Run) -> str:
@@ -247,7 +254,7 @@ def _rehome_back(run: Run) -> str:
 
 
 FAILBACK: tuple[Step, ...] = (
-    FAILOVER[0],
+    _failover_step("acquire lock"),
     Step(
         "fence returning primary",
         "the old primary holds the current record (replicated, else written) and RegionActive 0",
@@ -277,7 +284,7 @@ FAILBACK: tuple[Step, ...] = (
         True,
         actions.drain_source,
     ),
-    FAILOVER[2],
+    _failover_step("fence"),
     # After the switch back, not before: a fenced region's function hands every message back
     # (and after maxReceiveCount to the DLQ), so messages only move to a queue that is served.
     Step(
@@ -287,7 +294,7 @@ FAILBACK: tuple[Step, ...] = (
         False,
         _redrive_to_primary,
     ),
-    FAILOVER[3],
+    _failover_step("promote database"),
     Step(
         "wait for database",
         "the primary's database is a standalone writer",
@@ -302,9 +309,9 @@ FAILBACK: tuple[Step, ...] = (
         False,
         _rehome_back,
     ),
-    FAILOVER[6],
-    FAILOVER[7],
-    FAILOVER[9],
+    _failover_step("validate"),
+    _failover_step("notify"),
+    _failover_step("release lock"),
 )
 
 STEPS = {"failover": FAILOVER, "failback": FAILBACK}

@@ -22,7 +22,7 @@ def test_every_step_is_a_state_in_order() -> None:
     assert prefixes == [f"{i:02d} {s.name}" for i, s in enumerate(FAILOVER, start=1)]
     passes = [n for n, s in states.items() if s["Type"] == "Pass"]
     assert all(NOT_EXPRESSIBLE in states[n]["Comment"] for n in passes)
-    assert "02 drain old primary" in passes and "07 validate" in passes
+    assert "02 drain old primary" in passes and "06 validate" in passes
     promote = states["04 promote database: rds.promoteReadReplica"]
     assert promote["Resource"] == "arn:aws:states:::aws-sdk:rds:promoteReadReplica"
     assert "DbInstanceIdentifier.$" in promote["Parameters"]
