@@ -98,6 +98,8 @@ class GlobalTables:
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
     pending: list[Change] = field(default_factory=list)
     stamps: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
+    # (seq, destination) of due changes a fault held back (their latency runs until delivery)
+    held: set[tuple[int, str]] = field(default_factory=set)
     lag: float = DEFAULT_LAG_S
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     _seq: itertools.count[int] = field(default_factory=itertools.count, repr=False, compare=False)
@@ -108,12 +110,14 @@ class GlobalTables:
             self.groups.clear()
             self.pending.clear()
             self.stamps.clear()
+            self.held.clear()
             self.lag = DEFAULT_LAG_S
 
     def capture(self) -> dict[str, Any]:
         with self.lock:
             return copy.deepcopy(
-                {"groups": self.groups, "pending": self.pending, "stamps": self.stamps, "lag": self.lag}
+                {"groups": self.groups, "pending": self.pending, "stamps": self.stamps, "lag": self.lag,
+                 "held": self.held}
             )
 
     def load(self, saved: dict[str, Any]) -> None:
@@ -125,6 +129,7 @@ class GlobalTables:
                 saved["stamps"],
                 saved["lag"],
             )
+            self.held = saved.get("held", set())
 
     def set_lag(self, seconds: float) -> None:
         if seconds < 0:
@@ -243,6 +248,8 @@ class GlobalTables:
                     self._apply(change)
                     applied += 1
                 else:
+                    if change.due <= now:  # due, but a fault holds it: it arrives late, when restored
+                        self.held.add((change.seq, change.destination))
                     kept.append(change)
             self.pending = kept
             return applied
@@ -258,7 +265,11 @@ class GlobalTables:
             return  # the replica was deleted meanwhile
         group = self.groups.get((change.account, change.table))
         if group is not None and group.consistency != "STRONG":
-            publish_replication_latency(change, CLOCK.now())
+            # Delivery is lazy (before the next request), but the modelled replica received the
+            # write when it was due, unless a fault held it: then when the fault ended (now).
+            held = (change.seq, change.destination) in self.held
+            self.held.discard((change.seq, change.destination))
+            publish_replication_latency(change, CLOCK.now() if held else change.due)
         stamp_key = (change.account, change.table, change.destination, change.key)
         if self.stamps.get(stamp_key, float("-inf")) > change.written_at:
             return  # last writer wins: the destination holds a later write of this item

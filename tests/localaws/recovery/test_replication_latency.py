@@ -76,6 +76,31 @@ def test_a_delivered_write_publishes_its_latency_in_the_source_region(aws: Local
         CLOCK.reset()
 
 
+def test_a_write_delivered_late_for_want_of_a_request_counts_the_lag_a_held_one_the_outage(
+    aws: LocalAws, client: Clients
+) -> None:
+    """Delivery is lazy (before the next request): an idle minute must not read as a minute of
+    replication latency; a write a region's outage held back arrives late, and says so."""
+    try:
+        _global_table(client)
+        aws.set_replication_lag(0.5)
+        _put(client, "idle")
+        aws.clock.advance(60)  # nobody asks for a minute
+        client("dynamodb", "us-east-2").get_item(TableName=TABLE, Key={"session_id": {"S": "idle"}})
+        [point] = _latency(client, "us-east-1")
+        assert 500 <= point["Maximum"] < 5_000, point  # the modelled lag, not the idle minute
+        aws.outage("us-east-2")
+        _put(client, "held")
+        aws.clock.advance(60)
+        client("dynamodb", "us-east-1").get_item(TableName=TABLE, Key={"session_id": {"S": "held"}})
+        aws.restore("us-east-2")
+        client("dynamodb", "us-east-2").get_item(TableName=TABLE, Key={"session_id": {"S": "held"}})
+        assert max(p["Maximum"] for p in _latency(client, "us-east-1")) >= 60_000
+    finally:
+        aws.restore("us-east-2")
+        CLOCK.reset()
+
+
 def test_a_strongly_consistent_table_publishes_no_latency(client: Clients) -> None:
     _global_table(client, "STRONG")
     _put(client, "s1")
