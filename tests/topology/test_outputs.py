@@ -110,6 +110,7 @@ SAME_SPELLING = {
     "PeerVpcCidr": "the peering template's parameter (also exported as an output)",
     "RequesterVpcCidr": "the peering template's parameter (also exported as an output)",
     "BackupPlanId": "the AWS Backup API's field (GetBackupPlan, ListBackupSelections)",
+    "BackupVaultName": "the AWS Backup API's field (ListBackupVaults)",
 }
 OUTPUT_READERS = {"require", "optional", "require_list"}  # StackOutputs
 
