@@ -98,7 +98,7 @@ from moto.logs.models import LogGroup
 from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBInstance, DBSubnetGroup, RDSBackend, rds_backends
 from moto.route53.exceptions import Route53ClientError
-from moto.route53.models import Route53Backend, route53_backends
+from moto.route53.models import RecordSet, Route53Backend, route53_backends
 from moto.s3.exceptions import (
     BucketNotEmpty,
     MissingBucket,
@@ -193,6 +193,7 @@ __all__ = [
     "Queue",
     "RDSBackend",
     "RDSClientError",
+    "RecordSet",
     "ReplicaSecret",
     "ReplicationConfigurationNotFoundError",
     "Role",

@@ -55,6 +55,7 @@ from .services.rds import instances as rds
 from .services.rds import promotion as rds_promotion
 from .services.rds import replica_removal as rds_replica_removal
 from .services.route53 import health_checks as route53_health_checks
+from .services.route53 import record_sets as route53_record_sets
 from .services.route53 import resolver as route53_resolver
 from .services.s3 import bucket as s3_bucket
 from .services.s3 import object_replication as s3_object_replication
@@ -119,6 +120,7 @@ FIXES: tuple[tuple[str, ModuleType], ...] = (
     ("alarm_evaluation", alarm_evaluation),
     ("route53_health_checks", route53_health_checks),
     ("route53_resolver", route53_resolver),
+    ("route53_record_sets", route53_record_sets),
     ("secretsmanager", secretsmanager),
     ("secret_promotion", secret_promotion),
     ("secret_rotation", secret_rotation),
