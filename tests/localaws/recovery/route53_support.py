@@ -24,9 +24,9 @@ def load_balancer(client: Any, region: str) -> str:
     return str(lb["LoadBalancers"][0]["DNSName"])
 
 
-def fence_alarm(client: Any, region: str) -> str:
-    name = f"fence-{region}"
-    client("cloudwatch", region).put_metric_alarm(
+def put_fence_alarm(cw: Any, name: str, treat_missing: str = "ignore") -> None:
+    """The template's fence alarm: ALARM while RegionActive < 1 (the alarm evaluation tests too)."""
+    cw.put_metric_alarm(
         AlarmName=name,
         Namespace=NAMESPACE,
         MetricName=METRIC,
@@ -36,8 +36,13 @@ def fence_alarm(client: Any, region: str) -> str:
         EvaluationPeriods=1,
         Threshold=1.0,
         ComparisonOperator="LessThanThreshold",
-        TreatMissingData="ignore",
+        TreatMissingData=treat_missing,
     )
+
+
+def fence_alarm(client: Any, region: str) -> str:
+    name = f"fence-{region}"
+    put_fence_alarm(client("cloudwatch", region), name)
     return name
 
 

@@ -9,9 +9,7 @@ import pytest
 from localaws.clock import CLOCK
 
 from ..support import emulated
-
-NAMESPACE, METRIC = "PayInfra/Recovery", "RegionActive"
-DIMENSIONS = [{"Name": "Environment", "Value": "dev"}]
+from .route53_support import DIMENSIONS, METRIC, NAMESPACE, put_fence_alarm
 
 
 @pytest.fixture(autouse=True)
@@ -22,18 +20,7 @@ def fresh_clock() -> Any:
 
 
 def _fence_alarm(cw: Any, treat_missing: str = "ignore", name: str = "fence") -> None:
-    cw.put_metric_alarm(
-        AlarmName=name,
-        Namespace=NAMESPACE,
-        MetricName=METRIC,
-        Dimensions=DIMENSIONS,
-        Statistic="Minimum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="LessThanThreshold",
-        TreatMissingData=treat_missing,
-    )
+    put_fence_alarm(cw, name, treat_missing)
 
 
 def _publish(cw: Any, value: float, dimensions: list[dict[str, str]] = DIMENSIONS) -> None:
